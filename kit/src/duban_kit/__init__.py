@@ -1,0 +1,1 @@
+"""The service chassis: what every duban service runs on, with no domain knowledge."""

@@ -1,0 +1,1 @@
+"""duban runtime: the `duban` command, the supervisor, provisioning and the simulator."""
