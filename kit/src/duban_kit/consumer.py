@@ -1,0 +1,274 @@
+"""Consuming from JetStream reliably and fast.
+
+`ReliabilityMiddleware` decides every message's fate in one place, so no handler relies on
+FastStream's default ack policy (which terminates a message on error):
+- success → ack (after the handler's database commit);
+- a transient failure (database or NATS unavailable) → nak with a growing delay, for as long as it
+  takes;
+- any other failure (a poison message, a contract violation) → nak with back-off, and on the last
+  allowed attempt → copy to the dead-letter stream with the error and attempt count, then ack, so the
+  stream behind it keeps flowing;
+- a handler that runs long keeps telling the server it is in progress, so it is not redelivered.
+
+`GroupCommit` lets per-message handlers share one database transaction: the messages of one pull
+fetch are applied together (one inbox check, one bulk write, one commit), and a failing batch is
+retried message by message so that one poison message fails alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from faststream import BaseMiddleware
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from .db import is_transient
+from .metrics import ServiceMetrics
+
+if TYPE_CHECKING:
+    from faststream._internal.basic_types import AsyncFuncAny
+    from faststream._internal.context.repository import ContextRepo
+    from faststream.message import StreamMessage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class PermanentError(Exception):
+    """A message that can never be processed: dead-letter it without retrying."""
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    service: str
+    max_attempts: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    ack_wait_seconds: float
+    dead_letter: Callable[[Msg, BaseException, int], Awaitable[None]]
+    metrics: ServiceMetrics
+
+    def retry_delay(self, attempt: int) -> float:
+        return min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1))
+
+
+def _jetstream_attempt(raw: Any) -> int | None:
+    """The delivery count of a JetStream message; None for a core NATS message (a request)."""
+    if not isinstance(raw, Msg) or not raw.reply or not raw.reply.startswith("$JS.ACK."):
+        return None
+    return int(raw.metadata.num_delivered)
+
+
+class ReliabilityMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: ContextRepo, policy: DeliveryPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    @classmethod
+    def factory(cls, policy: DeliveryPolicy) -> Callable[..., ReliabilityMiddleware]:
+        def build(msg: Any, /, *, context: ContextRepo) -> ReliabilityMiddleware:
+            return cls(msg, context=context, policy=policy)
+
+        return build
+
+    async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
+        raw = msg.raw_message
+        attempt = _jetstream_attempt(raw)
+        if attempt is None:
+            return await call_next(msg)
+        subject = raw.subject
+        started = time.perf_counter()
+        heartbeat = _Heartbeat(msg, self.policy.ack_wait_seconds)
+        outcome = "ok"
+        try:
+            result = await call_next(msg)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            outcome = "error"
+            await self._fail(msg, raw, error, attempt)
+            return None
+        finally:
+            heartbeat.stop()
+        try:
+            await msg.ack()
+        except Exception as error:  # the effect is committed; a lost ack only means a redelivery
+            log.warning("ack failed for %s: %r", subject, error)
+        if attempt > 1:
+            outcome = "redelivered"
+        self.policy.metrics.consumed.labels(subject=subject, outcome=outcome).inc()
+        self.policy.metrics.handler_duration.labels(subject=subject).observe(time.perf_counter() - started)
+        return result
+
+    async def _fail(self, msg: StreamMessage[Any], raw: Msg, error: BaseException, attempt: int) -> None:
+        policy = self.policy
+        subject = raw.subject
+        permanent = isinstance(error, PermanentError | ValidationError)
+        transient = not permanent and is_transient(error)
+        give_up = permanent or (not transient and attempt >= policy.max_attempts)
+        policy.metrics.consumed.labels(subject=subject, outcome="rejected" if permanent else "error").inc()
+        if give_up:
+            try:
+                await policy.dead_letter(raw, error, attempt)
+            except Exception as dlq_error:
+                log.error("dead-lettering %s failed, will retry: %r", subject, dlq_error)
+                await msg.nack(delay=policy.retry_delay(attempt))
+                return
+            policy.metrics.dead_letters.labels(subject=subject).inc()
+            log.error(
+                "dead-lettered message from %s after %d attempt(s): %s",
+                subject,
+                attempt,
+                _describe(error),
+                extra={"subject": subject, "attempt": attempt, "error": _describe(error)},
+            )
+            await msg.ack()
+            return
+        delay = policy.retry_delay(attempt)
+        level = logging.WARNING if transient else logging.ERROR
+        log.log(
+            level,
+            "handling %s failed (attempt %d, %s), retrying in %.1fs: %s",
+            subject,
+            attempt,
+            "transient" if transient else "error",
+            delay,
+            _describe(error),
+            exc_info=not transient,
+            extra={"subject": subject, "attempt": attempt, "transient": transient},
+        )
+        await msg.nack(delay=delay)
+
+
+class _Heartbeat:
+    """Tells JetStream a slow message is still being worked on (resets its ack timer)."""
+
+    def __init__(self, msg: StreamMessage[Any], ack_wait: float) -> None:
+        self._msg = msg
+        self._interval = max(0.5, ack_wait / 3)
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = self._loop.call_later(self._interval, self._beat)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _beat(self) -> None:
+        task = self._loop.create_task(self._send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._handle = self._loop.call_later(self._interval, self._beat)
+
+    async def _send(self) -> None:
+        try:
+            await self._msg.in_progress()
+        except Exception as error:
+            log.debug("in-progress signal failed: %r", error)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def dead_letter_headers(raw: Msg, error: BaseException, attempt: int, service: str) -> dict[str, str]:
+    meta = raw.metadata
+    headers = {
+        "Nats-Msg-Id": f"dlq:{meta.stream}:{meta.sequence.stream}:{service}",
+        "Duban-Service": service,
+        "Duban-Original-Subject": raw.subject,
+        "Duban-Original-Stream": meta.stream,
+        "Duban-Original-Sequence": str(meta.sequence.stream),
+        "Duban-Consumer": meta.consumer,
+        "Duban-Attempts": str(attempt),
+        "Duban-Error": _describe(error),
+        "Duban-Failed-At": datetime.now(UTC).isoformat(),
+    }
+    for key, value in (raw.headers or {}).items():
+        if key == "Nats-Msg-Id":
+            headers["Duban-Original-Msg-Id"] = value
+        elif not key.startswith("Duban-"):
+            headers[key] = value
+    return headers
+
+
+class GroupCommit(Generic[T, R]):
+    """Applies items submitted by concurrent handlers together, in one call per batch."""
+
+    def __init__(
+        self,
+        apply: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+        *,
+        max_batch: int = 1000,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
+        self._apply = apply
+        self._max_batch = max_batch
+        self._metrics = metrics
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        while self._pending:
+            await self._settle()
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            await self._apply_batch(batch)
+
+    async def _settle(self) -> None:
+        """Yield until the handlers started by the same fetch have all submitted."""
+        last = -1
+        for _ in range(64):
+            if len(self._pending) == last or len(self._pending) >= self._max_batch:
+                return
+            last = len(self._pending)
+            await asyncio.sleep(0)
+
+    async def _apply_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            results = await self._apply(items)
+        except Exception as error:
+            if len(batch) == 1 or is_transient(error):
+                for _, future in batch:
+                    _settle_future(future, error=error)
+                return
+            # Find the poison: apply one by one, so the good ones still commit.
+            for item, future in batch:
+                try:
+                    (result,) = await self._apply([item])
+                except Exception as single_error:
+                    _settle_future(future, error=single_error)
+                else:
+                    _settle_future(future, result=result)
+            return
+        if self._metrics is not None:
+            self._metrics.batch_size.observe(len(batch))
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle_future(future, result=result)
+
+
+def _settle_future(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,0 +1,154 @@
+"""The service's own database: an async SQLAlchemy engine on SQLite or PostgreSQL, and migrations.
+
+Each service owns its tables: on SQLite its own file, on PostgreSQL its own schema (selected with
+`search_path`, so table definitions carry no schema and the same migrations serve both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from .metrics import ServiceMetrics
+
+
+def async_url(url: str) -> str:
+    """Plain URLs (`postgresql://`, `sqlite:///`) to the async drivers duban uses."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database {backend!r}: use a sqlite:// or postgresql:// URL")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors that pass when the database comes back: retry later rather than give up."""
+    if isinstance(error, OperationalError | SAInterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, ConnectionError | TimeoutError | OSError)
+
+
+class Database:
+    def __init__(self, url: str, *, schema: str, service: str, metrics: ServiceMetrics | None = None) -> None:
+        self.url = url
+        self.service = service
+        self.schema = schema
+        self.metrics = metrics
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.engine: AsyncEngine = self._create_engine()
+        # SQLite has one writer; serialise this process's write transactions instead of
+        # letting them fail with "database is locked".
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    def _create_engine(self) -> AsyncEngine:
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs = {"connect_args": {"timeout": 30}}
+        else:
+            kwargs["connect_args"] = {"options": f"-csearch_path={self.schema}", "connect_timeout": 5}
+            kwargs["pool_size"] = 5
+            kwargs["max_overflow"] = 5
+        engine = create_async_engine(async_url(self.url), **kwargs)
+        if self.is_sqlite:
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if self.metrics is not None:
+            _instrument(engine, self.metrics)
+        return engine
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed when the block exits normally, rolled back otherwise."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def migrate(self, script_location: Path) -> None:
+        """Bring the schema to the newest migration (safe when replicas start together)."""
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                lock_key = zlib.crc32(f"duban-migrate-{self.schema}".encode())
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+            await conn.run_sync(_upgrade, script_location)
+
+    async def drop_schema(self) -> None:
+        """Remove everything this service stored (tests and `duban reset`)."""
+        if self.is_sqlite:
+            await self.engine.dispose()
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                for suffix in ("", "-wal", "-shm"):
+                    Path(database + suffix).unlink(missing_ok=True)
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade(connection: Connection, script_location: Path) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the writer; synchronous=FULL makes a commit durable before we ack.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _instrument(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _before(conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool) -> None:
+        conn.info.setdefault("duban_query_start", []).append(time.perf_counter())
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _after(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        started = conn.info["duban_query_start"].pop()
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "OTHER"
+        metrics.db_duration.labels(operation=operation).observe(time.perf_counter() - started)

@@ -1,0 +1,158 @@
+"""Each service's HTTP side: `/metrics`, `/healthz`, `/readyz`, and its API behind bearer tokens.
+
+Tokens map to roles. A state-changing endpoint names the roles it allows: no token → 401, a token
+whose role is not allowed → 403. Read-only endpoints and `/metrics` need a token only when
+configured so.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .metrics import ServiceMetrics
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    INTEGRATION = "integration"
+    READER = "reader"
+
+
+class TokenAuth:
+    def __init__(self, tokens: dict[str, Role], *, read_requires_token: bool, metrics_requires_token: bool) -> None:
+        self._tokens = tokens
+        self.read_requires_token = read_requires_token
+        self.metrics_requires_token = metrics_requires_token
+
+    @classmethod
+    def from_config(
+        cls,
+        tokens_file: Path | None,
+        tokens_inline: str | None,
+        *,
+        read_requires_token: bool = False,
+        metrics_requires_token: bool = False,
+    ) -> TokenAuth:
+        pairs: list[tuple[str, str]] = []
+        if tokens_file is not None:
+            for line in tokens_file.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    token, _, role = line.partition(" ")
+                    pairs.append((token.strip(), role.strip()))
+        if tokens_inline:
+            for item in tokens_inline.split(","):
+                token, _, role = item.strip().rpartition(":")
+                pairs.append((token, role))
+        tokens: dict[str, Role] = {}
+        for token, role in pairs:
+            if len(token) < 16:
+                raise ValueError("API tokens must be at least 16 characters")
+            try:
+                tokens[token] = Role(role)
+            except ValueError:
+                raise ValueError(f"unknown role {role!r}; roles are {', '.join(r.value for r in Role)}") from None
+        return cls(tokens, read_requires_token=read_requires_token, metrics_requires_token=metrics_requires_token)
+
+    def role_of(self, request: Request) -> Role | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            return None
+        for token, role in self._tokens.items():
+            if hmac.compare_digest(token.encode(), presented.strip().encode()):
+                return role
+        return None
+
+    def check(self, request: Request, allowed: Iterable[Role] | None) -> Response | None:
+        """None when the request may proceed, else the 401/403 response to send."""
+        if allowed is None:
+            return None
+        allowed = set(allowed) | {Role.ADMIN}
+        role = self.role_of(request)
+        if role is None:
+            return problem(
+                401,
+                "unauthorized",
+                "缺少或无效的访问令牌 / missing or invalid bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="duban"'},
+            )
+        if role not in allowed:
+            return problem(
+                403,
+                "forbidden",
+                f"角色 {role.value} 无权执行此操作 / role {role.value} may not do this "
+                f"(allowed: {', '.join(sorted(r.value for r in allowed))})",
+            )
+        return None
+
+
+def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+
+
+def guarded(auth: TokenAuth, allowed: Sequence[Role] | None, endpoint: Endpoint) -> Endpoint:
+    """`endpoint` behind the token check; `allowed=None` means open (or reader-only if configured)."""
+    effective: Sequence[Role] | None = allowed
+    if allowed is None and auth.read_requires_token:
+        effective = (Role.READER, Role.OPERATOR, Role.INTEGRATION)
+
+    async def wrapper(request: Request) -> Response:
+        refused = auth.check(request, effective)
+        if refused is not None:
+            return refused
+        return await endpoint(request)
+
+    return wrapper
+
+
+def build_http_app(
+    *,
+    service: str,
+    metrics: ServiceMetrics,
+    readiness: Callable[[], Awaitable[dict[str, bool]]],
+    auth: TokenAuth,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": service})
+
+    async def readyz(_request: Request) -> Response:
+        checks = await readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "service": service, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    metrics_guard = (Role.READER, Role.OPERATOR) if auth.metrics_requires_token else None
+    base = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", guarded(auth, metrics_guard, metrics_endpoint)),
+    ]
+    return Starlette(routes=[*base, *routes])
+
+
+async def read_json(request: Request, limit: int = 1 << 20) -> Any:
+    body = await request.body()
+    if len(body) > limit:
+        raise ValueError(f"request body of {len(body)} bytes exceeds {limit}")
+    return json.loads(body or b"null")

@@ -1,0 +1,233 @@
+"""Exactly-once effects on an at-least-once bus: the inbox and the outbox.
+
+- The **inbox** records every event id a service has applied, in the same transaction as the
+  effect, so a redelivered or duplicated event is recognised and skipped.
+- The **outbox** holds the events a transaction produces, committed with it; a relay publishes them
+  to JetStream with `Nats-Msg-Id` = event id (so a re-publish after a crash is dropped by the
+  stream's duplicate window, and by consumers' inboxes after it) and only then deletes them.
+A crash between the database commit and the publish therefore delays events; it never loses or
+splits them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from nats.js import JetStreamContext
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.events import Event
+
+from .db import Database
+from .metrics import ServiceMetrics
+from .types import UtcDateTime
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(100), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
+    )
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(100), nullable=False, unique=True),
+        Column("subject", String(255), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+    )
+
+
+class Inbox:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def unseen(self, conn: AsyncConnection, event_ids: Sequence[str]) -> set[str]:
+        """The ids among `event_ids` not yet applied."""
+        if not event_ids:
+            return set()
+        rows = await conn.execute(select(self.table.c.event_id).where(self.table.c.event_id.in_(set(event_ids))))
+        seen = {row[0] for row in rows}
+        return {event_id for event_id in event_ids if event_id not in seen}
+
+    async def mark(self, conn: AsyncConnection, consumer: str, event_ids: Iterable[str]) -> None:
+        now = datetime.now(UTC)
+        values = [{"event_id": e, "consumer": consumer, "processed_at": now} for e in dict.fromkeys(event_ids)]
+        if values:
+            await conn.execute(insert(self.table), values)
+
+
+class Outbox:
+    def __init__(self, table: Table, on_commit: Callable[[], None] | None = None) -> None:
+        self.table = table
+        self._on_commit = on_commit
+
+    async def add(self, conn: AsyncConnection, items: Iterable[tuple[str, Event]]) -> int:
+        """Stage events (subject, event) in the caller's transaction; returns how many."""
+        now = datetime.now(UTC)
+        values = [
+            {
+                "event_id": event.event_id,
+                "subject": subject,
+                "payload": event.model_dump_json().encode(),
+                "created_at": now,
+            }
+            for subject, event in items
+        ]
+        if values:
+            await conn.execute(insert(self.table), values)
+        return len(values)
+
+    def committed(self) -> None:
+        """Tell the relay there is something to publish (call after the transaction commits)."""
+        if self._on_commit is not None:
+            self._on_commit()
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to JetStream, in order, and deletes them once acknowledged."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        jetstream: Callable[[], JetStreamContext],
+        metrics: ServiceMetrics,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.table = table
+        self._jetstream = jetstream
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._idle = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                published = await self.drain()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # NATS or database down: wait and try again
+                log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if published:
+                continue
+            self._idle.set()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._idle.clear()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Publish what is committed, then stop."""
+        try:
+            await asyncio.wait_for(self.drain_until_empty(), timeout=timeout)
+        except Exception as error:
+            log.warning("outbox not empty at shutdown (will be published on restart): %r", error)
+        self._stopping = True
+        self._wake.set()
+
+    async def drain_until_empty(self) -> None:
+        while await self.drain():
+            pass
+
+    async def drain(self) -> int:
+        """Publish one batch; returns how many rows were published and removed."""
+        if self.db.is_sqlite:
+            # One relay per SQLite file: read without holding the single writer lock while publishing.
+            async with self.db.read() as conn:
+                rows = (await conn.execute(self._batch_query())).all()
+            done = await self._publish(rows) if rows else []
+            async with self.db.begin() as conn:
+                await self._remove(conn, done)
+        else:
+            # Replicas share the table: lock the batch so that two relays never publish the same rows.
+            async with self.db.begin() as conn:
+                rows = (await conn.execute(self._batch_query().with_for_update(skip_locked=True))).all()
+                done = await self._publish(rows) if rows else []
+                await self._remove(conn, done)
+        if len(done) < len(rows):
+            raise RuntimeError(f"{len(rows) - len(done)} of {len(rows)} events not acknowledged by JetStream")
+        return len(done)
+
+    def _batch_query(self) -> Select[Any]:
+        t = self.table
+        return select(t.c.id, t.c.event_id, t.c.subject, t.c.payload).order_by(t.c.id).limit(self.batch_size)
+
+    async def _remove(self, conn: AsyncConnection, done: list[int]) -> None:
+        if done:
+            await conn.execute(delete(self.table).where(self.table.c.id.in_(done)))
+        remaining = await conn.scalar(select(func.count()).select_from(self.table))
+        self.metrics.outbox_pending.set(int(remaining or 0))
+
+    async def _publish(self, rows: Sequence[Any]) -> list[int]:
+        js = self._jetstream()
+        futures = []
+        for row in rows:
+            future = await js.publish_async(row.subject, row.payload, headers={MSG_ID_HEADER: row.event_id})
+            futures.append(future)
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*futures, return_exceptions=True), timeout=self.publish_timeout
+            )
+        except TimeoutError:
+            for future in futures:
+                future.cancel()
+            results = [f.result() if f.done() and not f.cancelled() else TimeoutError() for f in futures]
+        done: list[int] = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                self.metrics.published.labels(subject=row.subject, outcome="error").inc()
+                log.warning("publish of %s to %s failed: %r", row.event_id, row.subject, result)
+                continue
+            outcome = "duplicate" if getattr(result, "duplicate", False) else "ok"
+            self.metrics.published.labels(subject=row.subject, outcome=outcome).inc()
+            done.append(row.id)
+        return done
+

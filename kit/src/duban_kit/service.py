@@ -1,0 +1,262 @@
+"""The chassis a service's `create_app(settings)` builds on.
+
+`ServiceRuntime` owns the parts every service has — a FastStream NATS broker bound to the durable
+consumers `duban provision` created, the service's database, the outbox relay, metrics, health and
+the HTTP API — and runs them: `await runtime.serve()` until SIGTERM/SIGINT, then drains.
+Nothing is created at import time: a runtime exists only when a factory builds one from settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from faststream.middlewares import AckPolicy
+from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from faststream.security import SASLPlaintext
+from faststream.specification import AsyncAPI
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from pydantic import BaseModel
+from sqlalchemy import Table
+from starlette.routing import BaseRoute
+
+from duban_contracts.events import EVENT_TYPES
+
+from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
+from .db import Database
+from .http import TokenAuth, build_http_app
+from .logs import configure_logging
+from .messaging import Inbox, Outbox, OutboxRelay
+from .metrics import ServiceMetrics
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Decorator = Callable[[Callable[..., Any]], Any]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, *, inbox: Table, outbox: Table, migrations: Path) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.migrations = migrations
+        self.metrics = ServiceMetrics(self.name)
+        self.db = Database(
+            settings.effective_database_url,
+            schema=settings.effective_database_schema,
+            service=self.name,
+            metrics=self.metrics,
+        )
+        self.inbox = Inbox(inbox)
+        self.relay = OutboxRelay(self.db, outbox, lambda: self.jetstream, self.metrics)
+        self.outbox = Outbox(self.relay.table, on_commit=self.relay.notify)
+        self.auth = TokenAuth.from_config(
+            settings.api_tokens_file,
+            settings.api_tokens,
+            read_requires_token=settings.read_requires_token,
+            metrics_requires_token=settings.metrics_requires_token,
+        )
+        self.policy = DeliveryPolicy(
+            service=self.name,
+            max_attempts=settings.max_attempts,
+            retry_base_seconds=settings.retry_base_seconds,
+            retry_max_seconds=settings.retry_max_seconds,
+            ack_wait_seconds=30.0,
+            dead_letter=self._dead_letter,
+            metrics=self.metrics,
+        )
+        self.router = NatsRouter()
+        self.broker = self._create_broker()
+        self.routes: list[BaseRoute] = []
+        self.startup: list[Callable[[], Awaitable[None]]] = []
+        self.shutdown: list[Callable[[], Awaitable[None]]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self._stop = asyncio.Event()
+
+    # --- wiring ----------------------------------------------------------------------------
+
+    def _create_broker(self) -> NatsBroker:
+        s = self.settings
+        options: dict[str, Any] = {}
+        if s.nats_user and s.nats_password is not None:
+            options["security"] = SASLPlaintext(username=s.nats_user, password=s.nats_password.get_secret_value())
+        if s.nats_creds_file is not None:
+            options["user_credentials"] = str(s.nats_creds_file)
+        if s.nats_inbox_prefix:
+            options["inbox_prefix"] = s.nats_inbox_prefix
+        return NatsBroker(
+            [url.strip() for url in s.nats_url.split(",")],
+            name=f"duban-{self.name}",
+            middlewares=[ReliabilityMiddleware.factory(self.policy)],
+            logger=logging.getLogger(f"duban.{self.name}.broker"),
+            log_level=logging.DEBUG,  # per-message framework logs would halve throughput
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            graceful_timeout=15.0,
+            **options,
+        )
+
+    @property
+    def nats(self) -> Client:
+        return self.broker.config.connection_state.connection  # type: ignore[no-any-return,attr-defined]
+
+    @property
+    def jetstream(self) -> JetStreamContext:
+        return self.broker.config.connection_state.stream  # type: ignore[no-any-return,attr-defined]
+
+    def events(self, event_type: str) -> Decorator:
+        """Subscribe a handler to this service's durable consumer of `event_type`."""
+        spec = self.settings.topology.consumer(self.name, event_type)
+        return self.router.subscriber(  # type: ignore[no-any-return]
+            spec.filter_subject,
+            stream=JStream(spec.stream, declare=False),
+            durable=spec.durable,
+            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.name}:{event_type}",
+        )
+
+    def inbound(self) -> Decorator:
+        spec = self.settings.topology.inbound_consumer(self.name)
+        return self.router.subscriber(  # type: ignore[no-any-return]
+            spec.filter_subject,
+            stream=JStream(spec.stream, declare=False),
+            durable=spec.durable,
+            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.name}:submission",
+        )
+
+    def rpc(self, verb: str) -> Decorator:
+        """A request/reply endpoint, shared by the service's replicas (queue group)."""
+        return self.router.subscriber(  # type: ignore[no-any-return]
+            self.settings.subjects.rpc(self.name, verb),
+            queue=f"{self.name}-rpc",
+            title=f"{self.name}:{verb}",
+        )
+
+    def declare_publishers(self, event_types: tuple[str, ...]) -> None:
+        """Document what the outbox relay publishes (AsyncAPI), with each event's schema."""
+        for event_type in event_types:
+            model: type[BaseModel] = EVENT_TYPES[event_type]
+            self.router.publisher(
+                self.settings.subjects.event(event_type),
+                schema=model,
+                title=f"{self.name}:{event_type}",
+                description=(model.__doc__ or "").strip() or None,
+            )
+
+    def asyncapi(self) -> AsyncAPI:
+        self._include_router()
+        return AsyncAPI(
+            self.broker,
+            title=f"duban-{self.name}",
+            version="1.0.0",
+            description=f"duban {self.name} service: what it consumes, publishes and answers.",
+        )
+
+    def _include_router(self) -> None:
+        if not getattr(self, "_router_included", False):
+            self.broker.include_router(self.router)
+            self._router_included = True
+
+    async def _dead_letter(self, raw: Msg, error: BaseException, attempt: int) -> None:
+        headers = dead_letter_headers(raw, error, attempt, self.name)
+        await self.jetstream.publish(self.settings.subjects.dead_letter(self.name), raw.data, headers=headers)
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Migrate, connect, start consuming and relaying. Used by `serve` and by tests."""
+        await self.db.migrate(self.migrations)
+        for hook in self.startup:
+            await hook()
+        self._include_router()
+        await self.broker.start()
+        self._spawn(self.relay.run(), "outbox-relay")
+        self._spawn(self._watch_consumers(), "consumer-info")
+        for job in self.background:
+            self._spawn(job(), job.__name__)
+        self._started = True
+        log.info("started", extra={"database": self.db.is_sqlite and "sqlite" or "postgresql"})
+
+    async def stop(self) -> None:
+        self._started = False
+        await self.broker.stop()  # stops fetching, waits for in-flight handlers
+        await self.relay.stop()
+        for hook in self.shutdown:
+            await hook()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.db.dispose()
+        log.info("stopped")
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT: the HTTP server in front, everything else behind it."""
+        configure_logging(self.name, self.settings.log_level)
+        app = build_http_app(
+            service=self.name,
+            metrics=self.metrics,
+            readiness=self.check_readiness,
+            auth=self.auth,
+            routes=self.routes,
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.effective_http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        await self.start()
+        try:
+            await server.serve()
+        finally:
+            await self.stop()
+
+    async def check_readiness(self) -> dict[str, bool]:
+        checks = {
+            "started": self._started,
+            "nats": bool(self.broker.config.connection_state) and self.nats.is_connected,  # type: ignore[attr-defined]
+            "database": await self.db.ping(),
+        }
+        for name, check in self.readiness.items():
+            checks[name] = await check()
+        return checks
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=f"{self.name}:{name}")
+        task.add_done_callback(_log_crash)
+        self._tasks.append(task)
+
+    async def _watch_consumers(self) -> None:
+        consumers = self.settings.topology.consumers_of(self.name)
+        while True:
+            for spec in consumers:
+                try:
+                    info = await self.jetstream.consumer_info(spec.stream, spec.durable)
+                except Exception as error:
+                    log.debug("consumer info for %s failed: %r", spec.durable, error)
+                    continue
+                self.metrics.consumer_pending.labels(consumer=spec.durable).set(info.num_pending or 0)
+                self.metrics.consumer_ack_pending.labels(consumer=spec.durable).set(info.num_ack_pending or 0)
+                self.metrics.consumer_redelivered.labels(consumer=spec.durable).set(info.num_redelivered or 0)
+            await asyncio.sleep(self.settings.consumer_info_interval_seconds)
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s crashed", task.get_name(), exc_info=task.exception())

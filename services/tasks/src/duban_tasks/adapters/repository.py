@@ -1,0 +1,233 @@
+"""SQL for the tasks service: store facts, aggregate them per target, keep the last published states.
+
+Aggregation happens in the database (one GROUP BY per kind of target), restricted to the targets a
+batch touched; `duban_tasks.domain.progress` is the same rule in Python, and a test holds the two
+to each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.plan import Comparator, Plan
+
+from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
+from . import tables as t
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoredStatus:
+    status: str
+    completion: float
+    expected: float
+    actual: float | None
+
+
+async def save_plan(conn: AsyncConnection, plan: Plan, loaded_at: datetime) -> None:
+    await conn.execute(delete(t.targets).where(t.targets.c.plan_id == plan.id))
+    await conn.execute(delete(t.plans).where(t.plans.c.id == plan.id))
+    await conn.execute(
+        insert(t.plans).values(
+            id=plan.id,
+            title=plan.title,
+            year=plan.year,
+            definition=json.dumps(plan.model_dump(mode="json"), ensure_ascii=False),
+            loaded_at=loaded_at,
+        )
+    )
+    rows = [
+        {
+            "id": p.target.id,
+            "plan_id": plan.id,
+            "section_no": p.section.no,
+            "task_no": p.task.no,
+            "kind": p.target.kind.value,
+            "metric": p.target.metric,
+            "comparator": p.target.comparator.value,
+            "value": p.target.value,
+            "unit": p.target.unit,
+            "due": p.due.isoformat(),
+            "text": p.target.text,
+        }
+        for p in plan.placed_targets()
+    ]
+    if rows:
+        await conn.execute(insert(t.targets), rows)
+
+
+async def insert_rows(conn: AsyncConnection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(table), list(rows))
+
+
+async def clock_now(conn: AsyncConnection) -> datetime | None:
+    return await conn.scalar(select(t.clock.c.now).where(t.clock.c.id == 1))  # type: ignore[no-any-return]
+
+
+async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> datetime | None:
+    """The service's event-time clock only moves forward: to the newest tick or event time seen."""
+    current = await clock_now(conn)
+    if candidate is None or (current is not None and candidate <= current):
+        return current
+    if current is None:
+        await conn.execute(insert(t.clock).values(id=1, now=candidate))
+    else:
+        await conn.execute(update(t.clock).where(t.clock.c.id == 1).values(now=candidate))
+    return candidate
+
+
+async def load_facts(
+    conn: AsyncConnection, plan: Plan, target_ids: Iterable[str], as_of: datetime | None
+) -> dict[str, TargetFacts]:
+    placed = {p.target.id: p for p in plan.placed_targets()}
+    wanted = [tid for tid in dict.fromkeys(target_ids) if tid in placed]
+    additive = [tid for tid in wanted if placed[tid].target.kind in ADDITIVE_KINDS]
+    rates = [tid for tid in wanted if placed[tid].target.kind in RATE_KINDS]
+    constraints = {tid: placed[tid].target for tid in wanted if placed[tid].target.kind.value == "constraint"}
+    when = as_of or FAR_FUTURE
+    totals = await _additive_totals(conn, additive, when)
+    latest = await _latest_rates(conn, rates, when)
+    reports = await _report_counts(conn, additive + rates, when)
+    activity = await _activity_times(conn, wanted, when)
+    groups = await _constraint_groups(conn, constraints, when)
+    facts: dict[str, TargetFacts] = {}
+    for tid in wanted:
+        measured, violating = groups.get(tid, (0, 0))
+        facts[tid] = TargetFacts(
+            actual=totals.get(tid, 0.0) if tid in additive else latest.get(tid),
+            reports=reports.get(tid, 0),
+            activity_times=tuple(activity.get(tid, ())),
+            measured_groups=measured,
+            violating_groups=violating,
+        )
+    return facts
+
+
+async def _additive_totals(conn: AsyncConnection, target_ids: list[str], as_of: datetime) -> dict[str, float]:
+    """Per source: the latest cumulative figure plus later increments; summed over sources."""
+    if not target_ids:
+        return {}
+    p = t.progress
+    in_scope = and_(p.c.target_id.in_(target_ids), p.c.occurred_at <= as_of)
+    latest = (
+        select(p.c.target_id, p.c.source, func.max(p.c.occurred_at).label("at"))
+        .where(in_scope, p.c.mode == "cumulative")
+        .group_by(p.c.target_id, p.c.source)
+        .subquery("latest")
+    )
+    base = (
+        select(p.c.target_id, p.c.source, func.max(p.c.value).label("value"))
+        .join(latest, and_(p.c.target_id == latest.c.target_id, p.c.source == latest.c.source))
+        .where(p.c.mode == "cumulative", p.c.occurred_at == latest.c.at)
+        .group_by(p.c.target_id, p.c.source)
+    )
+    increments = (
+        select(p.c.target_id, p.c.source, func.sum(p.c.value).label("value"))
+        .outerjoin(latest, and_(p.c.target_id == latest.c.target_id, p.c.source == latest.c.source))
+        .where(in_scope, p.c.mode == "increment", or_(latest.c.at.is_(None), p.c.occurred_at > latest.c.at))
+        .group_by(p.c.target_id, p.c.source)
+    )
+    parts = union_all(base, increments).subquery("parts")
+    query = select(parts.c.target_id, func.sum(parts.c.value)).group_by(parts.c.target_id)
+    return {row[0]: float(row[1] or 0.0) for row in await conn.execute(query)}
+
+
+async def _latest_rates(conn: AsyncConnection, target_ids: list[str], as_of: datetime) -> dict[str, float]:
+    if not target_ids:
+        return {}
+    p = t.progress
+    ranked = (
+        select(
+            p.c.target_id,
+            p.c.value,
+            func.row_number()
+            .over(partition_by=p.c.target_id, order_by=(p.c.occurred_at.desc(), p.c.event_id.desc()))
+            .label("rank"),
+        )
+        .where(p.c.target_id.in_(target_ids), p.c.occurred_at <= as_of)
+        .subquery("ranked")
+    )
+    query = select(ranked.c.target_id, ranked.c.value).where(ranked.c.rank == 1)
+    return {row[0]: float(row[1]) for row in await conn.execute(query)}
+
+
+async def _report_counts(conn: AsyncConnection, target_ids: list[str], as_of: datetime) -> dict[str, int]:
+    if not target_ids:
+        return {}
+    p = t.progress
+    query = (
+        select(p.c.target_id, func.count())
+        .where(p.c.target_id.in_(target_ids), p.c.occurred_at <= as_of)
+        .group_by(p.c.target_id)
+    )
+    return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+
+async def _activity_times(conn: AsyncConnection, target_ids: list[str], as_of: datetime) -> dict[str, list[datetime]]:
+    if not target_ids:
+        return {}
+    a = t.activities
+    query = (
+        select(a.c.target_id, a.c.occurred_at)
+        .where(a.c.target_id.in_(target_ids), a.c.occurred_at <= as_of)
+        .order_by(a.c.occurred_at)
+    )
+    found: dict[str, list[datetime]] = defaultdict(list)
+    for target_id, occurred_at in await conn.execute(query):
+        found[target_id].append(occurred_at)
+    return found
+
+
+async def _constraint_groups(
+    conn: AsyncConnection, constraints: Mapping[str, Any], as_of: datetime
+) -> dict[str, tuple[int, int]]:
+    """(groups measured, groups whose latest measurement breaks the constraint) per target."""
+    if not constraints:
+        return {}
+    m = t.measurements
+    ranked = (
+        select(
+            m.c.target_id,
+            m.c.value,
+            func.row_number()
+            .over(partition_by=(m.c.target_id, m.c.group_key), order_by=(m.c.occurred_at.desc(), m.c.event_id.desc()))
+            .label("rank"),
+        )
+        .where(m.c.target_id.in_(list(constraints)), m.c.occurred_at <= as_of)
+        .subquery("ranked")
+    )
+    result: dict[str, tuple[int, int]] = {}
+    for target_id, value in await conn.execute(select(ranked.c.target_id, ranked.c.value).where(ranked.c.rank == 1)):
+        target = constraints[target_id]
+        comparator: Comparator = target.comparator
+        measured, violating = result.get(target_id, (0, 0))
+        result[target_id] = (measured + 1, violating + (0 if comparator.holds(float(value), target.value) else 1))
+    return result
+
+
+async def load_status(conn: AsyncConnection) -> dict[tuple[str, str], StoredStatus]:
+    s = t.status
+    rows = await conn.execute(select(s.c.level, s.c.ref, s.c.status, s.c.completion, s.c.expected, s.c.actual))
+    return {(r.level, r.ref): StoredStatus(r.status, r.completion, r.expected, r.actual) for r in rows}
+
+
+async def save_status(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], known: set[tuple[str, str]]) -> None:
+    s = t.status
+    for row in rows:
+        key = (row["level"], row["ref"])
+        values = {k: v for k, v in row.items() if k not in ("level", "ref")}
+        if key in known:
+            await conn.execute(update(s).where(s.c.level == key[0], s.c.ref == key[1]).values(**values))
+        else:
+            await conn.execute(insert(s).values(**row))
+

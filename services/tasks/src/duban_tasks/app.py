@@ -1,0 +1,33 @@
+"""The tasks service's app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from duban_contracts.plan import load_plan
+from duban_kit.service import ServiceRuntime
+
+from .adapters import tables
+from .config import TasksSettings
+from .entrypoints import handlers, http
+from .usecases.tracking import Tracker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: TasksSettings) -> ServiceRuntime:
+    runtime = ServiceRuntime(settings, inbox=tables.inbox, outbox=tables.outbox, migrations=MIGRATIONS)
+    tracker = Tracker(
+        plan=load_plan(settings.plan_file),
+        db=runtime.db,
+        inbox=runtime.inbox,
+        outbox=runtime.outbox,
+        subjects=settings.subjects,
+        metrics=runtime.metrics,
+        thresholds=settings.thresholds,
+    )
+    runtime.startup.append(tracker.load_plan)
+    handlers.register(runtime, tracker)
+    runtime.declare_publishers(("task.status_changed",))
+    runtime.routes.extend(http.routes(tracker, runtime.auth))
+    return runtime

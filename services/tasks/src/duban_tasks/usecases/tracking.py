@@ -1,0 +1,275 @@
+"""Use cases of the tasks service: record facts, re-judge what they touch, publish what changed.
+
+Each use case takes a batch of events, applies the new ones (inbox), re-evaluates the affected
+targets and their task, section and plan, and stages a `task.status_changed` for every status or
+completion that changed — all in one transaction, so a crash loses or duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.events import (
+    ActivityRecorded,
+    ClockTicked,
+    Event,
+    MeasurementRecorded,
+    ProgressRecorded,
+    TargetStatus,
+    TaskStatusChanged,
+    derived_event_id,
+)
+from duban_contracts.plan import PlacedTarget, Plan
+from duban_contracts.subjects import Subjects
+from duban_kit.db import Database
+from duban_kit.messaging import Inbox, Outbox
+from duban_kit.metrics import ServiceMetrics
+
+from ..adapters import repository as repo
+from ..adapters import tables as t
+from ..domain.status import Rollup, TargetState, Thresholds, evaluate, rollup
+
+CHANGE_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Every target's state at a time, with the roll-ups."""
+
+    as_of: datetime
+    targets: dict[str, TargetState]
+    tasks: dict[int, Rollup]
+    sections: dict[str, Rollup]
+    plan: Rollup
+
+
+class Tracker:
+    def __init__(
+        self,
+        plan: Plan,
+        db: Database,
+        inbox: Inbox,
+        outbox: Outbox,
+        subjects: Subjects,
+        metrics: ServiceMetrics,
+        thresholds: Thresholds = Thresholds(),
+    ) -> None:
+        self.plan = plan
+        self.db = db
+        self.inbox = inbox
+        self.outbox = outbox
+        self.subjects = subjects
+        self.metrics = metrics
+        self.thresholds = thresholds
+        self._placed = {p.target.id: p for p in plan.placed_targets()}
+
+    async def load_plan(self) -> None:
+        async with self.db.begin() as conn:
+            await repo.save_plan(conn, self.plan, datetime.now(UTC))
+
+    # --- commands --------------------------------------------------------------------------
+
+    async def record_progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
+        def rows(fresh: list[ProgressRecorded]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "event_id": e.event_id,
+                    "target_id": e.target_id,
+                    "source": e.unit.id,
+                    "mode": e.mode.value,
+                    "value": e.value,
+                    "occurred_at": e.occurred_at,
+                    "submission_id": e.submission_id,
+                }
+                for e in fresh
+            ]
+
+        return await self._apply("tasks-progress-recorded", events, t.progress, rows)
+
+    async def record_activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
+        def rows(fresh: list[ActivityRecorded]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "event_id": e.event_id,
+                    "target_id": e.target_id,
+                    "source": e.unit.id,
+                    "activity": e.activity,
+                    "occurred_at": e.occurred_at,
+                }
+                for e in fresh
+                if e.target_id
+            ]
+
+        return await self._apply("tasks-activity-recorded", events, t.activities, rows)
+
+    async def record_measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
+        def rows(fresh: list[MeasurementRecorded]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "event_id": e.event_id,
+                    "target_id": e.target_id,
+                    "group_key": f"{e.unit.id}|{e.class_name or ''}",
+                    "value": e.value,
+                    "occurred_at": e.occurred_at,
+                }
+                for e in fresh
+                if e.target_id
+            ]
+
+        return await self._apply("tasks-measurement-recorded", events, t.measurements, rows)
+
+    async def tick(self, events: Sequence[ClockTicked]) -> list[None]:
+        return await self._apply("tasks-clock-ticked", events, None, lambda fresh: [], everything=True)
+
+    async def _apply(
+        self,
+        consumer: str,
+        events: Sequence[Any],
+        table: Any,
+        to_rows: Any,
+        *,
+        everything: bool = False,
+    ) -> list[None]:
+        async with self.db.begin() as conn:
+            fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
+            fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
+            if fresh:
+                if table is not None:
+                    await repo.insert_rows(conn, table, to_rows(fresh))
+                now = await repo.advance_clock(conn, max(e.occurred_at for e in fresh))
+                touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in fresh]
+                changes = await self._rejudge(conn, [tid for tid in touched if tid in self._placed], now)
+                await self.outbox.add(conn, ((self.subjects.event(c.event_type), c) for c in changes))
+                await self.inbox.mark(conn, consumer, fresh_ids)
+        if fresh:
+            self.outbox.committed()
+            self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
+        return [None] * len(events)
+
+    async def _rejudge(self, conn: AsyncConnection, target_ids: list[str], now: datetime | None) -> list[Event]:
+        if not target_ids or now is None:
+            return []
+        stored = await repo.load_status(conn)
+        facts = await repo.load_facts(conn, self.plan, target_ids, now)
+        fresh_states = {
+            tid: evaluate(self._placed[tid], facts[tid], now, self.plan.year_start, self.thresholds) for tid in target_ids
+        }
+        states = {tid: _state_from_stored(self._placed[tid], row) for (level, tid), row in stored.items() if level == "target" and tid in self._placed}
+        states.update(fresh_states)
+        for tid, placed in self._placed.items():
+            states.setdefault(
+                tid,
+                TargetState(tid, TargetStatus.NOT_STARTED, 0.0, 0.0, None, placed.target.value, placed.target.unit),
+            )
+        judgement = self._roll_up(states, now)
+        touched_tasks = {self._placed[tid].task.no for tid in target_ids}
+        touched_sections = {self._placed[tid].section.no for tid in target_ids}
+        candidates: list[tuple[str, str, Any]] = [("target", tid, fresh_states[tid]) for tid in target_ids]
+        candidates += [("task", str(no), judgement.tasks[no]) for no in sorted(touched_tasks)]
+        candidates += [("section", no, judgement.sections[no]) for no in sorted(touched_sections)]
+        candidates.append(("plan", self.plan.id, judgement.plan))
+        changes: list[Event] = []
+        rows: list[dict[str, Any]] = []
+        for level, ref, state in candidates:
+            before = stored.get((level, ref))
+            if before is not None and before.status == state.status.value and abs(before.completion - state.completion) < CHANGE_EPSILON:
+                continue
+            rows.append(
+                {
+                    "level": level,
+                    "ref": ref,
+                    "status": state.status.value,
+                    "completion": state.completion,
+                    "expected": state.expected,
+                    "actual": getattr(state, "actual", None),
+                    "as_of": now,
+                }
+            )
+            changes.append(self._status_changed(level, ref, state, before, now))
+        await repo.save_status(conn, rows, set(stored))
+        return changes
+
+    def _roll_up(self, states: dict[str, TargetState], now: datetime) -> Judgement:
+        tasks: dict[int, Rollup] = {}
+        sections: dict[str, Rollup] = {}
+        for section in self.plan.sections:
+            section_states: list[TargetState] = []
+            for task in section.tasks:
+                task_states = [states[target.id] for target in task.targets]
+                tasks[task.no] = rollup(task_states)
+                section_states += task_states
+            sections[section.no] = rollup(section_states)
+        return Judgement(now, states, tasks, sections, rollup(list(states.values())))
+
+    def _status_changed(
+        self, level: str, ref: str, state: TargetState | Rollup, before: repo.StoredStatus | None, now: datetime
+    ) -> TaskStatusChanged:
+        title, section, task, responsible, due, target_value, unit = self._describe(level, ref)
+        previous = TargetStatus(before.status) if before else None
+        return TaskStatusChanged(
+            event_id=derived_event_id(
+                "task.status_changed", level, ref, previous, state.status, round(state.completion, 6), now.isoformat()
+            ),
+            occurred_at=now,
+            recorded_at=datetime.now(UTC),
+            source="tasks",
+            level=level,  # type: ignore[arg-type]
+            ref=ref,
+            title=title,
+            section=section,
+            task=task,
+            status=state.status,
+            previous_status=previous,
+            completion=state.completion,
+            expected=state.expected,
+            actual=state.actual if isinstance(state, TargetState) else None,
+            target_value=target_value,
+            measure_unit=unit,
+            responsible=responsible,
+            due=due,
+        )
+
+    def _describe(self, level: str, ref: str) -> tuple[str, str | None, int | None, list[str], Any, float | None, str | None]:
+        if level == "target":
+            p: PlacedTarget = self._placed[ref]
+            due = datetime.combine(p.due, datetime.min.time(), tzinfo=UTC)
+            return p.target.metric, p.section.no, p.task.no, p.target.responsible or p.task.responsible, due, p.target.value, p.target.unit
+        if level == "task":
+            for section, task in self.plan.tasks():
+                if str(task.no) == ref:
+                    return task.title, section.no, task.no, task.responsible, None, None, None
+        if level == "section":
+            for section in self.plan.sections:
+                if section.no == ref:
+                    return section.title, section.no, None, [], None, None, None
+        return self.plan.title, None, None, [], None, None, None
+
+    # --- queries ---------------------------------------------------------------------------
+
+    async def judge(self, as_of: datetime | None) -> Judgement:
+        """Every target's state as of a time (default: the service's event-time now)."""
+        async with self.db.read() as conn:
+            now = as_of or await repo.clock_now(conn) or datetime.combine(self.plan.year_start, datetime.min.time(), tzinfo=UTC)
+            facts = await repo.load_facts(conn, self.plan, list(self._placed), now)
+        states = {
+            tid: evaluate(placed, facts[tid], now, self.plan.year_start, self.thresholds)
+            for tid, placed in self._placed.items()
+        }
+        return self._roll_up(states, now)
+
+
+def _state_from_stored(placed: PlacedTarget, row: repo.StoredStatus) -> TargetState:
+    return TargetState(
+        target_id=placed.target.id,
+        status=TargetStatus(row.status),
+        completion=row.completion,
+        expected=row.expected,
+        actual=row.actual,
+        target_value=placed.target.value,
+        unit=placed.target.unit,
+    )

@@ -1,0 +1,91 @@
+"""Helpers to drive services over the bus in tests: publish events, collect what comes out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from duban_contracts.events import EVENT_TYPES, Event
+from duban_contracts.subjects import Subjects
+from duban_kit.service import ServiceRuntime
+
+
+class Collector:
+    """Collects every canonical event published under a namespace (core subscription, in order)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+
+    async def _on_message(self, msg: Msg) -> None:
+        payload = json.loads(msg.data)
+        model = EVENT_TYPES.get(payload.get("type", ""))
+        if model is not None:
+            self.events.append(model.model_validate(payload))
+            self._changed.set()
+
+    def of(self, event_type: str) -> list[Any]:
+        return [e for e in self.events if e.event_type == event_type]
+
+    async def wait_for(self, predicate: Callable[[Collector], bool], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                kinds = [e.event_type for e in self.events]
+                raise TimeoutError(f"condition not met within {timeout}s; saw {len(kinds)} events: {kinds[-20:]}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+
+    async def settle(self, quiet: float = 1.0) -> None:
+        """Wait until no new event arrived for `quiet` seconds."""
+        while True:
+            count = len(self.events)
+            await asyncio.sleep(quiet)
+            if len(self.events) == count:
+                return
+
+
+@contextlib.asynccontextmanager
+async def collecting(nc: Client, subjects: Subjects) -> AsyncIterator[Collector]:
+    collector = Collector()
+    sub = await nc.subscribe(f"{subjects.namespace}.v1.>", cb=collector._on_message)
+    try:
+        yield collector
+    finally:
+        await sub.unsubscribe()
+
+
+async def publish_event(nc: Client, subjects: Subjects, event: Event) -> None:
+    js = nc.jetstream()
+    ack = await js.publish(
+        subjects.event(event.event_type), event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.event_id}
+    )
+    assert ack.stream
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: ServiceRuntime, drop: bool = True) -> AsyncIterator[ServiceRuntime]:
+    """A service running in this process for the duration of the block; its schema dropped after."""
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+        if drop:
+            await runtime.db.drop_schema()
+            await runtime.db.dispose()
+
+
+def utc(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
