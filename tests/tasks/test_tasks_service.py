@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nats.aio.client import Client
-
 from duban_contracts.events import ProgressMode, ProgressRecorded, TargetStatus, UnitRef, derived_event_id
 from duban_contracts.topology import Topology
 from duban_tasks.app import create_app
 from duban_tasks.config import TasksSettings
+from nats.aio.client import Client
+
 from tests.support.bus import collecting, publish_event, running
 
 TARGET = "t07_school_building_new"
@@ -18,7 +18,9 @@ SCHOOL_A = UnitRef(id="bz-ez", name="巴中市第二中学")
 SCHOOL_B = UnitRef(id="bz-q7x", name="巴州区第七小学")
 
 
-def progress(event_no: int, unit: UnitRef, value: float, day: str, mode: ProgressMode = ProgressMode.INCREMENT) -> ProgressRecorded:
+def progress(
+    event_no: int, unit: UnitRef, value: float, day: str, mode: ProgressMode = ProgressMode.INCREMENT
+) -> ProgressRecorded:
     at = datetime.fromisoformat(f"{day}T02:00:00+00:00")
     return ProgressRecorded(
         event_id=derived_event_id("test-progress", event_no),
@@ -44,7 +46,12 @@ async def test_increments_from_two_schools_with_a_duplicate_reach_done_once(
     runtime = create_app(settings(nats_url, namespace, database_url, tmp_path))
     first = progress(1, SCHOOL_A, 5000, "2023-04-01")
     async with collecting(nc, topology.subjects) as out, running(runtime):
-        for event in (first, progress(2, SCHOOL_B, 6000, "2023-06-01"), first, progress(3, SCHOOL_A, 4400, "2023-08-01")):
+        for event in (
+            first,
+            progress(2, SCHOOL_B, 6000, "2023-06-01"),
+            first,
+            progress(3, SCHOOL_A, 4400, "2023-08-01"),
+        ):
             await publish_event(nc, topology.subjects, event)
         await out.wait_for(
             lambda c: any(e.ref == TARGET and e.status is TargetStatus.DONE for e in c.of("task.status_changed"))

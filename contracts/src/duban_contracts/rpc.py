@@ -79,9 +79,12 @@ class CommandReply(Contract):
 # --- reports ---------------------------------------------------------------------------------
 
 
+ReportFormat = Literal["html", "pdf", "xlsx", "md"]
+
+
 class ReportRequest(Contract):
     period: str = Field(description="2023-Q2, 2023-06, 2023-W23, 2023, or 2023-03-01..2023-03-15.")
-    formats: list[Literal["html", "pdf", "xlsx", "md"]] = Field(default_factory=lambda: ["html", "md"])
+    formats: list[ReportFormat] = Field(default_factory=lambda: list[ReportFormat](["html", "md"]))
     deliver: bool = Field(default=False, description="Also e-mail it to the leaders.")
 
 

@@ -58,6 +58,7 @@ TOPOLOGY: dict[str, ServiceTopology] = {
                 "progress.recorded",
                 "submission.rejected",
                 "incident.reported",
+                "measurement.recorded",
                 "activity.recorded",
                 "task.status_changed",
                 "alert.raised",

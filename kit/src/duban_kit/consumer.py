@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faststream import BaseMiddleware
+from faststream.nats.message import NatsMessage
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
@@ -58,7 +59,7 @@ class DeliveryPolicy:
     metrics: ServiceMetrics
 
     def retry_delay(self, attempt: int) -> float:
-        return min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1))
+        return float(min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1)))
 
 
 def _jetstream_attempt(raw: Any) -> int | None:
@@ -83,18 +84,16 @@ class ReliabilityMiddleware(BaseMiddleware):
     async def consume_scope(self, call_next: AsyncFuncAny, msg: StreamMessage[Any]) -> Any:
         raw = msg.raw_message
         attempt = _jetstream_attempt(raw)
-        if attempt is None:
+        if attempt is None or not isinstance(msg, NatsMessage):
             return await call_next(msg)
         subject = raw.subject
         started = time.perf_counter()
         heartbeat = _Heartbeat(msg, self.policy.ack_wait_seconds)
-        outcome = "ok"
         try:
             result = await call_next(msg)
         except asyncio.CancelledError:
             raise
-        except BaseException as error:
-            outcome = "error"
+        except Exception as error:
             await self._fail(msg, raw, error, attempt)
             return None
         finally:
@@ -103,13 +102,12 @@ class ReliabilityMiddleware(BaseMiddleware):
             await msg.ack()
         except Exception as error:  # the effect is committed; a lost ack only means a redelivery
             log.warning("ack failed for %s: %r", subject, error)
-        if attempt > 1:
-            outcome = "redelivered"
+        outcome = "redelivered" if attempt > 1 else "ok"
         self.policy.metrics.consumed.labels(subject=subject, outcome=outcome).inc()
         self.policy.metrics.handler_duration.labels(subject=subject).observe(time.perf_counter() - started)
         return result
 
-    async def _fail(self, msg: StreamMessage[Any], raw: Msg, error: BaseException, attempt: int) -> None:
+    async def _fail(self, msg: NatsMessage, raw: Msg, error: BaseException, attempt: int) -> None:
         policy = self.policy
         subject = raw.subject
         permanent = isinstance(error, PermanentError | ValidationError)
@@ -152,7 +150,7 @@ class ReliabilityMiddleware(BaseMiddleware):
 class _Heartbeat:
     """Tells JetStream a slow message is still being worked on (resets its ack timer)."""
 
-    def __init__(self, msg: StreamMessage[Any], ack_wait: float) -> None:
+    def __init__(self, msg: NatsMessage, ack_wait: float) -> None:
         self._msg = msg
         self._interval = max(0.5, ack_wait / 3)
         self._loop = asyncio.get_running_loop()

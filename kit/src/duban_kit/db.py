@@ -113,14 +113,18 @@ class Database:
             await self.engine.dispose()
             database = make_url(self.url).database
             if database and database != ":memory:":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(database + suffix).unlink(missing_ok=True)
+                await asyncio.to_thread(_remove_sqlite_files, database)
             return
         async with self.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _remove_sqlite_files(database: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(database + suffix).unlink(missing_ok=True)
 
 
 def _upgrade(connection: Connection, script_location: Path) -> None:

@@ -49,8 +49,8 @@ class TokenAuth:
     ) -> TokenAuth:
         pairs: list[tuple[str, str]] = []
         if tokens_file is not None:
-            for line in tokens_file.read_text(encoding="utf-8").splitlines():
-                line = line.strip()
+            for raw_line in tokens_file.read_text(encoding="utf-8").splitlines():
+                line = raw_line.strip()
                 if line and not line.startswith("#"):
                     token, _, role = line.partition(" ")
                     pairs.append((token.strip(), role.strip()))

@@ -12,11 +12,13 @@ splits them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from duban_contracts.events import Event
 from nats.js import JetStreamContext
 from sqlalchemy import (
     BigInteger,
@@ -33,8 +35,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from duban_contracts.events import Event
 
 from .db import Database
 from .metrics import ServiceMetrics
@@ -158,10 +158,8 @@ class OutboxRelay:
                 continue
             self._idle.set()
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
             self._idle.clear()
 
     async def stop(self, timeout: float = 10.0) -> None:
@@ -230,4 +228,3 @@ class OutboxRelay:
             self.metrics.published.labels(subject=row.subject, outcome=outcome).inc()
             done.append(row.id)
         return done
-

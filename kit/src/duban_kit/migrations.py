@@ -18,12 +18,22 @@ def run_migrations(context: Any, metadata: MetaData) -> None:
     _run(context, connection, metadata)
 
 
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+    """Migrations spell duban's own column types as the plain SQLAlchemy types they store as."""
+    from .types import UtcDateTime
+
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(context: Any, connection: Any, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

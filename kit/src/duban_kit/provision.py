@@ -6,9 +6,11 @@ to what exists, so their NATS users need no rights to create or change streams.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
+from duban_contracts.topology import ConsumerSpec, StreamSpec, Topology
 from nats.aio.client import Client
 from nats.js.api import (
     AckPolicy,
@@ -20,8 +22,6 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import NotFoundError
-
-from duban_contracts.topology import ConsumerSpec, StreamSpec, Topology
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ async def deprovision(nc: Client, topology: Topology) -> None:
     """Delete the namespace's streams (and with them their consumers)."""
     js = nc.jetstream()
     for spec in topology.streams.values():
-        try:
+        with contextlib.suppress(NotFoundError):
             await js.delete_stream(spec.name)
-        except NotFoundError:
-            pass
 
 
 def _differs(current: object, wanted: object) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from duban_contracts.events import EVENT_TYPES
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from faststream.security import SASLPlaintext
@@ -25,8 +26,6 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy import Table
 from starlette.routing import BaseRoute
-
-from duban_contracts.events import EVENT_TYPES
 
 from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
 from .db import Database
@@ -107,16 +106,16 @@ class ServiceRuntime:
 
     @property
     def nats(self) -> Client:
-        return self.broker.config.connection_state.connection  # type: ignore[no-any-return,attr-defined]
+        return self.broker.config.connection_state.connection  # type: ignore[no-any-return]
 
     @property
     def jetstream(self) -> JetStreamContext:
-        return self.broker.config.connection_state.stream  # type: ignore[no-any-return,attr-defined]
+        return self.broker.config.connection_state.stream  # type: ignore[no-any-return]
 
     def events(self, event_type: str) -> Decorator:
         """Subscribe a handler to this service's durable consumer of `event_type`."""
         spec = self.settings.topology.consumer(self.name, event_type)
-        return self.router.subscriber(  # type: ignore[no-any-return]
+        return self.router.subscriber(
             spec.filter_subject,
             stream=JStream(spec.stream, declare=False),
             durable=spec.durable,
@@ -127,7 +126,7 @@ class ServiceRuntime:
 
     def inbound(self) -> Decorator:
         spec = self.settings.topology.inbound_consumer(self.name)
-        return self.router.subscriber(  # type: ignore[no-any-return]
+        return self.router.subscriber(
             spec.filter_subject,
             stream=JStream(spec.stream, declare=False),
             durable=spec.durable,
@@ -138,7 +137,7 @@ class ServiceRuntime:
 
     def rpc(self, verb: str) -> Decorator:
         """A request/reply endpoint, shared by the service's replicas (queue group)."""
-        return self.router.subscriber(  # type: ignore[no-any-return]
+        return self.router.subscriber(
             self.settings.subjects.rpc(self.name, verb),
             queue=f"{self.name}-rpc",
             title=f"{self.name}:{verb}",
@@ -187,7 +186,7 @@ class ServiceRuntime:
         for job in self.background:
             self._spawn(job(), job.__name__)
         self._started = True
-        log.info("started", extra={"database": self.db.is_sqlite and "sqlite" or "postgresql"})
+        log.info("started", extra={"database": (self.db.is_sqlite and "sqlite") or "postgresql"})
 
     async def stop(self) -> None:
         self._started = False
@@ -230,7 +229,7 @@ class ServiceRuntime:
     async def check_readiness(self) -> dict[str, bool]:
         checks = {
             "started": self._started,
-            "nats": bool(self.broker.config.connection_state) and self.nats.is_connected,  # type: ignore[attr-defined]
+            "nats": bool(self.broker.config.connection_state) and self.nats.is_connected,
             "database": await self.db.ping(),
         }
         for name, check in self.readiness.items():

@@ -10,11 +10,10 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
 from duban_contracts.topology import Topology
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HTTP_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}
 
@@ -71,9 +70,7 @@ class ServiceSettings(BaseSettings):
     def from_env(cls, **overrides: Any) -> Self:
         """Settings from the environment, with DUBAN_<SERVICE>_* taking precedence over DUBAN_*."""
         prefix = f"DUBAN_{cls.service_name.upper()}_"
-        specific = {
-            key[len(prefix) :].lower(): value for key, value in os.environ.items() if key.startswith(prefix)
-        }
+        specific = {key[len(prefix) :].lower(): value for key, value in os.environ.items() if key.startswith(prefix)}
         return cls(**{**specific, **overrides})
 
     @property

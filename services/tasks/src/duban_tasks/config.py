@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
-
 from duban_kit.settings import ServiceSettings
+from pydantic import Field
 
 from .domain.status import Thresholds
 

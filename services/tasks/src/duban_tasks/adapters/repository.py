@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from duban_contracts.plan import Comparator, Plan
 from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from duban_contracts.plan import Comparator, Plan
 
 from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
 from . import tables as t
@@ -71,7 +70,7 @@ async def insert_rows(conn: AsyncConnection, table: Any, rows: Sequence[Mapping[
 
 
 async def clock_now(conn: AsyncConnection) -> datetime | None:
-    return await conn.scalar(select(t.clock.c.now).where(t.clock.c.id == 1))  # type: ignore[no-any-return]
+    return await conn.scalar(select(t.clock.c.now).where(t.clock.c.id == 1))
 
 
 async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> datetime | None:
@@ -230,4 +229,3 @@ async def save_status(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], 
             await conn.execute(update(s).where(s.c.level == key[0], s.c.ref == key[1]).values(**values))
         else:
             await conn.execute(insert(s).values(**row))
-

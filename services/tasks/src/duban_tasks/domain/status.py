@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from duban_contracts.events import TargetStatus
@@ -91,7 +92,7 @@ def expected_share(placed: PlacedTarget, year_start: date, now: datetime) -> flo
 def _interpolate(points: list[tuple[datetime, float]], now: datetime) -> float:
     if now <= points[0][0]:
         return points[0][1]
-    for (t0, v0), (t1, v1) in zip(points, points[1:], strict=False):
+    for (t0, v0), (t1, v1) in pairwise(points):
         if now <= t1:
             span = (t1 - t0).total_seconds()
             return v1 if span <= 0 else v0 + (v1 - v0) * (now - t0).total_seconds() / span
@@ -113,7 +114,9 @@ def evaluate(
     return _additive(placed, facts, now, year_start, thresholds)
 
 
-def _state(placed: PlacedTarget, status: TargetStatus, completion: float, expected: float, actual: float | None) -> TargetState:
+def _state(
+    placed: PlacedTarget, status: TargetStatus, completion: float, expected: float, actual: float | None
+) -> TargetState:
     return TargetState(
         target_id=placed.target.id,
         status=status,
@@ -168,7 +171,9 @@ def _rate(placed: PlacedTarget, facts: TargetFacts, now: datetime, thresholds: T
     actual = facts.actual
     completion = actual / target.value if target.value else 1.0
     if target.comparator in (Comparator.LE, Comparator.LT):
-        completion = 1.0 if target.comparator.holds(actual, target.value) else (target.value / actual if actual else 0.0)
+        completion = (
+            1.0 if target.comparator.holds(actual, target.value) else (target.value / actual if actual else 0.0)
+        )
     if target.comparator.holds(actual, target.value):
         return _state(placed, TargetStatus.DONE, completion, expected, actual)
     if due_passed:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from duban_contracts.rpc import StatusQuery
+from duban_kit.http import TokenAuth, guarded, problem
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from duban_contracts.rpc import StatusQuery
-from duban_kit.http import TokenAuth, guarded, problem
 
 from ..usecases.tracking import Tracker
 from .views import UnknownRef, as_of_instant, reply
@@ -21,7 +20,7 @@ def routes(tracker: Tracker, auth: TokenAuth) -> list[Route]:
         params = request.query_params
         try:
             query = StatusQuery(
-                level=params.get("level", "plan"),  # type: ignore[arg-type]
+                level=params.get("level", "plan"),
                 ref=params.get("ref"),
                 as_of=_parse_as_of(params.get("as_of")),
             )

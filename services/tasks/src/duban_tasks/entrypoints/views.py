@@ -48,7 +48,9 @@ def view(plan: Plan, judgement: Judgement, level: StatusLevel, ref: str | None) 
     raise UnknownRef(f"no target {ref!r}")
 
 
-def _rollup_view(level: StatusLevel, ref: str, title: str, rolled: Rollup, children: list[StatusView], **extra: object) -> StatusView:
+def _rollup_view(
+    level: StatusLevel, ref: str, title: str, rolled: Rollup, children: list[StatusView], **extra: object
+) -> StatusView:
     return StatusView(
         level=level,
         ref=ref,
@@ -59,7 +61,7 @@ def _rollup_view(level: StatusLevel, ref: str, title: str, rolled: Rollup, child
         expected=rolled.expected,
         counts=rolled.counts,
         children=children,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
@@ -76,7 +78,13 @@ def _section_view(section: Section, judgement: Judgement) -> StatusView:
 def _task_view(section: Section, task: Task, judgement: Judgement) -> StatusView:
     targets = [_target_view(section, task, target.id, judgement) for target in task.targets]
     return _rollup_view(
-        "task", str(task.no), task.title, judgement.tasks[task.no], targets, section=section.no, task=task.no,
+        "task",
+        str(task.no),
+        task.title,
+        judgement.tasks[task.no],
+        targets,
+        section=section.no,
+        task=task.no,
         responsible=task.responsible,
     )
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from duban_contracts.events import (
     ActivityRecorded,
     ClockTicked,
@@ -29,6 +27,7 @@ from duban_contracts.subjects import Subjects
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..adapters import repository as repo
 from ..adapters import tables as t
@@ -51,13 +50,14 @@ class Judgement:
 class Tracker:
     def __init__(
         self,
+        *,
         plan: Plan,
         db: Database,
         inbox: Inbox,
         outbox: Outbox,
         subjects: Subjects,
         metrics: ServiceMetrics,
-        thresholds: Thresholds = Thresholds(),
+        thresholds: Thresholds | None = None,
     ) -> None:
         self.plan = plan
         self.db = db
@@ -65,7 +65,7 @@ class Tracker:
         self.outbox = outbox
         self.subjects = subjects
         self.metrics = metrics
-        self.thresholds = thresholds
+        self.thresholds = thresholds or Thresholds()
         self._placed = {p.target.id: p for p in plan.placed_targets()}
 
     async def load_plan(self) -> None:
@@ -157,9 +157,14 @@ class Tracker:
         stored = await repo.load_status(conn)
         facts = await repo.load_facts(conn, self.plan, target_ids, now)
         fresh_states = {
-            tid: evaluate(self._placed[tid], facts[tid], now, self.plan.year_start, self.thresholds) for tid in target_ids
+            tid: evaluate(self._placed[tid], facts[tid], now, self.plan.year_start, self.thresholds)
+            for tid in target_ids
         }
-        states = {tid: _state_from_stored(self._placed[tid], row) for (level, tid), row in stored.items() if level == "target" and tid in self._placed}
+        states = {
+            tid: _state_from_stored(self._placed[tid], row)
+            for (level, tid), row in stored.items()
+            if level == "target" and tid in self._placed
+        }
         states.update(fresh_states)
         for tid, placed in self._placed.items():
             states.setdefault(
@@ -177,7 +182,11 @@ class Tracker:
         rows: list[dict[str, Any]] = []
         for level, ref, state in candidates:
             before = stored.get((level, ref))
-            if before is not None and before.status == state.status.value and abs(before.completion - state.completion) < CHANGE_EPSILON:
+            if (
+                before is not None
+                and before.status == state.status.value
+                and abs(before.completion - state.completion) < CHANGE_EPSILON
+            ):
                 continue
             rows.append(
                 {
@@ -218,7 +227,7 @@ class Tracker:
             occurred_at=now,
             recorded_at=datetime.now(UTC),
             source="tasks",
-            level=level,  # type: ignore[arg-type]
+            level=level,
             ref=ref,
             title=title,
             section=section,
@@ -234,11 +243,21 @@ class Tracker:
             due=due,
         )
 
-    def _describe(self, level: str, ref: str) -> tuple[str, str | None, int | None, list[str], Any, float | None, str | None]:
+    def _describe(
+        self, level: str, ref: str
+    ) -> tuple[str, str | None, int | None, list[str], Any, float | None, str | None]:
         if level == "target":
             p: PlacedTarget = self._placed[ref]
             due = datetime.combine(p.due, datetime.min.time(), tzinfo=UTC)
-            return p.target.metric, p.section.no, p.task.no, p.target.responsible or p.task.responsible, due, p.target.value, p.target.unit
+            return (
+                p.target.metric,
+                p.section.no,
+                p.task.no,
+                p.target.responsible or p.task.responsible,
+                due,
+                p.target.value,
+                p.target.unit,
+            )
         if level == "task":
             for section, task in self.plan.tasks():
                 if str(task.no) == ref:
@@ -254,7 +273,11 @@ class Tracker:
     async def judge(self, as_of: datetime | None) -> Judgement:
         """Every target's state as of a time (default: the service's event-time now)."""
         async with self.db.read() as conn:
-            now = as_of or await repo.clock_now(conn) or datetime.combine(self.plan.year_start, datetime.min.time(), tzinfo=UTC)
+            now = (
+                as_of
+                or await repo.clock_now(conn)
+                or datetime.combine(self.plan.year_start, datetime.min.time(), tzinfo=UTC)
+            )
             facts = await repo.load_facts(conn, self.plan, list(self._placed), now)
         states = {
             tid: evaluate(placed, facts[tid], now, self.plan.year_start, self.thresholds)

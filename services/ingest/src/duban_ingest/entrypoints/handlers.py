@@ -1,0 +1,96 @@
+"""FastStream handlers of ingest: the inbound submission, and the query/replay endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
+from duban_contracts.rpc import CommandReply
+from duban_kit.consumer import GroupCommit
+from duban_kit.service import ServiceRuntime
+from faststream import Context
+from faststream.nats.message import NatsMessage
+from pydantic import BaseModel, SkipValidation
+
+from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
+from ..usecases.intake import Inbound, Intake
+
+Message = Annotated[NatsMessage, Context("message")]
+
+
+class IngestQuery(BaseModel):
+    what: str = "rejected"
+    limit: int = 500
+
+
+class ReplayRequest(BaseModel):
+    submission_id: str
+
+
+def inbound_from(body: object, msg: NatsMessage) -> Inbound:
+    raw = msg.raw_message
+    headers = raw.headers or {}
+    row = headers.get(ROW_HEADER)
+    return Inbound(
+        submission_id=headers.get(REPLAY_OF_HEADER) or headers.get(SUBMISSION_ID_HEADER),
+        sequence=raw.metadata.sequence.stream,
+        body=body,
+        received_at=raw.metadata.timestamp,
+        file_id=headers.get(FILE_ID_HEADER),
+        row=int(row) if row and row.isdigit() else None,
+    )
+
+
+def register(runtime: ServiceRuntime, intake: Intake) -> None:
+    batch = GroupCommit(intake.take, metrics=runtime.metrics)
+    inbound_stream = runtime.settings.topology.streams["inbound"].name
+
+    @runtime.inbound()
+    async def on_submission(body: SkipValidation[SubmissionReceived], msg: Message) -> None:
+        await batch.submit(inbound_from(body, msg))
+
+    @runtime.rpc("query")
+    async def on_query(query: IngestQuery) -> dict[str, Any]:
+        return {"rejected": await intake.rejected(query.limit)}
+
+    @runtime.rpc("replay")
+    async def on_replay(request: ReplayRequest) -> CommandReply:
+        found = await intake.sequence_of(request.submission_id)
+        if found is None:
+            return CommandReply(ok=False, message=f"no submission {request.submission_id!r}")
+        status, sequence = found
+        if status == "accepted":
+            return CommandReply(ok=True, message="already accepted; nothing to replay")
+        if sequence is None:
+            return CommandReply(ok=False, message="the raw submission's position is unknown")
+        try:
+            stored = await runtime.jetstream.get_msg(inbound_stream, sequence)
+        except Exception as error:
+            return CommandReply(ok=False, message=f"raw submission no longer in the inbound stream: {error}")
+        inbound = _inbound_from_stored(request.submission_id, sequence, stored)
+        outcome = await intake.retake(inbound, attempt=f"replay-{sequence}")
+        verdict = "accepted" if outcome.accepted else f"rejected again ({outcome.code})"
+        return CommandReply(ok=outcome.accepted, message=f"{request.submission_id}: {verdict}")
+
+
+def _inbound_from_stored(submission_id: str, sequence: int, stored: Any) -> Inbound:
+    import json
+    from datetime import UTC, datetime
+
+    headers = stored.headers or {}
+    try:
+        body: object = json.loads(stored.data)
+    except ValueError:
+        body = stored.data
+    row = headers.get(ROW_HEADER)
+    received_at = stored.time or datetime.now(UTC)
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=UTC)
+    return Inbound(
+        submission_id=submission_id,
+        sequence=sequence,
+        body=body,
+        received_at=received_at,
+        file_id=headers.get(FILE_ID_HEADER),
+        row=int(row) if row and row.isdigit() else None,
+    )

@@ -1,0 +1,330 @@
+"""Use cases of ingest: take inbound submissions in, turn each into a canonical event or a rejection.
+
+A submission is processed once: its id (the integration's `Nats-Msg-Id`) is the primary key of the
+`submissions` table, written in the same transaction as the outbox rows of its events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from duban_contracts.events import Event, Provenance
+from duban_contracts.plan import Plan
+from duban_contracts.subjects import Subjects
+from duban_kit.db import Database
+from duban_kit.messaging import Outbox
+from duban_kit.metrics import ServiceMetrics
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..adapters import tables as t
+from ..adapters.translate import accepted_event, rejected_event
+from ..domain.normalise import (
+    NormalisationContext,
+    Normalised,
+    Problem,
+    Rejection,
+    content_fingerprint,
+    normalise,
+)
+from ..domain.registry import UnitRegistry
+
+MAX_ROWS_LISTED = 10_000
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An inbound submission as it came off the stream."""
+
+    submission_id: str | None
+    sequence: int | None
+    body: object
+    received_at: datetime
+    file_id: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    submission_id: str
+    accepted: bool
+    code: str | None = None
+
+
+def _problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Problem:
+    return Problem(code=code, field=field, value=value, message_zh=zh, message_en=en)
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        registry: UnitRegistry,
+        db: Database,
+        outbox: Outbox,
+        subjects: Subjects,
+        metrics: ServiceMetrics,
+        rejected_counter: Any,
+    ) -> None:
+        self.plan = plan
+        self.registry = registry
+        self.db = db
+        self.outbox = outbox
+        self.subjects = subjects
+        self.metrics = metrics
+        self.rejected_counter = rejected_counter
+        self._context_template = NormalisationContext(plan=plan, registry=registry, received_at=datetime.now(UTC))
+
+    def _context(self, received_at: datetime) -> NormalisationContext:
+        from dataclasses import replace
+
+        return replace(self._context_template, received_at=received_at)
+
+    async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
+        recorded_at = datetime.now(UTC)
+        outcomes: dict[int, Outcome] = {}
+        async with self.db.begin() as conn:
+            ids = [i.submission_id for i in batch if i.submission_id]
+            known = await self._known(conn, ids)
+            seen_content: dict[tuple[str, str], str] = {}
+            rows: list[dict[str, Any]] = []
+            events: list[Event] = []
+            for index, inbound in enumerate(batch):
+                submission_id = inbound.submission_id or f"seq-{inbound.sequence}"
+                if submission_id in known:  # a redelivery or a re-sent id: processed already
+                    outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
+                    continue
+                known[submission_id] = "pending"
+                row, event = await self._judge(conn, inbound, submission_id, recorded_at, seen_content)
+                rows.append(row)
+                events.append(event)
+                known[submission_id] = row["status"]
+                outcomes[index] = Outcome(submission_id, row["status"] == "accepted", row["code"])
+            if rows:
+                await conn.execute(t.submissions.insert(), rows)
+                await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in events))
+        if rows:
+            self.outbox.committed()
+            for outcome in outcomes.values():
+                if outcome.code:
+                    self.rejected_counter.labels(code=outcome.code).inc()
+        return [outcomes[i] for i in range(len(batch))]
+
+    async def _known(self, conn: AsyncConnection, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        query = select(t.submissions.c.submission_id, t.submissions.c.status).where(
+            t.submissions.c.submission_id.in_(set(ids))
+        )
+        return {row[0]: row[1] for row in await conn.execute(query)}
+
+    async def _judge(
+        self,
+        conn: AsyncConnection,
+        inbound: Inbound,
+        submission_id: str,
+        recorded_at: datetime,
+        seen_content: dict[tuple[str, str], str],
+    ) -> tuple[dict[str, Any], Event]:
+        provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
+        result = self._normalise(inbound)
+        content_hash: str | None = None
+        if not isinstance(result, Rejection):
+            content_hash = content_fingerprint(result)
+            first = seen_content.get((result.unit.id, content_hash)) or await self._same_content(
+                conn, result.unit.id, content_hash
+            )
+            if first is not None:
+                result = Rejection(
+                    problems=(
+                        _problem(
+                            "duplicate_content",
+                            None,
+                            first,
+                            f"与已接收的报送 {first} 内容完全相同，按重复报送处理",
+                            f"same content from the same unit as accepted submission {first}; treated as a duplicate",
+                        ),
+                    ),
+                    kind=_kind_of(result),
+                    unit_id=result.unit.id,
+                )
+            else:
+                seen_content[(result.unit.id, content_hash)] = submission_id
+        row = {
+            "submission_id": submission_id,
+            "inbound_sequence": inbound.sequence,
+            "received_at": inbound.received_at,
+            "file_id": inbound.file_id,
+            "row": inbound.row,
+            "content_hash": None,
+        }
+        if isinstance(result, Rejection):
+            event: Event = rejected_event(
+                result,
+                submission_id,
+                attempt="first",
+                received_at=inbound.received_at,
+                recorded_at=recorded_at,
+                sequence=inbound.sequence,
+                provenance=provenance,
+            )
+            row |= {
+                "status": "rejected",
+                "kind": result.kind,
+                "unit_id": result.unit_id,
+                "code": result.problems[0].code,
+                "reasons": json.dumps([p.__dict__ for p in result.problems], ensure_ascii=False, default=list),
+                "event_id": event.event_id,
+            }
+            return row, event
+        event = accepted_event(result, submission_id, recorded_at, provenance)
+        self.metrics.saw_event_time(event.occurred_at.timestamp())
+        row |= {
+            "status": "accepted",
+            "kind": _kind_of(result),
+            "unit_id": result.unit.id,
+            "content_hash": content_hash,
+            "code": None,
+            "reasons": None,
+            "event_id": event.event_id,
+        }
+        return row, event
+
+    def _normalise(self, inbound: Inbound) -> Normalised | Rejection:
+        if inbound.submission_id is None:
+            return Rejection(
+                problems=(
+                    _problem(
+                        "missing_submission_id",
+                        "Nats-Msg-Id",
+                        None,
+                        "缺少报送编号：请在消息头 Nats-Msg-Id 中提供唯一编号",
+                        "missing submission id: send a unique id in the Nats-Msg-Id header",
+                    ),
+                ),
+                kind=None,
+                unit_id=None,
+            )
+        body = inbound.body
+        if isinstance(body, bytes | bytearray):
+            preview = bytes(body[:200]).decode("utf-8", "replace")
+            return Rejection(
+                problems=(
+                    _problem(
+                        "invalid_json",
+                        None,
+                        preview,
+                        "报送内容不是有效的 JSON",
+                        "the submission is not valid JSON",
+                    ),
+                ),
+                kind=None,
+                unit_id=None,
+            )
+        if not isinstance(body, dict):
+            return Rejection(
+                problems=(
+                    _problem(
+                        "not_an_object",
+                        None,
+                        str(body)[:200],
+                        "报送内容必须是 JSON 对象（键值对）",
+                        f"the submission must be a JSON object, not {type(body).__name__}",
+                    ),
+                ),
+                kind=None,
+                unit_id=None,
+            )
+        return normalise(body, self._context(inbound.received_at))
+
+    async def _same_content(self, conn: AsyncConnection, unit_id: str, content_hash: str) -> str | None:
+        query = (
+            select(t.submissions.c.submission_id)
+            .where(
+                t.submissions.c.unit_id == unit_id,
+                t.submissions.c.content_hash == content_hash,
+                t.submissions.c.status == "accepted",
+            )
+            .limit(1)
+        )
+        return await conn.scalar(query)  # type: ignore[no-any-return]
+
+    # --- queries and corrections -------------------------------------------------------------
+
+    async def rejected(self, limit: int = 500) -> list[dict[str, Any]]:
+        s = t.submissions
+        query = (
+            select(
+                s.c.submission_id, s.c.kind, s.c.unit_id, s.c.code, s.c.reasons, s.c.received_at, s.c.file_id, s.c.row
+            )
+            .where(s.c.status == "rejected")
+            .order_by(s.c.received_at, s.c.submission_id)
+            .limit(min(limit, MAX_ROWS_LISTED))
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            {**dict(r), "received_at": r["received_at"].isoformat(), "reasons": json.loads(r["reasons"] or "[]")}
+            for r in rows
+        ]
+
+    async def sequence_of(self, submission_id: str) -> tuple[str, int | None] | None:
+        s = t.submissions
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(select(s.c.status, s.c.inbound_sequence).where(s.c.submission_id == submission_id))
+            ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def retake(self, inbound: Inbound, attempt: str) -> Outcome:
+        """Re-run a rejected submission (after the registry or plan was corrected)."""
+        assert inbound.submission_id is not None
+        recorded_at = datetime.now(UTC)
+        async with self.db.begin() as conn:
+            status = await conn.scalar(
+                select(t.submissions.c.status).where(t.submissions.c.submission_id == inbound.submission_id)
+            )
+            if status == "accepted":
+                return Outcome(inbound.submission_id, True)
+            row, event = await self._judge(conn, inbound, inbound.submission_id, recorded_at, {})
+            if row["status"] == "rejected":
+                event = rejected_event(
+                    Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),
+                    inbound.submission_id,
+                    attempt=attempt,
+                    received_at=inbound.received_at,
+                    recorded_at=recorded_at,
+                    sequence=inbound.sequence,
+                    provenance=Provenance(file_id=inbound.file_id, row=inbound.row),
+                )
+                row["event_id"] = event.event_id
+            values = {k: v for k, v in row.items() if k != "submission_id"}
+            await conn.execute(
+                update(t.submissions).where(t.submissions.c.submission_id == inbound.submission_id).values(**values)
+            )
+            await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
+        self.outbox.committed()
+        return Outcome(inbound.submission_id, row["status"] == "accepted", row.get("code"))
+
+
+def _problems_from_row(row: dict[str, Any]) -> list[Problem]:
+    return [
+        Problem(
+            code=p["code"],
+            field=p.get("field"),
+            value=p.get("value"),
+            message_zh=p["message_zh"],
+            message_en=p["message_en"],
+            candidates=tuple(p.get("candidates") or ()),
+        )
+        for p in json.loads(row["reasons"] or "[]")
+    ]
+
+
+def _kind_of(item: Normalised) -> str:
+    return type(item).__name__.lower()

@@ -1,0 +1,129 @@
+"""The reports service's own tables: facts it keeps from the events it consumes, and what it produced.
+
+Aggregates are computed from these with GROUP BY in the database, never by loading events into Python.
+"""
+
+from __future__ import annotations
+
+from duban_kit.messaging import inbox_table, outbox_table
+from duban_kit.types import UtcDateTime
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+inbox = inbox_table(metadata)
+outbox = outbox_table(metadata)
+
+progress_facts = Table(
+    "progress_facts",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("target_id", String(100), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+    Column("township", String(100)),
+    Column("mode", String(16), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index("ix_progress_facts_target", "target_id", "occurred_at"),
+    Index("ix_progress_facts_unit", "unit_id", "occurred_at"),
+)
+
+#: Every submission's fate, for reporting completeness and timeliness (DHIS2's reporting rates).
+submission_facts = Table(
+    "submission_facts",
+    metadata,
+    Column("submission_id", String(200), primary_key=True),
+    Column("event_id", String(100), nullable=False),
+    Column("unit_id", String(100)),
+    Column("unit_name", Text),
+    Column("township", String(100)),
+    Column("kind", String(32)),
+    Column("status", String(16), nullable=False),  # accepted | rejected
+    Column("code", String(64)),
+    Column("occurred_at", UtcDateTime(), nullable=False),  # the period the report is about
+    Column("received_at", UtcDateTime(), nullable=False),  # when it arrived
+    Index("ix_submission_facts_unit", "unit_id", "occurred_at"),
+    Index("ix_submission_facts_received", "received_at"),
+)
+
+incident_facts = Table(
+    "incident_facts",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("unit_id", String(100), nullable=False),
+    Column("unit_name", Text, nullable=False),
+    Column("township", String(100)),
+    Column("category", String(32), nullable=False),
+    Column("disease", String(64)),
+    Column("grade", String(4)),
+    Column("cases", Integer, nullable=False),
+    Column("deaths", Integer, nullable=False),
+    Column("injuries", Integer, nullable=False),
+    Column("class_name", Text),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
+    Index("ix_incident_facts_time", "occurred_at"),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("ref", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("completion", Float, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("actual", Float),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Index("ix_status_history_ref", "level", "ref", "occurred_at"),
+)
+
+alert_facts = Table(
+    "alert_facts",
+    metadata,
+    Column("alert_id", String(100), primary_key=True),
+    Column("rule", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("labels", Text, nullable=False),
+    Column("unit_id", String(100)),
+    Column("count", Integer, nullable=False),
+    Column("escalation_level", Integer, nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("acknowledged_at", UtcDateTime()),
+    Column("resolved_at", UtcDateTime()),
+    Column("last_event_at", UtcDateTime(), nullable=False),
+    Index("ix_alert_facts_opened", "opened_at"),
+)
+
+activity_facts = Table(
+    "activity_facts",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("target_id", String(100)),
+    Column("unit_id", String(100), nullable=False),
+    Column("activity", Text, nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("report_id", String(100), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("generated_at", UtcDateTime(), nullable=False),
+    Column("files", Text, nullable=False),
+)
+
+clock = Table(
+    "clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("now", UtcDateTime(), nullable=False),
+    Column("schedule_evaluated_at", UtcDateTime()),
+)

@@ -1,0 +1,180 @@
+"""`duban up`: NATS (embedded unless DUBAN_NATS_URL), provisioning, the four services, the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from duban_kit.provision import provision
+from nats.aio.client import Client
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .bus import connect, live_clock, wait_quiet
+from .embedded import EmbeddedNats, free_port, port_is_free
+from .settings import DEFAULT_PORTS, SERVICES, RuntimeSettings
+from .supervisor import Supervisor
+
+log = logging.getLogger("duban.runtime")
+
+
+@dataclass
+class Stack:
+    """Everything `duban up` runs; start() and stop() in that order."""
+
+    settings: RuntimeSettings
+    services: tuple[str, ...] = SERVICES
+    nats_url: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    runtime_port: int = 0
+    embedded: EmbeddedNats | None = None
+    supervisor: Supervisor | None = None
+    _server: uvicorn.Server | None = None
+    _server_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        home = settings.home.resolve()
+        if settings.nats_url:
+            self.nats_url = settings.nats_url
+        else:
+            self.embedded = EmbeddedNats(
+                home / "var" / "nats", settings.nats_port, log_file=home / "var" / "log" / "nats.log"
+            )
+            self.nats_url = await asyncio.to_thread(self.embedded.start)
+            log.info("embedded NATS with JetStream at %s (data in %s)", self.nats_url, self.embedded.store)
+        async with connect(settings, self.nats_url) as nc:
+            report = await provision(nc, settings.topology)
+        log.info("streams and consumers: %d created, %d updated", len(report.created), len(report.updated))
+        self.ports = {name: self._port_for(name) for name in self.services}
+        env = {
+            "DUBAN_NATS_URL": self.nats_url,
+            "DUBAN_NAMESPACE": settings.namespace,
+            "DUBAN_HOME": str(home),
+            "DUBAN_STREAM_REPLICAS": str(settings.stream_replicas),
+        }
+        self.supervisor = Supervisor(self.ports, env, home / "var" / "log")
+        await self.supervisor.start()
+        await self._serve_runtime_metrics()
+        await self.supervisor.wait_ready()
+
+    def _port_for(self, service: str) -> int:
+        configured = os.environ.get(f"DUBAN_{service.upper()}_HTTP_PORT") or os.environ.get("DUBAN_HTTP_PORT")
+        if configured:
+            return int(configured)
+        port = DEFAULT_PORTS[service]
+        if port_is_free(port):
+            return port
+        chosen = free_port()
+        log.warning(
+            "port %d for %s is taken; using %d (set DUBAN_%s_HTTP_PORT to choose)",
+            port,
+            service,
+            chosen,
+            service.upper(),
+        )
+        return chosen
+
+    async def _serve_runtime_metrics(self) -> None:
+        assert self.supervisor is not None
+        registry = self.supervisor.metrics.registry
+        supervisor = self.supervisor
+
+        async def metrics(_request: Request) -> Response:
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+        async def healthz(_request: Request) -> Response:
+            return JSONResponse({"status": "ok", "services": {n: s.pid for n, s in supervisor.services.items()}})
+
+        port = self.settings.runtime_port if port_is_free(self.settings.runtime_port) else free_port()
+        self.runtime_port = port
+        app = Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz)])
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._server_task = asyncio.create_task(self._server.serve())
+
+    async def stop(self) -> None:
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._server_task is not None:
+                with contextlib.suppress(Exception):
+                    await self._server_task
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[Client]:
+        async with connect(self.settings, self.nats_url) as nc:
+            yield nc
+
+    def urls(self) -> dict[str, str]:
+        urls = {name: f"http://127.0.0.1:{port}/metrics" for name, port in self.ports.items()}
+        urls["runtime"] = f"http://127.0.0.1:{self.runtime_port}/metrics"
+        return urls
+
+
+def load_sample() -> list[tuple[str, dict[str, Any]]]:
+    text = resources.files("duban").joinpath("data/sample.jsonl").read_text(encoding="utf-8")
+    return [(item["id"], item["payload"]) for item in map(json.loads, text.splitlines()) if item]
+
+
+async def feed_sample(nc: Client, settings: RuntimeSettings) -> int:
+    js = nc.jetstream()
+    sample = load_sample()
+    for submission_id, payload in sample:
+        await js.publish(
+            settings.subjects.inbound_submission,
+            json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Nats-Msg-Id": submission_id},
+        )
+    return len(sample)
+
+
+async def wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def keep_serving(stack: Stack) -> None:
+    """Tick the live clock until Ctrl-C / SIGTERM."""
+    async with stack.client() as nc:
+        ticker = asyncio.create_task(live_clock(nc, stack.settings.subjects, stack.settings.clock_interval_seconds))
+        try:
+            await wait_for_stop()
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+
+async def drain(stack: Stack, timeout: float = 120.0) -> None:
+    async with stack.client() as nc:
+        await wait_quiet(nc, stack.settings.topology, timeout=timeout)
+
+
+def out_dir(settings: RuntimeSettings) -> Path:
+    path = settings.out_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path

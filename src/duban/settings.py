@@ -1,0 +1,45 @@
+"""Settings of the runtime (`duban up` and the admin commands), from the environment (DUBAN_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
+from duban_contracts.topology import Topology
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("ingest", "tasks", "alerts", "reports")
+DEFAULT_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", extra="ignore")
+
+    nats_url: str | None = Field(default=None, description="External NATS; when unset `duban up` starts its own.")
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_creds_file: Path | None = None
+    nats_port: int = Field(default=4222, description="Port of the embedded NATS server.")
+    namespace: str = DEFAULT_NAMESPACE
+    stream_replicas: int = 1
+    home: Path = Path(".")
+    runtime_port: int = Field(default=8100, description="The supervisor's /metrics and /healthz.")
+    clock_interval_seconds: float = Field(default=60.0, description="How often the live clock ticks.")
+    request_timeout_seconds: float = 30.0
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.namespace)
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self.subjects, replicas=self.stream_replicas)
+
+    @property
+    def var_dir(self) -> Path:
+        return self.home / "var"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.home / "out"
