@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import nats
+from nats.aio.client import Client
+
 from duban_contracts.events import ClockTicked, derived_event_id
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
-from nats.aio.client import Client
 
 from .settings import RuntimeSettings
 

@@ -9,11 +9,12 @@ from importlib.metadata import entry_points
 from typing import Annotated, Literal
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from duban_kit.cli import print_json, write_runtime_info
 from duban_kit.logs import configure_logging
 from duban_kit.provision import provision as provision_topology
-from rich.console import Console
-from rich.table import Table
 
 from . import dlq as dlq_commands
 from .bus import connect

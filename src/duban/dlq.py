@@ -7,10 +7,11 @@ import json
 from typing import Annotated, Any
 
 import typer
-from duban_contracts.subjects import Subjects
-from duban_kit.cli import client, namespace, print_json
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
+
+from duban_contracts.subjects import Subjects
+from duban_kit.cli import client, namespace, print_json
 
 app = typer.Typer(help="Dead letters: list them, replay them once the cause is fixed.", no_args_is_help=True)
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from duban_kit.provision import provision
 from nats.aio.client import Client
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from duban_kit.provision import provision
 
 from .bus import connect, live_clock, wait_quiet
 from .embedded import EmbeddedNats, free_port, port_is_free

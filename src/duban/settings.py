@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
-from duban_contracts.topology import Topology
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
+from duban_contracts.topology import Topology
 
 SERVICES = ("ingest", "tasks", "alerts", "reports")
 DEFAULT_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}

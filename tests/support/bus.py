@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
 from duban_contracts.events import EVENT_TYPES, Event
 from duban_contracts.subjects import Subjects
 from duban_kit.service import ServiceRuntime
-from nats.aio.client import Client
-from nats.aio.msg import Msg
 
 
 class Collector:

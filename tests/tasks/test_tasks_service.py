@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nats.aio.client import Client
+
 from duban_contracts.events import ProgressMode, ProgressRecorded, TargetStatus, UnitRef, derived_event_id
 from duban_contracts.topology import Topology
 from duban_tasks.app import create_app
 from duban_tasks.config import TasksSettings
-from nats.aio.client import Client
-
 from tests.support.bus import collecting, publish_event, running
 
 TARGET = "t07_school_building_new"

@@ -173,7 +173,9 @@ class SubmissionRejected(Event):
     message_en: str
     reasons: list[RejectionReason] = Field(default_factory=list)
     unit_id: str | None = None
-    inbound_sequence: int | None = Field(default=None, description="Sequence of the raw submission in the inbound stream.")
+    inbound_sequence: int | None = Field(
+        default=None, description="Sequence of the raw submission in the inbound stream."
+    )
     provenance: Provenance = Provenance()
 
 

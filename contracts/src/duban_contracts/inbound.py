@@ -36,15 +36,21 @@ class ProgressSubmission(_Submission):
 
 class IncidentSubmission(_Submission):
     kind: Literal["incident"] = "incident"
-    category: str = Field(description="溺水, 交通, 火灾, 森林火灾, 食品安全, 一氧化碳中毒, 自然灾害, 欺凌, 暴力伤害, 传染病, 其他.")
+    category: str = Field(
+        description="溺水, 交通, 火灾, 森林火灾, 食品安全, 一氧化碳中毒, 自然灾害, 欺凌, 暴力伤害, 传染病, 其他."
+    )
     disease: str | None = Field(default=None, description="病种, required for 传染病.")
     cases: int | str = 0
     deaths: int | str = 0
     injuries: int | str = 0
     class_: str | None = Field(default=None, alias="class", description="班级, e.g. 七年级3班.")
     grade: str | None = Field(default=None, description="Ⅰ–Ⅳ or 特别重大/重大/较大/一般.")
-    occurred_at: str = Field(description="When it happened: 2023-03-02 08:10 (Asia/Shanghai unless an offset is given).")
-    reported_at: str | None = Field(default=None, description="When it was reported; defaults to the time ingest receives it.")
+    occurred_at: str = Field(
+        description="When it happened: 2023-03-02 08:10 (Asia/Shanghai unless an offset is given)."
+    )
+    reported_at: str | None = Field(
+        default=None, description="When it was reported; defaults to the time ingest receives it."
+    )
     summary: str | None = None
 
 

@@ -32,7 +32,11 @@ def _with_multipliers(*names: str, extra: dict[str, float] | None = None) -> dic
 UNITS: dict[str, MeasureUnit] = {
     u.base: u
     for u in (
-        MeasureUnit("平方米", "square metres", _with_multipliers("平方米", "平米", "㎡", extra={"m2": 1.0, "m²": 1.0, "万㎡": 1e4})),
+        MeasureUnit(
+            "平方米",
+            "square metres",
+            _with_multipliers("平方米", "平米", "㎡", extra={"m2": 1.0, "m²": 1.0, "万㎡": 1e4}),
+        ),
         MeasureUnit("元", "yuan", _with_multipliers("元", extra={"千元": 1e3, "百万元": 1e6, "千万元": 1e7})),
         MeasureUnit("人次", "person-times", _with_multipliers("人次")),
         MeasureUnit("人", "people", _with_multipliers("人", "名", "位")),

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from duban_contracts.events import Event
 from nats.js import JetStreamContext
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +34,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.events import Event
 
 from .db import Database
 from .metrics import ServiceMetrics

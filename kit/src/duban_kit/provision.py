@@ -10,7 +10,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from duban_contracts.topology import ConsumerSpec, StreamSpec, Topology
 from nats.aio.client import Client
 from nats.js.api import (
     AckPolicy,
@@ -22,6 +21,8 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import NotFoundError
+
+from duban_contracts.topology import ConsumerSpec, StreamSpec, Topology
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from duban_contracts.events import EVENT_TYPES
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from faststream.security import SASLPlaintext
@@ -26,6 +25,8 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy import Table
 from starlette.routing import BaseRoute
+
+from duban_contracts.events import EVENT_TYPES
 
 from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
 from .db import Database

@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
-from duban_contracts.topology import Topology
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
+from duban_contracts.topology import Topology
 
 DEFAULT_HTTP_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client import Counter
+
 from duban_contracts.plan import load_plan
 from duban_contracts.topology import TOPOLOGY
 from duban_kit.service import ServiceRuntime
-from prometheus_client import Counter
 
 from .adapters import tables
 from .config import IngestSettings

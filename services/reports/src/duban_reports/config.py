@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from duban_kit.settings import ServiceSettings
 from pydantic import Field
+
+from duban_kit.settings import ServiceSettings
 
 
 class ReportsSettings(ServiceSettings):

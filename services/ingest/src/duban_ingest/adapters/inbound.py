@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from nats.js import JetStreamContext
+
 from duban_contracts.inbound import SUBMISSION_ID_HEADER
 from duban_contracts.subjects import Subjects
-from nats.js import JetStreamContext
 
 FILE_ID_HEADER = "Duban-File-Id"
 ROW_HEADER = "Duban-Row"

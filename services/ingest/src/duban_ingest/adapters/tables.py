@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+
 from duban_kit.messaging import inbox_table, outbox_table
 from duban_kit.types import UtcDateTime
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 

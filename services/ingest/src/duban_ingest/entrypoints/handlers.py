@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from faststream import Context
+from faststream.nats.message import NatsMessage
+from pydantic import BaseModel, SkipValidation
+
 from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
 from duban_contracts.rpc import CommandReply
 from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
-from faststream import Context
-from faststream.nats.message import NatsMessage
-from pydantic import BaseModel, SkipValidation
 
 from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
 from ..usecases.intake import Inbound, Intake

@@ -6,13 +6,14 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from duban_contracts.subjects import Subjects
-from duban_kit.http import Role, TokenAuth, guarded, problem
 from nats.js import JetStreamContext
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from duban_contracts.subjects import Subjects
+from duban_kit.http import Role, TokenAuth, guarded, problem
 
 from ..adapters.inbound import content_id, file_row, publish_submissions
 from ..config import IngestSettings

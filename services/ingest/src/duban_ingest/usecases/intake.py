@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from duban_contracts.events import Event, Provenance
 from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
 from duban_kit.db import Database
 from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..adapters import tables as t
 from ..adapters.translate import accepted_event, rejected_event

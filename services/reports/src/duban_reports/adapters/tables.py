@@ -5,9 +5,10 @@ Aggregates are computed from these with GROUP BY in the database, never by loadi
 
 from __future__ import annotations
 
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+
 from duban_kit.messaging import inbox_table, outbox_table
 from duban_kit.types import UtcDateTime
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 

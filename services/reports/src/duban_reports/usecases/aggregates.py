@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from duban_kit.db import Database
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_kit.db import Database
 
 from ..adapters import tables as t
 

@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from duban_contracts.events import (
     ActivityRecorded,
     AlertEvent,
@@ -28,8 +31,6 @@ from duban_contracts.events import (
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox
 from duban_kit.metrics import ServiceMetrics
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..adapters import tables as t
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from duban_contracts.plan import Comparator, Plan
 from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.plan import Comparator, Plan
 
 from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
 from . import tables as t

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from duban_contracts.plan import Plan, load_plan
 from duban_contracts.rpc import StatusQuery
 from duban_contracts.subjects import Subjects
 from duban_kit.cli import namespace, print_json, request
-from rich.console import Console
-from rich.table import Table
 
 plan_app = typer.Typer(help="The plan: show it, import one, see where it stands.", no_args_is_help=True)
 console = Console()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from duban_contracts.rpc import StatusQuery
-from duban_kit.http import TokenAuth, guarded, problem
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from duban_contracts.rpc import StatusQuery
+from duban_kit.http import TokenAuth, guarded, problem
 
 from ..usecases.tracking import Tracker
 from .views import UnknownRef, as_of_instant, reply

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from duban_contracts.events import (
     ActivityRecorded,
     ClockTicked,
@@ -27,7 +29,6 @@ from duban_contracts.subjects import Subjects
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..adapters import repository as repo
 from ..adapters import tables as t
