@@ -102,7 +102,7 @@ def import_command(
     if result.unread:
         console.print(f"[yellow]未能识别的表述 ({len(result.unread)}) / phrases not read:[/]")
         for phrase in result.unread:
-            console.print(f"  任务{phrase.task}: {phrase.phrase} — {phrase.reason}")
+            console.print(f"  任务{phrase.task_no}: {phrase.text} — {phrase.reason}")
 
 
 @plan_app.command("status")

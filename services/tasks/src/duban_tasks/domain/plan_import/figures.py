@@ -1,0 +1,195 @@
+"""Figures in a masked text: a numeral, its unit, and the words that bound it (余, 以上, 以内).
+
+A figure is found in the masked text (see `masking`), so quoted labels, ordinals and years never
+produce one. Its value is already in the base unit: 1.54万平方米 -> 15400 平方米, 90% -> 0.9 ratio.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from duban_contracts.plan.model import Comparator
+from duban_contracts.units import RATIO, SPELLINGS_LONGEST_FIRST, lookup
+
+from .numbers import CHINESE_NUMERAL_START, is_chinese_numeral, parse_number
+
+#: 分 is a score far more often than a minute in plans (平均分, 90分); a minute is written 分钟.
+_AMBIGUOUS_SPELLINGS = {"分"}
+
+#: Spellings that are not base-unit spellings but that plans use with the same meaning.
+_EXTRA_SPELLINGS: dict[str, tuple[str, float]] = {
+    "个百分点": (RATIO, 0.01),
+    "百分点": (RATIO, 0.01),
+}
+
+#: Measure words that mark a real quantity no base unit takes: reported as unread, never guessed.
+UNCONVERTIBLE_SPELLINGS = (
+    "个工作日", "工作日", "个月", "平方公里", "公里", "千米", "立方米", "公顷", "千瓦", "学时", "课时",
+    "件", "辆", "间", "张", "册", "块", "米", "亩", "座", "栋", "门", "篇", "部", "支", "本", "份",
+    "户", "节", "天", "吨", "首", "幅", "分",
+)  # fmt: skip
+
+_ALL_SPELLINGS = tuple(
+    sorted(
+        {s for s in SPELLINGS_LONGEST_FIRST if s not in _AMBIGUOUS_SPELLINGS}
+        | set(_EXTRA_SPELLINGS)
+        | set(UNCONVERTIBLE_SPELLINGS),
+        key=len,
+        reverse=True,
+    )
+)
+
+_NUMERAL = re.compile(
+    r"\d+(?:\.\d+)?(?![\d.])[千万亿]?"
+    r"|[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*(?:点[零〇一二三四五六七八九]+)?[万亿]?"
+)
+_BARE_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?(?![\d.])")
+_QUOTED_PERCENT = re.compile(r"[“\"][^”\"\n]*?(\d+(?:\.\d+)?)%[^”\"\n]*[”\"]")
+_PERCENT_IN_WORDS = re.compile(
+    r"百分之(百|[零〇一二两三四五六七八九十百]+(?:点[零〇一二三四五六七八九]+)?|\d+(?:\.\d+)?)"
+)
+
+#: A Chinese numeral right after one of these is part of a word: 每一, 统一, 唯一, 初三, 高一.
+_WORD_BEFORE_CHINESE_NUMERAL = set("第每逐统唯同这那某之其单万周初高星专划归合")
+
+APPROXIMATE = "余多"
+
+#: Characters after a number that make it a date, an age, an edition or a range, not a count.
+_NOT_MEASURE_WORDS = set("年月日号时点届级岁后前末底初旬至到或和及与的是为在以之余多万亿千百周")
+
+#: Words after a figure that bound it; 以上 includes the number itself in Chinese legal usage.
+COMPARATOR_AFTER: dict[str, Comparator] = {
+    "及以上": Comparator.GE,
+    "以上": Comparator.GE,
+    "以下": Comparator.LE,
+    "以内": Comparator.LE,
+    "之内": Comparator.LE,
+    "左右": Comparator.GE,
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    start: int  # first character of the numeral (or of 百分之)
+    end: int  # after the unit and any 余/多
+    stop: int  # after a bounding word (以上, 以内 …), else == end
+    numeral: str
+    spelling: str  # the unit as written: 万平方米 is numeral 1.54万 + spelling 平方米
+    unit: str | None  # base unit; None when the spelling does not convert
+    value: float  # in the base unit; the bare numeral when the unit does not convert
+    approximate: bool
+    bound: str  # the bounding word after the figure, '' if none
+    guessed_unit: bool = False  # the unit is an unknown character that merely follows the number
+
+    @property
+    def chinese(self) -> bool:
+        return is_chinese_numeral(self.numeral)
+
+
+def find_figures(masked: str, start: int, end: int) -> list[Figure]:
+    """Every numeral with a unit in masked[start:end], in order."""
+    figures = [f for m in _NUMERAL.finditer(masked, start, end) if (f := _figure_at(masked, m, end)) is not None]
+    figures += [f for m in _PERCENT_IN_WORDS.finditer(masked, start, end) if (f := _percent_in_words(masked, m))]
+    return sorted(figures, key=lambda f: f.start)
+
+
+def bare_numbers(masked: str, start: int, end: int, figures: list[Figure]) -> list[tuple[int, int]]:
+    """Arabic numbers in masked[start:end] that belong to no figure."""
+    taken = [(f.start, f.stop) for f in figures]
+    return [
+        m.span() for m in _BARE_NUMBER.finditer(masked, start, end) if not any(a <= m.start() < b for a, b in taken)
+    ]
+
+
+def scaled(number: float, factor: float) -> float:
+    """number × factor without binary noise: 90 × 0.01 is 0.9, not 0.9000000000000001."""
+    return float(round(Decimal(str(number)) * Decimal(str(factor)), 9))
+
+
+def _figure_at(masked: str, match: re.Match[str], limit: int) -> Figure | None:
+    numeral = match.group()
+    before = masked[match.start() - 1] if match.start() > 0 else ""
+    if is_chinese_numeral(numeral):
+        if before in _WORD_BEFORE_CHINESE_NUMERAL or before in CHINESE_NUMERAL_START:
+            return None
+    elif before and (before.isascii() and (before.isalnum() or before in "+-/_%")):
+        return None
+    position = match.end()
+    approximate = position < limit and masked[position] in APPROXIMATE
+    position += approximate
+    spelling = next((s for s in _ALL_SPELLINGS if masked.startswith(s, position)), None)
+    guessed = spelling is None and _unknown_measure_word(numeral, masked[position : position + 1])
+    if guessed:
+        spelling = masked[position]
+    if spelling is None:
+        return None
+    try:
+        number = parse_number(numeral)
+    except ValueError:
+        return None
+    unit_end = position + len(spelling)
+    approximate_after = unit_end < limit and masked[unit_end] in "余" and not approximate
+    unit_end += approximate_after
+    bound = next((w for w in COMPARATOR_AFTER if masked.startswith(w, unit_end)), "")
+    converted = _EXTRA_SPELLINGS.get(spelling) or lookup(spelling)
+    return Figure(
+        start=match.start(),
+        end=unit_end,
+        stop=unit_end + len(bound),
+        numeral=numeral,
+        spelling=spelling,
+        unit=converted[0] if converted else None,
+        value=scaled(number, converted[1]) if converted else number,
+        approximate=approximate or approximate_after,
+        bound=bound,
+        guessed_unit=guessed,
+    )
+
+
+def _unknown_measure_word(numeral: str, following: str) -> bool:
+    """2片, 40枚: an Arabic figure followed by a character that may be a measure word we do not know."""
+    return not is_chinese_numeral(numeral) and "\u4e00" <= following <= "\u9fff" and following not in _NOT_MEASURE_WORDS
+
+
+def _percent_in_words(masked: str, match: re.Match[str]) -> Figure | None:
+    numeral = match.group(1)
+    try:
+        number = 100.0 if numeral == "百" else parse_number(numeral)
+    except ValueError:
+        return None
+    bound = next((w for w in COMPARATOR_AFTER if masked.startswith(w, match.end())), "")
+    return Figure(
+        start=match.start(),
+        end=match.end(),
+        stop=match.end() + len(bound),
+        numeral=numeral,
+        spelling="百分之",
+        unit=RATIO,
+        value=scaled(number, 0.01),
+        approximate=False,
+        bound=bound,
+    )
+
+
+def with_quoted_percents(figures: list[Figure], normalised: str, start: int, end: int) -> list[Figure]:
+    """Add percentages the masking hid in quotes: 6个“100%建设”, 实现“三个100%”. A count right
+    before the quote counts the quoted items and joins the figure instead of standing alone."""
+    for quoted in _QUOTED_PERCENT.finditer(normalised, start, end):
+        count = next((f for f in figures if f.stop == quoted.start() and f.unit in {"个", "项"}), None)
+        figures = [f for f in figures if f is not count]
+        figures.append(
+            Figure(
+                start=count.start if count else quoted.start(),
+                end=quoted.end(),
+                stop=quoted.end(),
+                numeral=quoted.group(1),
+                spelling="%",
+                unit=RATIO,
+                value=scaled(float(quoted.group(1)), 0.01),
+                approximate=False,
+                bound="",
+            )
+        )
+    return sorted(figures, key=lambda f: f.start)
