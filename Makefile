@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-DEBIAN_PACKAGES := fonts-noto-cjk poppler-utils prometheus docker-compose
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus docker-compose
 
 .PHONY: help install system-deps run test lint format typecheck unit schemas bench clean
 

@@ -1,0 +1,150 @@
+"""The sentences of a report: what every format says the same way."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
+from duban_contracts.plan.model import Comparator, TargetKind
+
+from ..domain.content import STATUS_ORDER, ReportData, TargetRow
+from ..domain.formatting import (
+    format_as_of_zh,
+    format_date_zh,
+    format_duration_zh,
+    format_month_zh,
+    format_percent,
+    format_points,
+    format_quantity,
+)
+
+
+def status_breakdown(data: ReportData, *, separator: str = "，") -> str:
+    """已完成12项，正常推进9项，…, every status in reading order."""
+    counts = data.status_counts
+    return separator.join(f"{status.label_zh}{counts[status]}项" for status in STATUS_ORDER)
+
+
+def plan_sentence(data: ReportData) -> str:
+    task_count = sum(len(section.tasks) for section in data.sections)
+    return (
+        f"截至{format_as_of_zh(data.as_of)}，工作计划{len(data.sections)}个领域{task_count}项任务"
+        f"共设量化指标{len(data.targets)}项：{status_breakdown(data)}。"
+    )
+
+
+def completion_sentence(data: ReportData) -> str:
+    actual, expected = data.headline.plan_completion, data.headline.expected_completion
+    if actual is None:
+        return "计划总体完成率暂无数据。"
+    sentence = f"计划总体完成率{format_percent(actual)}"
+    if expected is None:
+        return sentence + "。"
+    gap = actual - expected
+    if abs(gap) < 0.0005:
+        comparison = "与序时进度持平"
+    elif gap < 0:
+        comparison = f"落后序时进度{format_points(gap)}"
+    else:
+        comparison = f"超出序时进度{format_points(gap)}"
+    return f"{sentence}，序时进度{format_percent(expected)}，{comparison}。"
+
+
+def safety_sentence(data: ReportData) -> str:
+    head = data.headline
+    if head.incidents_in_period:
+        casualties = f"，造成死亡{head.deaths_in_period}人、受伤{head.injuries_in_period}人"
+        if not head.deaths_in_period and not head.injuries_in_period:
+            casualties = "，未造成人员伤亡"
+        period_part = f"本期发生校园安全事件{head.incidents_in_period}起{casualties}"
+    else:
+        period_part = "本期未发生校园安全事件"
+    return f"{period_part}；年内累计{head.incidents_year_to_date}起。"
+
+
+def outbreak_sentence(data: ReportData) -> str:
+    head = data.headline
+    if not head.outbreaks_in_period and not head.outbreaks_active:
+        return "本期未报告学校传染病聚集性疫情。"
+    return f"本期报告学校传染病聚集性疫情{head.outbreaks_in_period}起，期末仍在持续{head.outbreaks_active}起。"
+
+
+#: Alert severities in Chinese, most severe first.
+SEVERITY_ZH = {Severity.CRITICAL: "紧急", Severity.MAJOR: "严重", Severity.WARNING: "警告", Severity.INFO: "提示"}
+
+
+def alert_sentence(data: ReportData) -> str:
+    alerts = data.headline.alerts
+    by_severity = "、".join(
+        f"{label}{alerts.opened_by_severity[severity]}条"
+        for severity, label in SEVERITY_ZH.items()
+        if alerts.opened_by_severity.get(severity)
+    )
+    return (
+        f"本期产生预警{alerts.opened}条{f'（{by_severity}）' if by_severity else ''}，"
+        f"确认{alerts.acknowledged}条，处置完毕{alerts.resolved}条，"
+        f"期末未关闭{alerts.open_at_end}条；确认用时中位数{format_duration_zh(alerts.median_time_to_acknowledge)}，"
+        f"处置用时中位数{format_duration_zh(alerts.median_time_to_resolve)}。"
+    )
+
+
+def reporting_sentence(data: ReportData) -> str:
+    totals = data.reporting_totals
+    head = data.headline
+    return (
+        f"本期收到各单位报送{head.submissions_received}份，退回{head.submissions_rejected}份；"
+        f"{totals.units}个单位应报{totals.expected}份，实报{totals.received}份，按时{totals.on_time}份，"
+        f"报送率{format_percent(totals.reporting_rate)}，及时率{format_percent(totals.on_time_rate)}。"
+    )
+
+
+def late_sentence(data: ReportData) -> str:
+    late = data.late_targets
+    if not late:
+        return "本期无滞后及逾期事项。"
+    counts = data.status_counts
+    parts = "、".join(
+        f"{status.label_zh}{counts[status]}项"
+        for status in (TargetStatus.OVERDUE, TargetStatus.CRITICAL, TargetStatus.LAGGING)
+        if counts[status]
+    )
+    owners = "、".join(f"{owner}{count}项" for owner, count in data.late_by_owner)
+    return f"滞后及逾期指标共{len(late)}项，其中{parts}。按责任单位：{owners}。"
+
+
+def actual_vs_target(row: TargetRow) -> str:
+    """9500平方米 / 1.54万平方米."""
+    return f"{format_quantity(row.actual, row.unit)} / {target_text(row)}"
+
+
+def target_text(row: TargetRow) -> str:
+    """The target as the plan words it: a bare figure means "at least"; stocks, rates and growth say 以上."""
+    figure = format_quantity(row.target_value, row.unit)
+    if row.kind is TargetKind.GROWTH:
+        figure = f"增长{figure}"
+    if row.comparator is Comparator.GE:
+        return f"{figure}以上" if row.kind in _AT_LEAST_KINDS else figure
+    return f"{_COMPARATOR_WORDS[row.comparator]}{figure}"
+
+
+_AT_LEAST_KINDS = frozenset({TargetKind.LEVEL, TargetKind.RATIO, TargetKind.GROWTH})
+_COMPARATOR_WORDS = {Comparator.GT: "超过", Comparator.LE: "不超过", Comparator.LT: "低于", Comparator.EQ: ""}
+
+
+def due_text(row: TargetRow, data: ReportData) -> str:
+    overdue = row.days_overdue(data.as_of)
+    text = format_date_zh(row.due)
+    return f"{text}（逾期{overdue}天）" if overdue and row.status is TargetStatus.OVERDUE else text
+
+
+def tally_label(key: object, key_kind: str) -> str:
+    """The row label of an incident tally: 溺水, 一般(Ⅳ级), 曾口镇, 2023年6月."""
+    if key is None:
+        return "未定级" if key_kind == "grade" else "未注明"
+    if isinstance(key, IncidentGrade):
+        return key.label_zh
+    if isinstance(key, IncidentCategory):
+        return key.value
+    if isinstance(key, date):
+        return format_month_zh(key)
+    return str(key)
