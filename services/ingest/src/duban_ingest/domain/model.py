@@ -1,0 +1,95 @@
+"""What normalisation produces: one domain object per accepted submission (the lead maps them to the
+contract events), and a stable fingerprint of its content.
+
+All datetimes are aware and in UTC; values are in the base unit named beside them; free text is
+already masked of personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Literal
+
+from .incidents import Grade
+from .registry import Unit
+
+
+@dataclass(frozen=True)
+class Progress:
+    unit: Unit
+    target_id: str
+    value: float
+    measure_unit: str
+    mode: Literal["increment", "cumulative"]
+    occurred_at: datetime
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Incident:
+    unit: Unit
+    category: str  # a duban_contracts.events.IncidentCategory value (Chinese)
+    disease: str | None
+    grade: Grade | None
+    cases: int
+    deaths: int
+    injuries: int
+    class_name: str | None
+    occurred_at: datetime
+    reported_at: datetime
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    unit: Unit
+    metric: str  # class_size | daily_exercise_minutes | the id of the plan target measured (rates, coverage)
+    metric_zh: str
+    target_id: str | None
+    value: float
+    measure_unit: str
+    class_name: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Activity:
+    unit: Unit
+    activity: str
+    target_id: str | None
+    occurred_at: datetime
+    note: str | None
+
+
+Normalised = Progress | Incident | Measurement | Activity
+
+#: Fields left out of the fingerprint: an incident's report time defaults to the time ingest received
+#: it, so the same report received twice would otherwise differ.
+_NOT_CONTENT = frozenset({"reported_at"})
+
+
+def content_fingerprint(item: Normalised) -> str:
+    """A sha256 of what was reported and by whom, for "same content from the same source twice".
+
+    Covers the kind, the unit's id and every normalised field except `reported_at`; carries no
+    submission id and no receive time, so a resend of the same report gives the same fingerprint.
+    """
+    content: dict[str, object] = {"kind": type(item).__name__.lower()}
+    for field in fields(item):
+        if field.name not in _NOT_CONTENT:
+            content[field.name] = _plain(getattr(item, field.name))
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Unit):
+        return value.id
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format(value, ".12g")
+    return value
