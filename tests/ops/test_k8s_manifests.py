@@ -1,0 +1,129 @@
+"""deploy/k8s: the manifests parse, and every workload is replicated, probed, bounded and unprivileged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from duban_kit.settings import DEFAULT_HTTP_PORTS
+
+from .nats_auth import password_variables
+from .tools import DEPLOY, REPO
+
+K8S = DEPLOY / "k8s"
+MANIFESTS = sorted(K8S.glob("*.yaml"))
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [document for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document]
+
+
+def all_documents() -> list[dict[str, Any]]:
+    return [document for path in MANIFESTS for document in documents(path)]
+
+
+def of_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in all_documents() if d["kind"] == kind}
+
+
+def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = workload["spec"]["template"]["spec"]["containers"]
+    return found
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+DEPLOYMENTS = of_kind("Deployment")
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: str(path.relative_to(REPO)))
+def test_manifest_parses_into_kubernetes_objects(path: Path) -> None:
+    for document in documents(path):
+        assert document.get("apiVersion"), path.name
+        assert document.get("kind"), path.name
+
+
+def test_kustomization_lists_existing_files_and_leaves_out_the_secret_template() -> None:
+    [kustomization] = documents(K8S / "kustomization.yaml")
+    files = [*kustomization["resources"], *(f for g in kustomization["configMapGenerator"] for f in g["files"])]
+    assert [name for name in files if not (K8S / name).exists()] == []
+    assert "secrets.template.yaml" not in kustomization["resources"]
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_deployment_is_replicated_probed_bounded_and_unprivileged(name: str) -> None:
+    deployment = DEPLOYMENTS[name]
+    pod = deployment["spec"]["template"]["spec"]
+    assert deployment["spec"]["replicas"] >= 2
+    for container in containers(deployment):
+        assert container["livenessProbe"]["httpGet"], container["name"]
+        assert container["readinessProbe"]["httpGet"], container["name"]
+        for bound in ("requests", "limits"):
+            assert set(container["resources"][bound]) >= {"cpu", "memory"}, (container["name"], bound)
+        non_root = container.get("securityContext", {}).get("runAsNonRoot", pod["securityContext"].get("runAsNonRoot"))
+        assert non_root is True, container["name"]
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+@pytest.mark.parametrize(("service", "port"), DEFAULT_HTTP_PORTS.items())
+def test_service_probes_health_and_readiness_on_its_http_port(service: str, port: int) -> None:
+    [container] = containers(DEPLOYMENTS[service])
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    env = {item["name"]: item for item in container["env"]}
+    assert env["DUBAN_NATS_USER"]["value"] == f"svc-{service}"
+    assert env["DUBAN_NATS_INBOX_PREFIX"]["value"] == f"_INBOX_svc-{service}"
+    assert env["DUBAN_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "duban-database"
+    assert of_kind("Service")[service]["spec"]["ports"][0]["port"] == port
+
+
+def test_nats_runs_three_nodes_behind_a_headless_service() -> None:
+    statefulset = of_kind("StatefulSet")["nats"]
+    headless = of_kind("Service")[statefulset["spec"]["serviceName"]]
+    assert statefulset["spec"]["replicas"] == 3
+    assert headless["spec"]["clusterIP"] == "None"
+    [container] = containers(statefulset)
+    assert container["livenessProbe"]["httpGet"]
+    assert container["readinessProbe"]["httpGet"]
+    assert set(container["resources"]["limits"]) >= {"cpu", "memory"}
+    config = (K8S / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    for node in range(3):
+        assert f"nats-route://nats-{node}.nats-headless:6222" in config
+
+
+def test_provisioning_job_runs_duban_provision_as_the_provisioner() -> None:
+    [container] = containers(of_kind("Job")["duban-provision"])
+    env = {item["name"]: item for item in container["env"]}
+    assert container["command"] == ["duban", "provision"]
+    assert env["DUBAN_NATS_USER"]["value"] == "provisioner"
+    assert of_kind("ConfigMap")["duban-config"]["data"]["DUBAN_STREAM_REPLICAS"] == "3"
+
+
+def test_every_secret_the_workloads_read_is_in_the_template() -> None:
+    template = {d["metadata"]["name"]: set(d["stringData"]) for d in documents(K8S / "secrets.template.yaml")}
+    workloads = [d for d in all_documents() if d["kind"] in {"Deployment", "StatefulSet", "Job"}]
+    wanted = {(ref["name"], ref["key"]) for w in workloads for node in walk(w) if (ref := node.get("secretKeyRef"))}
+    mounted = {node["secretName"] for w in workloads for node in walk(w) if "secretName" in node}
+    env_from = {node["secretRef"]["name"] for w in workloads for node in walk(w) if "secretRef" in node}
+    assert {(name, key) for name, key in wanted if key not in template.get(name, set())} == set()
+    assert (mounted | env_from) - set(template) == set()
+    assert template["duban-nats-passwords"] == set(password_variables())
+
+
+def test_secret_template_holds_only_placeholders() -> None:
+    for secret in documents(K8S / "secrets.template.yaml"):
+        for key, value in secret["stringData"].items():
+            assert "CHANGE-ME" in value, (secret["metadata"]["name"], key)
