@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from nats.aio.client import Client
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from duban_kit.http import HttpServer
 from duban_kit.provision import provision
 
 from .bus import connect, live_clock, wait_quiet
@@ -43,8 +43,7 @@ class Stack:
     runtime_port: int = 0
     embedded: EmbeddedNats | None = None
     supervisor: Supervisor | None = None
-    _server: uvicorn.Server | None = None
-    _server_task: asyncio.Task[None] | None = None
+    _server: HttpServer | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -103,18 +102,14 @@ class Stack:
         port = self.settings.runtime_port if port_is_free(self.settings.runtime_port) else free_port()
         self.runtime_port = port
         app = Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz)])
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._server_task = asyncio.create_task(self._server.serve())
+        self._server = HttpServer(app, self.settings.runtime_host, port)
+        await self._server.start()
 
     async def stop(self) -> None:
         if self.supervisor is not None:
             await self.supervisor.stop()
         if self._server is not None:
-            self._server.should_exit = True
-            if self._server_task is not None:
-                with contextlib.suppress(Exception):
-                    await self._server_task
+            await self._server.stop()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
 

@@ -26,6 +26,7 @@ class RuntimeSettings(BaseSettings):
     stream_replicas: int = 1
     home: Path = Path(".")
     runtime_port: int = Field(default=8100, description="The supervisor's /metrics and /healthz.")
+    runtime_host: str = Field(default="127.0.0.1", description="Address the supervisor's HTTP binds to.")
     clock_interval_seconds: float = Field(default=60.0, description="How often the live clock ticks.")
     request_timeout_seconds: float = 30.0
 

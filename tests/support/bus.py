@@ -65,11 +65,11 @@ async def collecting(nc: Client, subjects: Subjects) -> AsyncIterator[Collector]
         await sub.unsubscribe()
 
 
-async def publish_event(nc: Client, subjects: Subjects, event: Event) -> None:
+async def publish_event(nc: Client, subjects: Subjects, event: Event, *, dedupe: bool = True) -> None:
+    """Publish as a service would (Nats-Msg-Id = event id); `dedupe=False` lets a duplicate through."""
     js = nc.jetstream()
-    ack = await js.publish(
-        subjects.event(event.event_type), event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.event_id}
-    )
+    headers = {"Nats-Msg-Id": event.event_id} if dedupe else None
+    ack = await js.publish(subjects.event(event.event_type), event.model_dump_json().encode(), headers=headers)
     assert ack.stream
 
 
@@ -77,9 +77,12 @@ async def publish_event(nc: Client, subjects: Subjects, event: Event) -> None:
 async def running(runtime: ServiceRuntime, drop: bool = True) -> AsyncIterator[ServiceRuntime]:
     """A service running in this process for the duration of the block; its schema dropped after."""
     await runtime.start()
+    if runtime.settings.http_port:
+        await runtime.start_http()
     try:
         yield runtime
     finally:
+        await runtime.stop_http()
         await runtime.stop()
         if drop:
             await runtime.db.drop_schema()

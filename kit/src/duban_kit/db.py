@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
@@ -156,3 +158,23 @@ def _instrument(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
         started = conn.info["duban_query_start"].pop()
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "OTHER"
         metrics.db_duration.labels(operation=operation).observe(time.perf_counter() - started)
+
+
+async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
+    """Insert rows, or update the ones whose `keys` already exist (ON CONFLICT, SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql_insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table)
+    else:  # pragma: no cover - duban runs on the two above
+        raise ValueError(f"upsert is not implemented for {dialect}")
+    columns = [c for c in rows[0] if c not in keys]
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={c: getattr(excluded, c) for c in columns}
+    )
+    await conn.execute(statement, list(rows))

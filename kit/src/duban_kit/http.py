@@ -7,6 +7,8 @@ configured so.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -14,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -156,3 +159,31 @@ async def read_json(request: Request, limit: int = 1 << 20) -> Any:
     if len(body) > limit:
         raise ValueError(f"request body of {len(body)} bytes exceeds {limit}")
     return json.loads(body or b"null")
+
+
+class HttpServer:
+    """uvicorn in the service's own event loop, started and stopped by the service.
+
+    `Server._serve` is used rather than `serve`: `serve` installs its own SIGINT/SIGTERM handlers and
+    re-raises the signal on exit, while the service wants to decide the order of shutdown itself.
+    """
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        self.config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+        self.server = uvicorn.Server(self.config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server._serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # raises the bind error, e.g. the port is taken
+                raise RuntimeError(f"HTTP server on {self.config.host}:{self.config.port} stopped at start")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from faststream.security import SASLPlaintext
@@ -24,13 +24,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from pydantic import BaseModel
 from sqlalchemy import Table
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from duban_contracts.events import EVENT_TYPES
 
 from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
 from .db import Database
-from .http import TokenAuth, build_http_app
+from .http import HttpServer, TokenAuth, build_http_app
 from .logs import configure_logging
 from .messaging import Inbox, Outbox, OutboxRelay
 from .metrics import ServiceMetrics
@@ -81,6 +82,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stop = asyncio.Event()
+        self._http: HttpServer | None = None
 
     # --- wiring ----------------------------------------------------------------------------
 
@@ -202,29 +204,37 @@ class ServiceRuntime:
         await self.db.dispose()
         log.info("stopped")
 
-    async def serve(self) -> None:
-        """Run until SIGTERM/SIGINT: the HTTP server in front, everything else behind it."""
-        configure_logging(self.name, self.settings.log_level)
-        app = build_http_app(
+    def http_app(self) -> Starlette:
+        return build_http_app(
             service=self.name,
             metrics=self.metrics,
             readiness=self.check_readiness,
             auth=self.auth,
             routes=self.routes,
         )
-        config = uvicorn.Config(
-            app,
-            host=self.settings.http_host,
-            port=self.settings.effective_http_port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
+
+    async def start_http(self) -> None:
+        self._http = HttpServer(self.http_app(), self.settings.http_host, self.settings.effective_http_port)
+        await self._http.start()
+
+    async def stop_http(self) -> None:
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT, then stop in order: HTTP, consumers, outbox, database."""
+        configure_logging(self.name, self.settings.log_level)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop.set)
         await self.start()
         try:
-            await server.serve()
+            await self.start_http()
+            await self._stop.wait()
+            log.info("stopping")
         finally:
+            await self.stop_http()
             await self.stop()
 
     async def check_readiness(self) -> dict[str, bool]:

@@ -62,7 +62,7 @@ async def _submit_json(request: Request, js: JetStreamContext, subjects: Subject
         return problem(400, "invalid_json", f"请求体不是有效的 JSON / body is not valid JSON: {error}")
     items = body if isinstance(body, list) else [body]
     given = request.headers.get("idempotency-key")
-    triples = []
+    triples: list[tuple[str, dict[str, object], dict[str, str]]] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             return problem(

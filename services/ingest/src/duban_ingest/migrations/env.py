@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from duban_kit.migrations import run_migrations
 from duban_ingest.adapters.tables import metadata
+from duban_kit.migrations import run_migrations
 
 run_migrations(context, metadata)

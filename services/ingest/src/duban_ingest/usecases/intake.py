@@ -82,9 +82,7 @@ class Intake:
         self._context_template = NormalisationContext(plan=plan, registry=registry, received_at=datetime.now(UTC))
 
     def _context(self, received_at: datetime) -> NormalisationContext:
-        from dataclasses import replace
-
-        return replace(self._context_template, received_at=received_at)
+        return self._context_template.received(received_at)
 
     async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
         recorded_at = datetime.now(UTC)
@@ -253,7 +251,7 @@ class Intake:
             )
             .limit(1)
         )
-        return await conn.scalar(query)  # type: ignore[no-any-return]
+        return await conn.scalar(query)
 
     # --- queries and corrections -------------------------------------------------------------
 

@@ -1,0 +1,96 @@
+"""`duban alerts …`: list, acknowledge and silence alerts (over NATS request/reply)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from duban_contracts.rpc import AlertCommand, AlertsQuery
+from duban_contracts.subjects import Subjects
+from duban_kit.cli import namespace, print_json, request
+
+alerts_app = typer.Typer(help="Alerts: list, acknowledge, silence.", no_args_is_help=True)
+console = Console()
+SEVERITY_COLOURS = {"critical": "red", "major": "magenta", "warning": "yellow", "info": "white"}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")
+
+
+def _ask(verb: str, body: Any) -> Any:
+    return asyncio.run(request(Subjects(namespace()).rpc("alerts", verb), body))
+
+
+def _command(command: AlertCommand) -> None:
+    reply = _ask("command", command)
+    print(json.dumps(reply, ensure_ascii=False, indent=2))
+    if not reply.get("ok"):
+        raise typer.Exit(1)
+
+
+@alerts_app.command("list")
+def list_alerts(
+    state: Annotated[str, typer.Option(help="open, firing, acknowledged, resolved or all.")] = "open",
+    rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The alerts, oldest first."""
+    reply = _ask("query", AlertsQuery(state=state, rule=rule))
+    if as_json:
+        print_json(reply["alerts"])
+        return
+    table = Table(title=f"告警 ({len(reply['alerts'])})")
+    for column in ("id", "severity", "state", "rule", "title", "count", "first seen", "level"):
+        table.add_column(column)
+    for alert in reply["alerts"]:
+        colour = SEVERITY_COLOURS.get(alert["severity"], "white")
+        table.add_row(
+            alert["id"][:8],
+            f"[{colour}]{alert['severity']}[/]",
+            alert["state"],
+            alert["rule"],
+            alert["title"],
+            str(alert["count"]),
+            alert["first_seen"][:16],
+            str(alert["escalation_level"]),
+        )
+    console.print(table)
+
+
+@alerts_app.command("ack")
+def ack(
+    alert_id: Annotated[str, typer.Argument(help="The alert's id.")],
+    actor: Annotated[str, typer.Option(help="Who acknowledges.")] = "operator",
+    comment: Annotated[str | None, typer.Option(help="What is being done.")] = None,
+) -> None:
+    """Acknowledge an alert: stops escalation and repeats."""
+    _command(AlertCommand(action="ack", alert_id=alert_id, actor=actor, comment=comment))
+
+
+@alerts_app.command("silence")
+def silence(
+    matchers: Annotated[list[str], typer.Argument(help='Label matchers, e.g. rule="class_size" unit_id=~"bz-.*".')],
+    hours: Annotated[float, typer.Option(help="How long.")] = 24.0,
+    actor: Annotated[str, typer.Option(help="Who silences.")] = "operator",
+    comment: Annotated[str, typer.Option(help="Why.")] = "",
+) -> None:
+    """Mute notifications for matching alerts (their records still change)."""
+    _command(AlertCommand(action="silence", matchers=matchers, duration_hours=hours, actor=actor, comment=comment))
+
+
+@alerts_app.command("silences")
+def silences() -> None:
+    """List silences."""
+    _command(AlertCommand(action="list_silences"))
+
+
+@alerts_app.command("unsilence")
+def unsilence(silence_id: Annotated[str, typer.Argument(help="The silence's id.")]) -> None:
+    """End a silence now."""
+    _command(AlertCommand(action="expire_silence", silence_id=silence_id))
