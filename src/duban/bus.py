@@ -26,6 +26,8 @@ async def connect(settings: RuntimeSettings, url: str | None = None) -> AsyncIte
         options["password"] = settings.nats_password.get_secret_value()
     if settings.nats_creds_file is not None:
         options["user_credentials"] = str(settings.nats_creds_file)
+    if settings.nats_inbox_prefix:
+        options["inbox_prefix"] = settings.nats_inbox_prefix
     target = url or settings.nats_url
     if not target:
         raise RuntimeError("no NATS to talk to: set DUBAN_NATS_URL, or run `duban up` first")

@@ -21,6 +21,7 @@ class RuntimeSettings(BaseSettings):
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_creds_file: Path | None = None
+    nats_inbox_prefix: str | None = Field(default=None, description="This user's own inbox prefix (least privilege).")
     nats_port: int = Field(default=4222, description="Port of the embedded NATS server.")
     namespace: str = DEFAULT_NAMESPACE
     stream_replicas: int = 1

@@ -6,10 +6,10 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from test_domain_support import OTHER_SCHOOL, at, case, new_book
 
 from duban_alerts.domain import Alert, AlertBook, IncidentFact, load_rules
 from duban_contracts.events import AlertState, Severity
+from tests.alerts.alerts_support import OTHER_SCHOOL, at, case, new_book
 
 
 def outbreaks(book: AlertBook) -> list[Alert]:

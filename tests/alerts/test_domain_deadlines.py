@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from test_domain_support import activity, at, dated_event, new_book, periodic, status
 
 from duban_alerts.domain import AlertBook, MilestoneDue, PlanTarget
 from duban_contracts.events import AlertState, Severity, TargetStatus
+from tests.alerts.alerts_support import activity, at, dated_event, new_book, periodic, status
 
 
 def deadline_alerts(book: AlertBook) -> list[tuple[str, Severity, AlertState]]:

@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from test_domain_support import case, incident, new_book
 
 from duban_alerts.domain import Alert, Change
 from duban_contracts.events import AlertState, IncidentCategory, IncidentGrade, Severity
+from tests.alerts.alerts_support import case, incident, new_book
 
 
 def _alerts_by_rule(changes: list[Change]) -> dict[str, Alert]:

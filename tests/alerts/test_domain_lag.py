@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from test_domain_support import new_book, status
 
 from duban_alerts.domain import AlertBook
 from duban_contracts.events import AlertState, Severity, TargetStatus
+from tests.alerts.alerts_support import new_book, status
 
 TARGET = "t07_school_building_new"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_domain_support import at, case, incident, measurement, new_book
 
 from duban_alerts.domain import AlertBook, UnknownAlert, alert_id, fingerprint
 from duban_contracts.events import AlertState, IncidentGrade, Severity
+from tests.alerts.alerts_support import at, case, incident, measurement, new_book
 
 REPORTED = at("2023-06-01 08:10")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_domain_support import at, measurement, new_book
 
 from duban_contracts.events import AlertState, Severity
+from tests.alerts.alerts_support import at, measurement, new_book
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_domain_support import OTHER_SCHOOL, at, case, dated_event, incident, new_book, status
 
 from duban_alerts.domain import AlertBook, Notification
 from duban_contracts.events import IncidentGrade, Severity, TargetStatus
+from tests.alerts.alerts_support import OTHER_SCHOOL, at, case, dated_event, incident, new_book, status
 
 T0 = at("2023-06-01 08:10")  # when the default incident is reported
 

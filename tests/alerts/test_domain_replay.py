@@ -10,18 +10,6 @@ from typing import Any, ClassVar
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_domain_support import (
-    OTHER_SCHOOL,
-    SCHOOL,
-    activity,
-    at,
-    case,
-    dated_event,
-    incident,
-    measurement,
-    periodic,
-    status,
-)
 
 from duban_alerts.domain import (
     ActivityFact,
@@ -41,6 +29,18 @@ from duban_alerts.domain import (
     state_to_json,
 )
 from duban_contracts.events import IncidentCategory, IncidentGrade, TargetStatus
+from tests.alerts.alerts_support import (
+    OTHER_SCHOOL,
+    SCHOOL,
+    activity,
+    at,
+    case,
+    dated_event,
+    incident,
+    measurement,
+    periodic,
+    status,
+)
 
 Fact = IncidentFact | MeasurementFact | ActivityFact | StatusFact
 START = at("2023-03-01 00:00")

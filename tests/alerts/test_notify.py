@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
-from test_domain_support import incident, new_book
 
 from duban_alerts.adapters.notify import (
     EmailReceiver,
@@ -23,6 +22,7 @@ from duban_alerts.adapters.notify import (
     send_webhook,
 )
 from duban_alerts.domain import Notification
+from tests.alerts.alerts_support import incident, new_book
 from tests.support.receivers import Mailbox, Script, http_server, smtp_server
 from tests.support.servers import free_port
 

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from duban_contracts.plan import Comparator, Plan, TargetKind, load_plan
 from duban_contracts.units import RATIO
 

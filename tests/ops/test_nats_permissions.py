@@ -363,11 +363,6 @@ async def test_unknown_users_and_wrong_passwords_are_refused(secured: SecuredNat
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="duban_kit.service.ServiceRuntime.events()/inbound() do not pass the user's inbox prefix to "
-    "FastStream's subscriber, which then fetches on _INBOX.<id> and is refused; remove this mark with that fix",
-)
 async def test_tasks_service_runs_end_to_end_as_its_least_privileged_user(
     nats_with_topology: SecuredNats, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

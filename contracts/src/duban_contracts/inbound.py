@@ -21,6 +21,11 @@ class _Submission(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     source: str = Field(description="The reporting unit, by name or alias, e.g. 巴中市第二中学 or 巴中二中.")
+    submitted_at: str | None = Field(
+        default=None,
+        description="填报时间: when the unit submitted it, if earlier than its arrival (batch uploads, replays). "
+        "Timeliness of reporting is judged on it; it may not lie after the arrival.",
+    )
     note: str | None = Field(default=None, description="备注: free text (masked of personal data by ingest).")
 
 

@@ -89,6 +89,6 @@ class ReportRequest(Contract):
 
 
 class AggregateQuery(Contract):
-    name: Literal["completion", "reporting", "incidents", "alerts", "summary"]
+    name: Literal["completion", "summary", "reports"]
     as_of: date | datetime | None = None
     period: str | None = None

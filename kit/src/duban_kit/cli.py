@@ -56,6 +56,8 @@ async def client() -> AsyncIterator[Client]:
         options |= {"user": user, "password": password}
     if creds := os.environ.get("DUBAN_NATS_CREDS_FILE"):
         options["user_credentials"] = creds
+    if prefix := os.environ.get("DUBAN_NATS_INBOX_PREFIX"):
+        options["inbox_prefix"] = prefix
     nc = await nats.connect(nats_url(), **options)
     try:
         yield nc

@@ -125,6 +125,7 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:{event_type}",
+            **self._inbox_option(),
         )
 
     def inbound(self) -> Decorator:
@@ -136,7 +137,13 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:submission",
+            **self._inbox_option(),
         )
+
+    def _inbox_option(self) -> dict[str, bytes]:
+        """FastStream pulls on `_INBOX.` unless told otherwise; a least-privilege user has its own prefix."""
+        prefix = self.settings.nats_inbox_prefix
+        return {"inbox_prefix": f"{prefix}.".encode()} if prefix else {}
 
     def rpc(self, verb: str) -> Decorator:
         """A request/reply endpoint, shared by the service's replicas (queue group)."""

@@ -4,22 +4,84 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prometheus_client import Counter, Histogram
+
+from duban_contracts.plan import load_plan
+from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.topology import TOPOLOGY
 from duban_kit.service import ServiceRuntime
 
 from .adapters import tables
+from .adapters.mail import ReportMailer
 from .config import ReportsSettings
-from .entrypoints import handlers
+from .domain.periods import ReportKind, year
+from .domain.schedule import ReportSchedule, ScheduleEntry
+from .entrypoints import handlers, http
+from .rendering import Format
 from .usecases.aggregates import Aggregates
+from .usecases.builder import ReportBuilder
 from .usecases.facts import FactKeeper
+from .usecases.publishing import ReportDesk, ReportMetrics
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def schedule_of(settings: ReportsSettings, plan_year: int) -> ReportSchedule:
+    crons = {
+        ReportKind.WEEKLY: settings.schedule_weekly,
+        ReportKind.MONTHLY: settings.schedule_monthly,
+        ReportKind.QUARTERLY: settings.schedule_quarterly,
+        ReportKind.ANNUAL: settings.schedule_annual,
+    }
+    entries = tuple(ScheduleEntry(kind, cron) for kind, cron in crons.items() if cron.strip())
+    return ReportSchedule(entries, plan_year=year(plan_year))
+
+
+def _formats(text: str) -> tuple[Format, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip())  # type: ignore[misc]
+
+
 def create_app(settings: ReportsSettings) -> ServiceRuntime:
     runtime = ServiceRuntime(settings, inbox=tables.inbox, outbox=tables.outbox, migrations=MIGRATIONS)
-    facts = FactKeeper(runtime.db, runtime.inbox, runtime.metrics)
+    registry = runtime.metrics.registry
+    metrics = ReportMetrics(
+        generated=Counter("duban_reports_generated", "Reports generated, by kind.", ["kind"], registry=registry),
+        duration=Histogram(
+            "duban_report_duration_seconds",
+            "Time to build, render, store and mail a report.",
+            ["kind"],
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+            registry=registry,
+        ),
+    )
+    plan = load_plan(settings.plan_file)
+    units = load_reporting_units(settings.units_file).units
+    builder = ReportBuilder(runtime.db, plan, units, deadline_days=settings.reporting_deadline_days)
+    mailer = ReportMailer(
+        recipients=[a.strip() for a in settings.leaders.split(",") if a.strip()],
+        sender=settings.mail_sender,
+        outbox=settings.effective_mail_dir,
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_starttls=settings.smtp_starttls,
+        smtp_user=settings.smtp_user,
+        smtp_password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
+    desk = ReportDesk(
+        builder=builder,
+        schedule=schedule_of(settings, plan.year),
+        db=runtime.db,
+        outbox=runtime.outbox,
+        subjects=settings.subjects,
+        reports_dir=settings.effective_reports_dir,
+        mailer=mailer,
+        formats_by_kind={"weekly": _formats(settings.weekly_formats), "default": _formats(settings.formats)},
+        metrics=metrics,
+    )
+    facts = FactKeeper(runtime.db, runtime.inbox, runtime.metrics, on_clock=desk.on_clock)
     aggregates = Aggregates(runtime.db)
-    handlers.register(runtime, facts, aggregates)
+    handlers.register(runtime, facts, aggregates, desk)
     runtime.declare_publishers(TOPOLOGY["reports"].publishes)
+    runtime.background.append(desk.run)
+    runtime.routes.extend(http.routes(desk, aggregates, runtime.auth))
     return runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from duban_kit.settings import ServiceSettings
 
@@ -14,8 +14,29 @@ class ReportsSettings(ServiceSettings):
     service_name: ClassVar[str] = "reports"
 
     plan_file: Path | None = Field(default=None, description="The plan reported on; default the bundled 2023 plan.")
+    units_file: Path | None = Field(default=None, description="Registry of reporting units; default the bundled one.")
     reports_dir: Path | None = Field(default=None, description="Where reports are written; default out/reports.")
     mail_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default out/mail.")
+    leaders: str = Field(
+        default="leaders@localhost", description="Comma-separated addresses the reports are mailed to."
+    )
+    mail_sender: str = "duban@localhost"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    schedule_weekly: str = Field(
+        default="0 8 * * 1", description="Cron (Asia/Shanghai) of the 周报; empty to turn off."
+    )
+    schedule_monthly: str = Field(default="0 8 1 * *", description="Cron of the 月报.")
+    schedule_quarterly: str = Field(default="0 8 1 1,4,7,10 *", description="Cron of the 季报.")
+    schedule_annual: str = Field(default="0 8 1 1 *", description="Cron of the 年度总结.")
+    weekly_formats: str = Field(default="html,xlsx,md", description="Formats of weekly reports (a PDF takes seconds).")
+    formats: str = Field(default="html,pdf,xlsx,md", description="Formats of the other reports.")
+    reporting_deadline_days: int = Field(
+        default=5, description="Days after a month ends by which its report is on time."
+    )
 
     @property
     def effective_reports_dir(self) -> Path:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
 from rapidfuzz import fuzz, process
+
+from duban_contracts.reporting_units import registry_text
 
 from .text import compact
 
@@ -24,7 +25,6 @@ UnitKind = Literal["school", "section", "external"]
 
 UNIT_KINDS: tuple[UnitKind, ...] = ("school", "section", "external")
 STAGES = ("幼儿园", "小学", "初中", "九年一贯制", "高中", "中职")
-BUNDLED_REGISTRY = "units.yaml"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 #: Ways the district is written before a school's name; a unit named 巴州区X also answers to these + X and to X.
@@ -65,12 +65,8 @@ class UnitRegistry:
 
     @classmethod
     def load(cls, path: Path | None = None) -> UnitRegistry:
-        """The registry in the YAML file at `path`, or the bundled one (domain/data/units.yaml)."""
-        if path is None:
-            text = resources.files(__package__).joinpath("data", BUNDLED_REGISTRY).read_text(encoding="utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        return cls.from_data(yaml.safe_load(text))
+        """The registry in the YAML file at `path`, or the bundled one (shared reference data in contracts)."""
+        return cls.from_data(yaml.safe_load(registry_text(path)))
 
     @classmethod
     def from_data(cls, data: object) -> UnitRegistry:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,6 +25,7 @@ from duban_kit.metrics import ServiceMetrics
 
 from ..adapters import tables as t
 from ..adapters.translate import accepted_event, rejected_event
+from ..domain.dates import Moment, parse_moment
 from ..domain.normalise import (
     NormalisationContext,
     Normalised,
@@ -35,6 +37,8 @@ from ..domain.normalise import (
 from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
+SUBMITTED_AT_KEYS = ("submitted_at", "填报时间", "填报日期", "提交时间")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class Outcome:
 
 def _problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Problem:
     return Problem(code=code, field=field, value=value, message_zh=zh, message_en=en)
+
+
+def _framing_problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Rejection:
+    """A submission refused before its content is read (no id, not JSON, not an object)."""
+    return Rejection(problems=(_problem(code, field, value, zh, en),), kind=None, unit_id=None)
 
 
 class Intake:
@@ -85,7 +94,6 @@ class Intake:
         return self._context_template.received(received_at)
 
     async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
-        recorded_at = datetime.now(UTC)
         outcomes: dict[int, Outcome] = {}
         async with self.db.begin() as conn:
             ids = [i.submission_id for i in batch if i.submission_id]
@@ -99,7 +107,7 @@ class Intake:
                     outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
                     continue
                 known[submission_id] = "pending"
-                row, event = await self._judge(conn, inbound, submission_id, recorded_at, seen_content)
+                row, event = await self._judge(conn, inbound, submission_id, seen_content)
                 rows.append(row)
                 events.append(event)
                 known[submission_id] = row["status"]
@@ -127,11 +135,10 @@ class Intake:
         conn: AsyncConnection,
         inbound: Inbound,
         submission_id: str,
-        recorded_at: datetime,
         seen_content: dict[tuple[str, str], str],
     ) -> tuple[dict[str, Any], Event]:
         provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
-        result = self._normalise(inbound)
+        result, received = self._normalise(inbound)
         content_hash: str | None = None
         if not isinstance(result, Rejection):
             content_hash = content_fingerprint(result)
@@ -157,7 +164,7 @@ class Intake:
         row = {
             "submission_id": submission_id,
             "inbound_sequence": inbound.sequence,
-            "received_at": inbound.received_at,
+            "received_at": received,
             "file_id": inbound.file_id,
             "row": inbound.row,
             "content_hash": None,
@@ -167,8 +174,8 @@ class Intake:
                 result,
                 submission_id,
                 attempt="first",
-                received_at=inbound.received_at,
-                recorded_at=recorded_at,
+                received_at=received,
+                recorded_at=received,
                 sequence=inbound.sequence,
                 provenance=provenance,
             )
@@ -181,7 +188,7 @@ class Intake:
                 "event_id": event.event_id,
             }
             return row, event
-        event = accepted_event(result, submission_id, recorded_at, provenance)
+        event = accepted_event(result, submission_id, received, provenance)
         self.metrics.saw_event_time(event.occurred_at.timestamp())
         row |= {
             "status": "accepted",
@@ -194,52 +201,54 @@ class Intake:
         }
         return row, event
 
-    def _normalise(self, inbound: Inbound) -> Normalised | Rejection:
+    def _normalise(self, inbound: Inbound) -> tuple[Normalised | Rejection, datetime]:
+        """The verdict, and when the submission counts as received (填报时间 or its arrival)."""
+        arrived = inbound.received_at
         if inbound.submission_id is None:
-            return Rejection(
-                problems=(
-                    _problem(
-                        "missing_submission_id",
-                        "Nats-Msg-Id",
-                        None,
-                        "缺少报送编号：请在消息头 Nats-Msg-Id 中提供唯一编号",
-                        "missing submission id: send a unique id in the Nats-Msg-Id header",
-                    ),
-                ),
-                kind=None,
-                unit_id=None,
-            )
+            return _framing_problem(
+                "missing_submission_id",
+                "Nats-Msg-Id",
+                None,
+                "缺少报送编号：请在消息头 Nats-Msg-Id 中提供唯一编号",
+                "missing submission id: send a unique id in the Nats-Msg-Id header",
+            ), arrived
         body = inbound.body
         if isinstance(body, bytes | bytearray):
             preview = bytes(body[:200]).decode("utf-8", "replace")
-            return Rejection(
-                problems=(
-                    _problem(
-                        "invalid_json",
-                        None,
-                        preview,
-                        "报送内容不是有效的 JSON",
-                        "the submission is not valid JSON",
-                    ),
-                ),
-                kind=None,
-                unit_id=None,
-            )
+            return _framing_problem(
+                "invalid_json", None, preview, "报送内容不是有效的 JSON", "the submission is not valid JSON"
+            ), arrived
         if not isinstance(body, dict):
-            return Rejection(
-                problems=(
-                    _problem(
-                        "not_an_object",
-                        None,
-                        str(body)[:200],
-                        "报送内容必须是 JSON 对象（键值对）",
-                        f"the submission must be a JSON object, not {type(body).__name__}",
-                    ),
-                ),
-                kind=None,
-                unit_id=None,
+            return _framing_problem(
+                "not_an_object",
+                None,
+                str(body)[:200],
+                "报送内容必须是 JSON 对象（键值对）",
+                f"the submission must be a JSON object, not {type(body).__name__}",
+            ), arrived
+        fields = dict(body)
+        submitted = self._submitted_at(fields, arrived)
+        if isinstance(submitted, Rejection):
+            return submitted, arrived
+        return normalise(fields, self._context(submitted)), submitted
+
+    def _submitted_at(self, body: dict[str, object], arrived: datetime) -> datetime | Rejection:
+        """When the unit says it submitted (填报时间), else when it arrived; never after its arrival."""
+        for key in SUBMITTED_AT_KEYS:
+            value = body.pop(key, None)
+            if value is None or value == "":
+                continue
+            moment = parse_moment(value, self.plan.year, SHANGHAI) if isinstance(value, str) else None
+            if isinstance(moment, Moment) and moment.at <= arrived:
+                return moment.at
+            return _framing_problem(
+                "invalid_date",
+                key,
+                str(value)[:200],
+                "填报时间无法识别，或晚于报送到达时间",
+                "the submission time is unreadable or later than its arrival",
             )
-        return normalise(body, self._context(inbound.received_at))
+        return arrived
 
     async def _same_content(self, conn: AsyncConnection, unit_id: str, content_hash: str) -> str | None:
         query = (
@@ -290,7 +299,7 @@ class Intake:
             )
             if status == "accepted":
                 return Outcome(inbound.submission_id, True)
-            row, event = await self._judge(conn, inbound, inbound.submission_id, recorded_at, {})
+            row, event = await self._judge(conn, inbound, inbound.submission_id, {})
             if row["status"] == "rejected":
                 event = rejected_event(
                     Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),

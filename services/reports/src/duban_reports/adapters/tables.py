@@ -111,14 +111,23 @@ activity_facts = Table(
     Column("occurred_at", UtcDateTime(), nullable=False),
 )
 
-reports = Table(
-    "reports",
+#: Reports due or asked for, and what became of them: scheduled on the event-time clock in the same
+#: transaction that advances it, rendered by a worker, marked done with the files it wrote.
+report_jobs = Table(
+    "report_jobs",
     metadata,
     Column("report_id", String(100), primary_key=True),
     Column("kind", String(16), nullable=False),
-    Column("period", String(32), nullable=False),
-    Column("generated_at", UtcDateTime(), nullable=False),
-    Column("files", Text, nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("as_of", UtcDateTime(), nullable=False),
+    Column("formats", String(40), nullable=False),
+    Column("deliver", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | done | failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("files", Text),
+    Column("scheduled_at", UtcDateTime(), nullable=False),
+    Index("ix_report_jobs_status", "status", "scheduled_at"),
 )
 
 clock = Table(

@@ -1,0 +1,445 @@
+"""Fill a report's content from the reports service's own tables, as of one instant.
+
+Every figure is a query over facts with event time at or before `as_of` — so a report rendered
+late shows the same figures as one rendered on time, and the same events always give the same
+report. Counting and grouping happen in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
+from duban_contracts.plan import Plan
+from duban_contracts.reporting_units import ReportingUnit
+from duban_kit.db import Database
+
+from ..adapters import tables as t
+from ..domain.content import (
+    AlertFigures,
+    Headline,
+    IncidentItem,
+    OutbreakItem,
+    OutbreakStatus,
+    PlanInfo,
+    ProgressPoint,
+    ReportData,
+    SafetySummary,
+    SectionProgress,
+    Tally,
+    TargetRow,
+    TaskProgress,
+    Trends,
+    UnitReporting,
+)
+from ..domain.periods import REPORT_TZ, Period, local_date, local_midnight
+
+EPSILON = timedelta(microseconds=1)
+OUTBREAK_RULE = "infectious_cluster"
+
+
+def figures_instant(period: Period, now: datetime | None) -> datetime:
+    """The last instant of the period, or `now` if the period has not ended yet."""
+    last = period.end - EPSILON
+    return last if now is None else min(last, now)
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    months, day = [], date(first.year, first.month, 1)
+    while day <= last:
+        months.append(day)
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return months
+
+
+class ReportBuilder:
+    def __init__(self, db: Database, plan: Plan, units: Sequence[ReportingUnit], *, deadline_days: int = 5) -> None:
+        self.db = db
+        self.plan = plan
+        self.units = [u for u in units if u.kind != "external"]
+        self.deadline_days = deadline_days
+
+    async def build(self, period: Period, as_of: datetime) -> ReportData:
+        async with self.db.read() as conn:
+            statuses = await self._statuses(conn, as_of)
+            targets = self._target_rows(statuses)
+            sections = self._sections(statuses)
+            safety = await self._safety(conn, period, as_of)
+            headline = await self._headline(conn, period, as_of, statuses, safety)
+            reporting = await self._reporting(conn, as_of)
+            trends = Trends(
+                progress=await self._progress_trend(conn, as_of),
+                incidents_by_month=await self._incidents_by_month(conn, as_of),
+            )
+        return ReportData(
+            period=period,
+            as_of=as_of,
+            plan=PlanInfo(title=self.plan.title, issuer=self.plan.issuer, year=self.plan.year),
+            headline=headline,
+            sections=sections,
+            targets=targets,
+            safety=safety,
+            reporting=reporting,
+            trends=trends,
+        )
+
+    # --- the plan ---------------------------------------------------------------------------
+
+    async def _statuses(self, conn: AsyncConnection, as_of: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+        """Each target's, task's, section's and the plan's last published state at `as_of`."""
+        h = t.status_history
+        ranked = (
+            select(
+                h.c.level,
+                h.c.ref,
+                h.c.status,
+                h.c.completion,
+                h.c.expected,
+                h.c.actual,
+                func.row_number()
+                .over(partition_by=(h.c.level, h.c.ref), order_by=(h.c.occurred_at.desc(), h.c.event_id.desc()))
+                .label("rank"),
+            )
+            .where(h.c.occurred_at <= as_of)
+            .subquery()
+        )
+        rows = await conn.execute(select(ranked).where(ranked.c.rank == 1))
+        return {(r.level, r.ref): dict(r._mapping) for r in rows}
+
+    def _target_rows(self, statuses: dict[tuple[str, str], dict[str, Any]]) -> tuple[TargetRow, ...]:
+        rows = []
+        for placed in self.plan.placed_targets():
+            target = placed.target
+            state = statuses.get(("target", target.id))
+            rows.append(
+                TargetRow(
+                    section_no=placed.section.no,
+                    section_title=placed.section.title,
+                    task_no=placed.task.no,
+                    task_title=placed.task.title,
+                    target_id=target.id,
+                    text=target.text,
+                    metric=target.metric,
+                    target_value=target.value,
+                    unit=target.unit,
+                    status=TargetStatus(state["status"]) if state else TargetStatus.NOT_STARTED,
+                    due=placed.due,
+                    actual=state["actual"] if state else None,
+                    completion=state["completion"] if state else None,
+                    expected=state["expected"] if state else None,
+                    comparator=target.comparator,
+                    kind=target.kind,
+                    responsible=tuple(target.responsible or placed.task.responsible),
+                )
+            )
+        return tuple(rows)
+
+    def _sections(self, statuses: dict[tuple[str, str], dict[str, Any]]) -> tuple[SectionProgress, ...]:
+        def status_of(level: str, ref: str) -> tuple[TargetStatus | None, float | None, float | None]:
+            state = statuses.get((level, ref))
+            if state is None:
+                return None, None, None
+            return TargetStatus(state["status"]), state["completion"], state["expected"]
+
+        sections = []
+        for section in self.plan.sections:
+            tasks = tuple(
+                TaskProgress(task.no, task.title, *status_of("task", str(task.no)), responsible=tuple(task.responsible))
+                for task in section.tasks
+            )
+            sections.append(
+                SectionProgress(
+                    section.no, section.index, section.title, *status_of("section", section.no), tasks=tasks
+                )
+            )
+        return tuple(sections)
+
+    # --- safety -----------------------------------------------------------------------------
+
+    async def _safety(self, conn: AsyncConnection, period: Period, as_of: datetime) -> SafetySummary:
+        i = t.incident_facts
+        in_period = and_(i.c.occurred_at >= period.start, i.c.occurred_at <= as_of)
+        tally = (func.count(), func.coalesce(func.sum(i.c.deaths), 0), func.coalesce(func.sum(i.c.injuries), 0))
+
+        async def grouped(column: Any) -> list[Any]:
+            query = select(column, *tally).where(in_period).group_by(column).order_by(func.count().desc(), column)
+            return list(await conn.execute(query))
+
+        by_category = tuple(Tally(IncidentCategory(k), n, d, j) for k, n, d, j in await grouped(i.c.category))
+        by_grade = tuple(Tally(IncidentGrade(k) if k else None, n, d, j) for k, n, d, j in await grouped(i.c.grade))
+        by_township = tuple(Tally(k, n, d, j) for k, n, d, j in await grouped(i.c.township))
+        notable_query = (
+            select(i)
+            .where(
+                in_period,
+                or_(
+                    i.c.deaths > 0,
+                    i.c.grade.in_(("I", "II", "III")),
+                    i.c.category != IncidentCategory.INFECTIOUS_DISEASE.value,
+                ),
+            )
+            .order_by(i.c.occurred_at, i.c.event_id)
+            .limit(30)
+        )
+        notable = tuple(
+            IncidentItem(
+                occurred_at=r.occurred_at,
+                unit_name=r.unit_name,
+                category=IncidentCategory(r.category),
+                township=r.township,
+                grade=IncidentGrade(r.grade) if r.grade else None,
+                deaths=r.deaths,
+                injuries=r.injuries,
+                report_delay=r.reported_at - r.occurred_at,
+            )
+            for r in await conn.execute(notable_query)
+        )
+        return SafetySummary(
+            by_category=by_category,
+            by_grade=by_grade,
+            by_township=by_township,
+            by_month=await self._incidents_by_month(conn, as_of, since=period.start),
+            notable=notable,
+            outbreaks=await self._outbreaks(conn, period, as_of),
+        )
+
+    async def _incidents_by_month(
+        self, conn: AsyncConnection, as_of: datetime, since: datetime | None = None
+    ) -> tuple[Tally[date], ...]:
+        """Incidents per local calendar month, from the plan year's start (or `since`) to `as_of`."""
+        i = t.incident_facts
+        first = local_date(since) if since else self.plan.year_start
+        months = month_starts(max(first, self.plan.year_start), local_date(as_of))
+        if not months:
+            return ()
+        columns = []
+        for start in months:
+            end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+            inside = and_(
+                i.c.occurred_at >= local_midnight(start),
+                i.c.occurred_at < local_midnight(end),
+                i.c.occurred_at <= as_of,
+            )
+            columns += [
+                func.sum(case((inside, 1), else_=0)),
+                func.sum(case((inside, i.c.deaths), else_=0)),
+                func.sum(case((inside, i.c.injuries), else_=0)),
+            ]
+        row = (await conn.execute(select(*columns))).one()
+        return tuple(
+            Tally(start, int(row[3 * n] or 0), int(row[3 * n + 1] or 0), int(row[3 * n + 2] or 0))
+            for n, start in enumerate(months)
+        )
+
+    async def _outbreaks(self, conn: AsyncConnection, period: Period, as_of: datetime) -> tuple[OutbreakItem, ...]:
+        a = t.alert_facts
+        query = (
+            select(a.c.labels, a.c.count, a.c.opened_at, a.c.last_event_at, a.c.resolved_at)
+            .where(
+                a.c.rule == OUTBREAK_RULE,
+                a.c.opened_at <= as_of,
+                or_(a.c.resolved_at.is_(None), a.c.resolved_at >= period.start),
+            )
+            .order_by(a.c.opened_at, a.c.alert_id)
+        )
+        names = {u.id: u for u in self.units}
+        items = []
+        for labels_text, count, opened, last, resolved in await conn.execute(query):
+            labels = json.loads(labels_text)
+            unit = names.get(labels.get("unit_id", ""))
+            items.append(
+                OutbreakItem(
+                    school=unit.name if unit else labels.get("unit_name", labels.get("unit_id", "")),
+                    disease=labels.get("disease", ""),
+                    cases=count,
+                    first_case=local_date(opened),
+                    last_case=local_date(min(last, as_of)),
+                    status=OutbreakStatus.ACTIVE if resolved is None or resolved > as_of else OutbreakStatus.CLOSED,
+                    township=unit.township if unit else None,
+                )
+            )
+        return tuple(items)
+
+    # --- the headline -----------------------------------------------------------------------
+
+    async def _headline(
+        self,
+        conn: AsyncConnection,
+        period: Period,
+        as_of: datetime,
+        statuses: dict[tuple[str, str], dict[str, Any]],
+        safety: SafetySummary,
+    ) -> Headline:
+        i = t.incident_facts
+        year_start = local_midnight(self.plan.year_start)
+
+        async def incidents(since: datetime) -> tuple[int, int, int]:
+            row = (
+                await conn.execute(
+                    select(
+                        func.count(), func.coalesce(func.sum(i.c.deaths), 0), func.coalesce(func.sum(i.c.injuries), 0)
+                    ).where(i.c.occurred_at >= since, i.c.occurred_at <= as_of)
+                )
+            ).one()
+            return int(row[0]), int(row[1]), int(row[2])
+
+        in_period, year_to_date = await incidents(period.start), await incidents(year_start)
+        s = t.submission_facts
+        submissions = {
+            status: int(n)
+            for status, n in await conn.execute(
+                select(s.c.status, func.count())
+                .where(s.c.received_at >= period.start, s.c.received_at <= as_of)
+                .group_by(s.c.status)
+            )
+        }
+        plan_state = statuses.get(("plan", self.plan.id))
+        return Headline(
+            plan_completion=plan_state["completion"] if plan_state else None,
+            expected_completion=plan_state["expected"] if plan_state else None,
+            incidents_in_period=in_period[0],
+            deaths_in_period=in_period[1],
+            injuries_in_period=in_period[2],
+            incidents_year_to_date=year_to_date[0],
+            deaths_year_to_date=year_to_date[1],
+            injuries_year_to_date=year_to_date[2],
+            outbreaks_in_period=sum(1 for o in safety.outbreaks if local_midnight(o.first_case) >= period.start),
+            outbreaks_active=sum(1 for o in safety.outbreaks if o.status is OutbreakStatus.ACTIVE),
+            alerts=await self._alert_figures(conn, period, as_of),
+            submissions_received=submissions.get("accepted", 0) + submissions.get("rejected", 0),
+            submissions_rejected=submissions.get("rejected", 0),
+        )
+
+    async def _alert_figures(self, conn: AsyncConnection, period: Period, as_of: datetime) -> AlertFigures:
+        a = t.alert_facts
+        opened_in = and_(a.c.opened_at >= period.start, a.c.opened_at <= as_of)
+        acked_in = and_(a.c.acknowledged_at >= period.start, a.c.acknowledged_at <= as_of)
+        resolved_in = and_(a.c.resolved_at >= period.start, a.c.resolved_at <= as_of)
+        counts = (
+            await conn.execute(
+                select(
+                    func.sum(case((opened_in, 1), else_=0)),
+                    func.sum(case((acked_in, 1), else_=0)),
+                    func.sum(case((resolved_in, 1), else_=0)),
+                    func.sum(
+                        case(
+                            (and_(a.c.opened_at <= as_of, or_(a.c.resolved_at.is_(None), a.c.resolved_at > as_of)), 1),
+                            else_=0,
+                        )
+                    ),
+                )
+            )
+        ).one()
+        by_severity = {
+            Severity(k): int(n)
+            for k, n in await conn.execute(select(a.c.severity, func.count()).where(opened_in).group_by(a.c.severity))
+        }
+        to_ack = await self._durations(conn, select(a.c.opened_at, a.c.acknowledged_at).where(acked_in))
+        to_resolve = await self._durations(conn, select(a.c.opened_at, a.c.resolved_at).where(resolved_in))
+        return AlertFigures(
+            opened=int(counts[0] or 0),
+            acknowledged=int(counts[1] or 0),
+            resolved=int(counts[2] or 0),
+            open_at_end=int(counts[3] or 0),
+            median_time_to_acknowledge=to_ack,
+            median_time_to_resolve=to_resolve,
+            opened_by_severity=by_severity,
+        )
+
+    @staticmethod
+    async def _durations(conn: AsyncConnection, query: Select[Any]) -> timedelta | None:
+        # Two timestamps per alert in the period: the median is taken here, portably across databases.
+        spans = [
+            (end - start).total_seconds() for start, end in await conn.execute(query) if start and end and end >= start
+        ]
+        return timedelta(seconds=statistics.median(spans)) if spans else None
+
+    # --- reporting completeness (DHIS2's reporting rate and reporting rate on time) ---------
+
+    async def _reporting(self, conn: AsyncConnection, as_of: datetime) -> tuple[UnitReporting, ...]:
+        """Year to date: every unit is expected to report each month whose deadline has passed.
+
+        A month's report is any accepted submission about that month; it is on time when the first
+        one arrived by the deadline (the `deadline_days`-th day after the month ends).
+        """
+        months = [m for m in month_starts(self.plan.year_start, local_date(as_of)) if self._deadline(m) <= as_of]
+        if not months or not self.units:
+            return ()
+        s = t.submission_facts
+        month_index = case(
+            *[
+                (and_(s.c.occurred_at >= local_midnight(m), s.c.occurred_at < local_midnight(_next_month(m))), n)
+                for n, m in enumerate(months)
+            ],
+            else_=-1,
+        ).label("month")
+        first_received = (
+            select(s.c.unit_id, month_index, func.min(s.c.received_at).label("first"))
+            .where(s.c.status == "accepted", s.c.received_at <= as_of)
+            .group_by(s.c.unit_id, month_index)
+            .subquery()
+        )
+        received: dict[str, int] = {}
+        on_time: dict[str, int] = {}
+        for unit_id, month, first in await conn.execute(select(first_received).where(first_received.c.month >= 0)):
+            received[unit_id] = received.get(unit_id, 0) + 1
+            if first <= self._deadline(months[month]):
+                on_time[unit_id] = on_time.get(unit_id, 0) + 1
+        rejected = {
+            unit_id: int(n)
+            for unit_id, n in await conn.execute(
+                select(s.c.unit_id, func.count())
+                .where(s.c.status == "rejected", s.c.received_at <= as_of)
+                .group_by(s.c.unit_id)
+            )
+            if unit_id
+        }
+        return tuple(
+            UnitReporting(
+                unit_id=unit.id,
+                unit_name=unit.name,
+                expected=len(months),
+                received=received.get(unit.id, 0),
+                on_time=on_time.get(unit.id, 0),
+                township=unit.township,
+                rejected=rejected.get(unit.id, 0),
+            )
+            for unit in sorted(self.units, key=lambda u: (u.kind, u.township or "", u.id))
+        )
+
+    def _deadline(self, month: date) -> datetime:
+        return local_midnight(_next_month(month) + timedelta(days=self.deadline_days))
+
+    # --- trends -----------------------------------------------------------------------------
+
+    async def _progress_trend(self, conn: AsyncConnection, as_of: datetime) -> tuple[ProgressPoint, ...]:
+        """The plan's completion at each month end so far, against its 序时进度."""
+        h = t.status_history
+        points = []
+        for month in month_starts(self.plan.year_start, local_date(as_of)):
+            at = min(local_midnight(_next_month(month)) - EPSILON, as_of)
+            row = (
+                await conn.execute(
+                    select(h.c.completion, h.c.expected)
+                    .where(h.c.level == "plan", h.c.ref == self.plan.id, h.c.occurred_at <= at)
+                    .order_by(h.c.occurred_at.desc(), h.c.event_id.desc())
+                    .limit(1)
+                )
+            ).first()
+            if row is not None:
+                points.append(ProgressPoint(at=local_date(at), actual=row[0], expected=row[1]))
+        return tuple(points)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+_ = (UTC, REPORT_TZ)

@@ -1,0 +1,290 @@
+"""Producing reports: schedule them on the event-time clock, render them, store, announce and mail them.
+
+The clock tick that makes reports due records them as jobs in the same transaction that advances
+the schedule, so each is produced exactly once however the clock ticks. A worker renders pending
+jobs as of their period's end — from facts filtered by event time, so rendering late changes
+nothing — writes the files, mails them, and in one transaction marks the job done and stages the
+`report.generated` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import func, insert, select, update
+
+from duban_contracts.events import ReportFile, ReportGenerated, derived_event_id
+from duban_contracts.subjects import Subjects
+from duban_kit.db import Database
+from duban_kit.messaging import Outbox
+
+from ..adapters import tables as t
+from ..adapters.mail import ReportMailer
+from ..domain.content import ReportData
+from ..domain.periods import Period, ReportKind, local_midnight, parse_period
+from ..domain.schedule import ReportSchedule, due_reports, next_due_at
+from ..rendering import Format, render, report_file_name
+from .builder import ReportBuilder, figures_instant
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportMetrics:
+    generated: Counter
+    duration: Histogram
+
+
+def render_all(data: ReportData, formats: Sequence[Format]) -> dict[str, bytes]:
+    """Render one report in every format (runs in a worker process: PDF layout is CPU-bound)."""
+    return {fmt: render(data, fmt) for fmt in formats}
+
+
+class ReportDesk:
+    def __init__(
+        self,
+        *,
+        builder: ReportBuilder,
+        schedule: ReportSchedule,
+        db: Database,
+        outbox: Outbox,
+        subjects: Subjects,
+        reports_dir: Path,
+        mailer: ReportMailer,
+        formats_by_kind: dict[str, tuple[Format, ...]],
+        metrics: ReportMetrics,
+    ) -> None:
+        self.builder = builder
+        self.schedule = schedule
+        self.db = db
+        self.outbox = outbox
+        self.subjects = subjects
+        self.reports_dir = reports_dir
+        self.mailer = mailer
+        self.formats_by_kind = formats_by_kind
+        self.metrics = metrics
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._pool: ProcessPoolExecutor | None = None
+        self._next_due: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    # --- scheduling -------------------------------------------------------------------------
+
+    async def on_clock(self, now: datetime) -> None:
+        """Record the reports that fell due up to `now` (called after each batch of ticks)."""
+        if self._next_due is not None and now < self._next_due:
+            return
+        async with self._lock, self.db.begin() as conn:
+            row = (await conn.execute(select(t.clock.c.schedule_evaluated_at).where(t.clock.c.id == 1))).first()
+            last = row[0] if row and row[0] else local_midnight(self.builder.plan.year_start)
+            if now <= last:
+                return
+            due = due_reports(self.schedule, last, now)
+            for report in due:
+                await self._add_job(
+                    conn,
+                    report.kind,
+                    report.period,
+                    figures_instant(report.period, report.scheduled_at),
+                    report.scheduled_at,
+                    deliver=True,
+                )
+            await conn.execute(update(t.clock).where(t.clock.c.id == 1).values(schedule_evaluated_at=now))
+            self._next_due = next_due_at(self.schedule, now)
+        if due:
+            self._wake.set()
+
+    async def request(self, period_text: str, formats: Sequence[Format], deliver: bool, now: datetime | None) -> str:
+        """A report on demand: a job for any period, as of its end (or now, if it has not ended)."""
+        period = parse_period(period_text)
+        async with self.db.begin() as conn:
+            report_id = await self._add_job(
+                conn,
+                period.kind,
+                period,
+                figures_instant(period, now),
+                now or datetime.now(UTC),
+                deliver=deliver,
+                formats=formats,
+                replace=True,
+            )
+        self._wake.set()
+        return report_id
+
+    async def _add_job(
+        self,
+        conn: Any,
+        kind: ReportKind,
+        period: Period,
+        as_of: datetime,
+        scheduled_at: datetime,
+        *,
+        deliver: bool,
+        formats: Sequence[Format] | None = None,
+        replace: bool = False,
+    ) -> str:
+        report_id = f"{period.key}:{kind.value}"
+        chosen = tuple(formats) if formats else self.formats_by_kind.get(kind.value, self.formats_by_kind["default"])
+        existing = (
+            await conn.execute(select(t.report_jobs.c.status).where(t.report_jobs.c.report_id == report_id))
+        ).first()
+        values = {
+            "kind": kind.value,
+            "period": period.key,
+            "as_of": as_of,
+            "formats": ",".join(chosen),
+            "deliver": int(deliver),
+            "status": "pending",
+            "attempts": 0,
+            "error": None,
+            "scheduled_at": scheduled_at,
+        }
+        if existing is None:
+            await conn.execute(insert(t.report_jobs).values(report_id=report_id, **values))
+        elif replace:
+            await conn.execute(update(t.report_jobs).where(t.report_jobs.c.report_id == report_id).values(**values))
+        return report_id
+
+    # --- rendering --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """The worker: render pending jobs, oldest first."""
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    worked = await self.work_once()
+                except Exception as error:  # database down or a render failure: retry later
+                    log.warning("report worker failed: %r", error)
+                    worked = 0
+                    await asyncio.sleep(2.0)
+                if worked:
+                    continue
+                self._idle.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                self._idle.clear()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+
+    async def pending(self) -> int:
+        """Jobs not yet rendered (the runtime waits for none before `duban up --once` exits)."""
+        async with self.db.read() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(t.report_jobs).where(t.report_jobs.c.status == "pending")
+            )
+        return int(count or 0)
+
+    async def work_once(self) -> int:
+        j = t.report_jobs
+        async with self.db.read() as conn:
+            job = (
+                await conn.execute(
+                    select(j).where(j.c.status == "pending").order_by(j.c.scheduled_at, j.c.report_id).limit(1)
+                )
+            ).first()
+        if job is None:
+            return 0
+        started = time.perf_counter()
+        try:
+            await self._produce(job)
+        except Exception as error:
+            attempts = job.attempts + 1
+            status = "failed" if attempts >= 3 else "pending"
+            log.error("report %s failed (attempt %d): %r", job.report_id, attempts, error, exc_info=True)
+            async with self.db.begin() as conn:
+                await conn.execute(
+                    update(j)
+                    .where(j.c.report_id == job.report_id)
+                    .values(status=status, attempts=attempts, error=repr(error)[:2000])
+                )
+            return 1
+        self.metrics.generated.labels(kind=job.kind).inc()
+        self.metrics.duration.labels(kind=job.kind).observe(time.perf_counter() - started)
+        return 1
+
+    async def _produce(self, job: Any) -> list[ReportFile]:
+        period = parse_period(job.period)
+        if period.kind.value != job.kind:
+            raise ValueError(f"job {job.report_id}: period {job.period} is not a {job.kind}")
+        data = await self.builder.build(period, job.as_of)
+        formats: tuple[Format, ...] = tuple(job.formats.split(","))
+        rendered = await asyncio.get_running_loop().run_in_executor(self._executor(), render_all, data, formats)
+        files = await asyncio.to_thread(self._write, period, rendered)
+        recipients: list[str] = []
+        if job.deliver:
+            recipients = await self.mailer.send(job.report_id, data.title, data, rendered)
+        event = ReportGenerated(
+            event_id=derived_event_id(
+                "report.generated", job.report_id, job.as_of.isoformat(), *(f.sha256 for f in files)
+            ),
+            occurred_at=job.as_of,
+            recorded_at=datetime.now(UTC),
+            source="reports",
+            report_id=job.report_id,
+            kind=period.kind.value,
+            period=period.key,
+            period_start=period.start,
+            period_end=period.end,
+            title=data.title,
+            files=files,
+            recipients=recipients,
+        )
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(t.report_jobs)
+                .where(t.report_jobs.c.report_id == job.report_id)
+                .values(
+                    status="done",
+                    attempts=job.attempts + 1,
+                    error=None,
+                    files=json.dumps([f.model_dump() for f in files], ensure_ascii=False),
+                )
+            )
+            await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
+        self.outbox.committed()
+        log.info("report %s written: %s", job.report_id, ", ".join(f.path for f in files))
+        return files
+
+    def _write(self, period: Period, rendered: dict[str, bytes]) -> list[ReportFile]:
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for fmt, content in rendered.items():
+            path = self.reports_dir / report_file_name(period.kind, period, fmt)  # type: ignore[arg-type]
+            temporary = path.with_suffix(path.suffix + ".part")
+            temporary.write_bytes(content)
+            temporary.replace(path)
+            files.append(
+                ReportFile(format=fmt, path=str(path), sha256=hashlib.sha256(content).hexdigest(), bytes=len(content))
+            )
+        return files
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1)
+        return self._pool
+
+    async def jobs(self, status: str | None = None) -> list[dict[str, Any]]:
+        j = t.report_jobs
+        query = select(j.c.report_id, j.c.kind, j.c.period, j.c.status, j.c.attempts, j.c.error, j.c.files).order_by(
+            j.c.scheduled_at, j.c.report_id
+        )
+        if status:
+            query = query.where(j.c.status == status)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [{**dict(r), "files": json.loads(r["files"]) if r["files"] else []} for r in rows]
