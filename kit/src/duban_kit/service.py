@@ -22,6 +22,7 @@ from faststream.specification import AsyncAPI
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import INBOX_PREFIX
 from pydantic import BaseModel
 from sqlalchemy import Table
 from starlette.applications import Starlette
@@ -125,7 +126,7 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:{event_type}",
-            **self._inbox_option(),
+            inbox_prefix=self._inbox_prefix(),
         )
 
     def inbound(self) -> Decorator:
@@ -137,13 +138,13 @@ class ServiceRuntime:
             pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:submission",
-            **self._inbox_option(),
+            inbox_prefix=self._inbox_prefix(),
         )
 
-    def _inbox_option(self) -> dict[str, bytes]:
+    def _inbox_prefix(self) -> bytes:
         """FastStream pulls on `_INBOX.` unless told otherwise; a least-privilege user has its own prefix."""
         prefix = self.settings.nats_inbox_prefix
-        return {"inbox_prefix": f"{prefix}.".encode()} if prefix else {}
+        return f"{prefix}.".encode() if prefix else INBOX_PREFIX
 
     def rpc(self, verb: str) -> Decorator:
         """A request/reply endpoint, shared by the service's replicas (queue group)."""
