@@ -63,6 +63,7 @@ async def _up(settings: RuntimeSettings, *, once: bool, feed: str) -> int:
                 count = await feed_sample(nc, settings)
             console.print(f"fed {count} sample submissions; waiting for them to go through …")
             await drain(stack)
+            await _report_to_date(stack)
             await _summarise(stack)
         if once:
             return 0
@@ -71,6 +72,24 @@ async def _up(settings: RuntimeSettings, *, once: bool, feed: str) -> int:
         return 0
     finally:
         await stack.stop()
+
+
+async def _report_to_date(stack: Stack) -> None:
+    """A report on the plan year as it stands (the sample has no clock ticks to schedule reports)."""
+    import json
+
+    from duban_contracts.rpc import ReportRequest
+
+    from .reporting import wait_for_reports
+
+    async with stack.client() as nc:
+        request = ReportRequest(period="2023", formats=["html", "pdf", "xlsx", "md"])
+        reply = await nc.request(
+            stack.settings.subjects.rpc("reports", "generate"), request.model_dump_json().encode(), timeout=30
+        )
+        if not json.loads(reply.data).get("ok"):
+            raise RuntimeError(f"report refused: {reply.data!r}")
+        await wait_for_reports(nc, stack.settings.subjects)
 
 
 async def _summarise(stack: Stack) -> None:

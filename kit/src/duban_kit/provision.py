@@ -99,7 +99,7 @@ async def provision(nc: Client, topology: Topology) -> ProvisionReport:
             report.updated.append(f"consumer {consumer.durable}")
         else:
             report.unchanged.append(f"consumer {consumer.durable}")
-    log.info("provisioned", extra={"created": report.created, "updated": report.updated})
+    log.info("provisioned", extra={"created_objects": report.created, "updated_objects": report.updated})
     return report
 
 
