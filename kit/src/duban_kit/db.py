@@ -160,18 +160,33 @@ def _instrument(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
         metrics.db_duration.labels(operation=operation).observe(time.perf_counter() - started)
 
 
+async def serialise(conn: AsyncConnection, name: str) -> None:
+    """Take a transaction-scoped lock named `name` (PostgreSQL; SQLite has one writer anyway)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+
+
+def _dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql_insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite_insert(table)
+    raise ValueError(f"ON CONFLICT is not implemented for {conn.dialect.name}")  # pragma: no cover
+
+
+async def insert_missing(
+    conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert the rows whose `keys` do not exist yet; leave existing ones alone (safe between replicas)."""
+    if rows:
+        await conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
+
+
 async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
     """Insert rows, or update the ones whose `keys` already exist (ON CONFLICT, SQLite and PostgreSQL)."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql_insert(table)
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table)
-    else:  # pragma: no cover - duban runs on the two above
-        raise ValueError(f"upsert is not implemented for {dialect}")
+    statement = _dialect_insert(conn, table)
     columns = [c for c in rows[0] if c not in keys]
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(

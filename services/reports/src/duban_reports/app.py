@@ -82,6 +82,7 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     aggregates = Aggregates(runtime.db)
     handlers.register(runtime, facts, aggregates, desk)
     runtime.declare_publishers(TOPOLOGY["reports"].publishes)
+    runtime.startup.append(desk.prepare)
     runtime.background.append(desk.run)
     runtime.routes.extend(http.routes(desk, aggregates, runtime.auth))
     return runtime

@@ -122,7 +122,8 @@ report_jobs = Table(
     Column("as_of", UtcDateTime(), nullable=False),
     Column("formats", String(40), nullable=False),
     Column("deliver", Integer, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | done | failed
+    Column("status", String(16), nullable=False),  # pending | running | done | failed
+    Column("claimed_at", UtcDateTime()),
     Column("attempts", Integer, nullable=False),
     Column("error", Text),
     Column("files", Text),

@@ -18,16 +18,16 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from duban_contracts.events import ReportFile, ReportGenerated, derived_event_id
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database
+from duban_kit.db import Database, insert_missing
 from duban_kit.messaging import Outbox
 
 from ..adapters import tables as t
@@ -39,6 +39,9 @@ from ..rendering import Format, render, report_file_name
 from .builder import ReportBuilder, figures_instant
 
 log = logging.getLogger(__name__)
+
+#: A job claimed longer ago than this is taken to belong to a worker that died.
+CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,21 @@ class ReportDesk:
 
     # --- scheduling -------------------------------------------------------------------------
 
+    async def prepare(self) -> None:
+        """The clock row every replica locks, created once."""
+        async with self.db.begin() as conn:
+            start = local_midnight(self.builder.plan.year_start)
+            await insert_missing(conn, t.clock, [{"id": 1, "now": start, "schedule_evaluated_at": None}], keys=("id",))
+
     async def on_clock(self, now: datetime) -> None:
         """Record the reports that fell due up to `now` (called after each batch of ticks)."""
         if self._next_due is not None and now < self._next_due:
             return
         async with self._lock, self.db.begin() as conn:
-            row = (await conn.execute(select(t.clock.c.schedule_evaluated_at).where(t.clock.c.id == 1))).first()
+            query = select(t.clock.c.schedule_evaluated_at).where(t.clock.c.id == 1)
+            if not self.db.is_sqlite:
+                query = query.with_for_update()  # replicas take turns: each report is scheduled once
+            row = (await conn.execute(query)).first()
             last = row[0] if row and row[0] else local_midnight(self.builder.plan.year_start)
             if now <= last:
                 return
@@ -185,18 +197,15 @@ class ReportDesk:
         """Jobs not yet rendered (the runtime waits for none before `duban up --once` exits)."""
         async with self.db.read() as conn:
             count = await conn.scalar(
-                select(func.count()).select_from(t.report_jobs).where(t.report_jobs.c.status == "pending")
+                select(func.count())
+                .select_from(t.report_jobs)
+                .where(t.report_jobs.c.status.in_(("pending", "running")))
             )
         return int(count or 0)
 
     async def work_once(self) -> int:
         j = t.report_jobs
-        async with self.db.read() as conn:
-            job = (
-                await conn.execute(
-                    select(j).where(j.c.status == "pending").order_by(j.c.scheduled_at, j.c.report_id).limit(1)
-                )
-            ).first()
+        job = await self._claim()
         if job is None:
             return 0
         started = time.perf_counter()
@@ -216,6 +225,21 @@ class ReportDesk:
         self.metrics.generated.labels(kind=job.kind).inc()
         self.metrics.duration.labels(kind=job.kind).observe(time.perf_counter() - started)
         return 1
+
+    async def _claim(self) -> Any:
+        """Take the oldest pending job (or one a crashed worker left running too long) for this worker."""
+        j = t.report_jobs
+        now = datetime.now(UTC)
+        claimable = or_(j.c.status == "pending", and_(j.c.status == "running", j.c.claimed_at < now - CLAIM_TIMEOUT))
+        async with self.db.begin() as conn:
+            query = select(j.c.report_id).where(claimable).order_by(j.c.scheduled_at, j.c.report_id).limit(5)
+            for report_id in (await conn.execute(query)).scalars().all():
+                claimed = await conn.execute(
+                    update(j).where(j.c.report_id == report_id, claimable).values(status="running", claimed_at=now)
+                )
+                if claimed.rowcount == 1:
+                    return (await conn.execute(select(j).where(j.c.report_id == report_id))).first()
+        return None
 
     async def _produce(self, job: Any) -> list[ReportFile]:
         period = parse_period(job.period)

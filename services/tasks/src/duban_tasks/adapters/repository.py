@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, union_all, updat
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
+from duban_kit.db import insert_missing
 
 from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
 from . import tables as t
@@ -72,6 +73,16 @@ async def insert_rows(conn: AsyncConnection, table: Any, rows: Sequence[Mapping[
 
 async def clock_now(conn: AsyncConnection) -> datetime | None:
     return await conn.scalar(select(t.clock.c.now).where(t.clock.c.id == 1))
+
+
+async def ensure_clock(conn: AsyncConnection, start: datetime) -> None:
+    await insert_missing(conn, t.clock, [{"id": 1, "now": start}], keys=("id",))
+
+
+async def lock_clock(conn: AsyncConnection, is_sqlite: bool) -> None:
+    """Serialise writers: replicas take turns, so no judgement is made on another's uncommitted facts."""
+    if not is_sqlite:
+        await conn.execute(select(t.clock.c.id).where(t.clock.c.id == 1).with_for_update())
 
 
 async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> datetime | None:

@@ -26,13 +26,13 @@ from duban_contracts.events import (
 )
 from duban_contracts.plan import PlacedTarget, Plan
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database
+from duban_kit.db import Database, serialise
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
 
 from ..adapters import repository as repo
 from ..adapters import tables as t
-from ..domain.status import Rollup, TargetState, Thresholds, evaluate, rollup
+from ..domain.status import Rollup, TargetState, Thresholds, evaluate, local_start, rollup
 
 CHANGE_EPSILON = 1e-9
 
@@ -71,7 +71,9 @@ class Tracker:
 
     async def load_plan(self) -> None:
         async with self.db.begin() as conn:
+            await serialise(conn, "duban-tasks-load-plan")  # replicas start together
             await repo.save_plan(conn, self.plan, datetime.now(UTC))
+            await repo.ensure_clock(conn, local_start(self.plan.year_start))
 
     # --- commands --------------------------------------------------------------------------
 
@@ -137,6 +139,7 @@ class Tracker:
         everything: bool = False,
     ) -> list[None]:
         async with self.db.begin() as conn:
+            await repo.lock_clock(conn, self.db.is_sqlite)
             fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
             fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
             if fresh:

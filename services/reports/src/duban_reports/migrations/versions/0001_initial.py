@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:04:11.808431
+Create Date: 2026-11-29 07:11:53.408465
 """
 
 from collections.abc import Sequence
@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.Column('formats', sa.String(length=40), nullable=False),
     sa.Column('deliver', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('files', sa.Text(), nullable=True),
