@@ -15,6 +15,7 @@ from nats.aio.msg import Msg
 
 from duban_contracts.events import EVENT_TYPES, Event
 from duban_contracts.subjects import Subjects
+from duban_contracts.topology import Topology
 from duban_kit.service import ServiceRuntime
 
 
@@ -92,3 +93,26 @@ async def running(runtime: ServiceRuntime, drop: bool = True) -> AsyncIterator[S
 def utc(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def drained(
+    nc: Client, topology: Topology, services: set[str], timeout: float = 120.0, settle: float = 0.5
+) -> None:
+    """Wait until the named services' consumers have nothing pending or unacknowledged, and stay so."""
+    js = nc.jetstream()
+    consumers = [c for c in topology.consumers if c.service in services]
+    deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    while True:
+        infos = [await js.consumer_info(c.stream, c.durable) for c in consumers]
+        idle = all((i.num_pending or 0) == 0 and (i.num_ack_pending or 0) == 0 for i in infos)
+        now = time.monotonic()
+        if not idle:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= settle:
+            return
+        if now > deadline:
+            raise TimeoutError(f"{sorted(services)} still busy after {timeout}s")
+        await asyncio.sleep(0.05)

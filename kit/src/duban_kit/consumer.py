@@ -249,6 +249,7 @@ class GroupCommit(Generic[T, R]):
                     _settle_future(future, error=error)
                 return
             # Find the poison: apply one by one, so the good ones still commit.
+            log.warning("a batch of %d failed (%s); applying its messages one by one", len(batch), _describe(error))
             for item, future in batch:
                 try:
                     (result,) = await self._apply([item])

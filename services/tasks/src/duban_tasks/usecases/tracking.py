@@ -147,7 +147,8 @@ class Tracker:
                     await repo.insert_rows(conn, table, to_rows(fresh))
                 now = await repo.advance_clock(conn, max(e.occurred_at for e in fresh))
                 touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in fresh]
-                changes = await self._rejudge(conn, [tid for tid in touched if tid in self._placed], now)
+                targets = list(dict.fromkeys(tid for tid in touched if tid in self._placed))
+                changes = await self._rejudge(conn, targets, now)
                 await self.outbox.add(conn, ((self.subjects.event(c.event_type), c) for c in changes))
                 await self.inbox.mark(conn, consumer, fresh_ids)
         if fresh:
