@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus docker-compose
 
-.PHONY: help install system-deps run test lint format typecheck unit schemas bench clean
+.PHONY: help install compile system-deps run test lint format typecheck unit schemas bench clean
 
 help:
 	@echo "make run        start duban on embedded defaults (ONCE=1: exit when the year is done)"
@@ -27,9 +27,15 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on CI), every service
+# process would otherwise recompile SQLAlchemy & co. at each start (seconds per process).
 $(VENV)/.installed: $(UV) uv.lock pyproject.toml contracts/pyproject.toml kit/pyproject.toml services/*/pyproject.toml
-	$(UV) sync --frozen --all-packages --python "$$(command -v $(PYTHON))"
+	$(UV) sync --frozen --all-packages --compile-bytecode --python "$$(command -v $(PYTHON))"
 	@touch $@
+
+# Our own sources change between runs: compile them each time (quick when nothing changed).
+compile: install
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q contracts/src kit/src services/*/src src
 
 install: $(VENV)/.installed
 
@@ -44,7 +50,7 @@ system-deps:
 		else echo "please install:$$missing (Debian packages)"; exit 1; fi; \
 	fi
 
-run: install system-deps
+run: install system-deps compile
 	$(BIN)/duban up $(if $(ONCE),--once,)
 
 lint: install
@@ -58,7 +64,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install system-deps lint typecheck
+test: install system-deps compile lint typecheck
 	$(BIN)/pytest
 
 unit: install
@@ -67,7 +73,7 @@ unit: install
 schemas: install
 	$(BIN)/python -m duban.schemas --write
 
-bench: install system-deps
+bench: install system-deps compile
 	$(BIN)/python -m bench
 
 clean:

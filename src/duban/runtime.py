@@ -38,6 +38,7 @@ class Stack:
 
     settings: RuntimeSettings
     services: tuple[str, ...] = SERVICES
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     nats_url: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     runtime_port: int = 0
@@ -65,8 +66,9 @@ class Stack:
             "DUBAN_NAMESPACE": settings.namespace,
             "DUBAN_HOME": str(home),
             "DUBAN_STREAM_REPLICAS": str(settings.stream_replicas),
+            "DUBAN_ACK_WAIT_SECONDS": str(settings.ack_wait_seconds),
         }
-        self.supervisor = Supervisor(self.ports, env, home / "var" / "log")
+        self.supervisor = Supervisor(self.ports, env, home / "var" / "log", self.service_env)
         await self.supervisor.start()
         await self._serve_runtime_metrics()
         await self.supervisor.wait_ready()

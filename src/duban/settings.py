@@ -25,6 +25,7 @@ class RuntimeSettings(BaseSettings):
     nats_port: int = Field(default=4222, description="Port of the embedded NATS server.")
     namespace: str = DEFAULT_NAMESPACE
     stream_replicas: int = 1
+    ack_wait_seconds: float = Field(default=30.0, description="JetStream ack wait of the durable consumers.")
     home: Path = Path(".")
     runtime_port: int = Field(default=8100, description="The supervisor's /metrics and /healthz.")
     runtime_host: str = Field(default="127.0.0.1", description="Address the supervisor's HTTP binds to.")
@@ -37,7 +38,7 @@ class RuntimeSettings(BaseSettings):
 
     @property
     def topology(self) -> Topology:
-        return Topology(self.subjects, replicas=self.stream_replicas)
+        return Topology(self.subjects, replicas=self.stream_replicas, ack_wait_seconds=self.ack_wait_seconds)
 
     @property
     def var_dir(self) -> Path:

@@ -63,14 +63,20 @@ class SupervisorMetrics:
 
 
 class Supervisor:
-    def __init__(self, services: dict[str, int], base_env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        services: dict[str, int],
+        base_env: dict[str, str],
+        log_dir: Path,
+        service_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.metrics = SupervisorMetrics()
         self.log_dir = log_dir
         self.services = {
             name: ManagedService(
                 name=name,
                 port=port,
-                env={**base_env, f"DUBAN_{name.upper()}_HTTP_PORT": str(port)},
+                env={**base_env, f"DUBAN_{name.upper()}_HTTP_PORT": str(port), **(service_env or {}).get(name, {})},
                 log_path=log_dir / f"{name}.log",
             )
             for name, port in services.items()

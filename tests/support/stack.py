@@ -43,6 +43,7 @@ async def running_stack(
     home: Path,
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> AsyncIterator[Stack]:
     ports = {service: free_port() for service in SERVICES}
     env = {f"DUBAN_{service.upper()}_HTTP_PORT": str(port) for service, port in ports.items()}
@@ -52,7 +53,7 @@ async def running_stack(
     env |= extra_env or {}
     with environment(env):
         settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
-        stack = Stack(settings)
+        stack = Stack(settings, service_env=service_env or {})
         try:
             await stack.start()
             yield stack

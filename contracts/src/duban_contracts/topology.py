@@ -107,6 +107,7 @@ class Topology:
     duplicate_window_seconds: int = 600
     inbound_retention_days: int = 90
     event_retention_days: int = 800
+    ack_wait_seconds: float = 30.0
     streams: dict[str, StreamSpec] = field(init=False)
     consumers: tuple[ConsumerSpec, ...] = field(init=False)
 
@@ -154,6 +155,7 @@ class Topology:
                         stream=streams["inbound"].name,
                         durable=inbound_consumer_name(service.name),
                         filter_subject=s.inbound_submission,
+                        ack_wait_seconds=self.ack_wait_seconds,
                         description=f"{service.name}: inbound submissions",
                     )
                 )
@@ -164,6 +166,7 @@ class Topology:
                         stream=streams["events"].name,
                         durable=consumer_name(service.name, event_type),
                         filter_subject=s.event(event_type),
+                        ack_wait_seconds=self.ack_wait_seconds,
                         description=f"{service.name}: {event_type}",
                     )
                 )

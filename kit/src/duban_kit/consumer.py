@@ -31,6 +31,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from .db import is_transient
+from .faults import faults, in_consumer_batch
 from .metrics import ServiceMetrics
 
 if TYPE_CHECKING:
@@ -241,7 +242,9 @@ class GroupCommit(Generic[T, R]):
 
     async def _apply_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]
+        token = in_consumer_batch.set(True)
         try:
+            await faults().stall()
             results = await self._apply(items)
         except Exception as error:
             if len(batch) == 1 or is_transient(error):
@@ -258,6 +261,8 @@ class GroupCommit(Generic[T, R]):
                 else:
                     _settle_future(future, result=result)
             return
+        finally:
+            in_consumer_batch.reset(token)
         if self._metrics is not None:
             self._metrics.batch_size.observe(len(batch))
         for (_, future), result in zip(batch, results, strict=True):

@@ -7,6 +7,7 @@ Each service owns its tables: on SQLite its own file, on PostgreSQL its own sche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .faults import faults, in_consumer_batch
 from .metrics import ServiceMetrics
 
 
@@ -80,12 +82,16 @@ class Database:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed when the block exits normally, rolled back otherwise."""
-        if self._write_lock is None:
+        consumer = in_consumer_batch.get()
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
             async with self.engine.begin() as conn:
                 yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
+                if consumer:
+                    faults().crash_at("before_commit")
+        if consumer:
+            faults().crash_at("after_commit")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from duban_contracts.events import Event
 
 from .db import Database
+from .faults import faults
 from .metrics import ServiceMetrics
 from .types import UtcDateTime
 
@@ -206,6 +207,7 @@ class OutboxRelay:
         self.metrics.outbox_pending.set(int(remaining or 0))
 
     async def _publish(self, rows: Sequence[Any]) -> list[int]:
+        faults().crash_at("before_publish")
         js = self._jetstream()
         futures = []
         for row in rows:

@@ -69,7 +69,7 @@ class ServiceRuntime:
             max_attempts=settings.max_attempts,
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
-            ack_wait_seconds=30.0,
+            ack_wait_seconds=settings.ack_wait_seconds,
             dead_letter=self._dead_letter,
             metrics=self.metrics,
         )

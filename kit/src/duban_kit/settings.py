@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
     fetch_batch: int = Field(default=256, ge=1, le=10_000, description="Messages fetched per pull request.")
     fetch_timeout_seconds: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, description="Attempts before a failing message is dead-lettered.")
+    ack_wait_seconds: float = Field(default=30.0, gt=0, description="JetStream ack wait of the durable consumers.")
     retry_base_seconds: float = Field(default=0.5, gt=0)
     retry_max_seconds: float = Field(default=30.0, gt=0)
     consumer_info_interval_seconds: float = 10.0
@@ -80,7 +81,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def topology(self) -> Topology:
-        return Topology(self.subjects, replicas=self.stream_replicas)
+        return Topology(self.subjects, replicas=self.stream_replicas, ack_wait_seconds=self.ack_wait_seconds)
 
     @property
     def var_dir(self) -> Path:
