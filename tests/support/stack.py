@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -62,4 +63,4 @@ async def running_stack(
             async with stack.client() as nc:
                 await deprovision(nc, settings.topology)
             if database_url and database_url.startswith("postgres"):
-                drop_schemas(database_url, namespace)
+                await asyncio.to_thread(drop_schemas, database_url, namespace)

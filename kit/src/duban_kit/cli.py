@@ -58,7 +58,7 @@ async def client() -> AsyncIterator[Client]:
         options["user_credentials"] = creds
     if prefix := os.environ.get("DUBAN_NATS_INBOX_PREFIX"):
         options["inbox_prefix"] = prefix
-    nc = await nats.connect(nats_url(), **options)
+    nc = await nats.connect(servers=[u.strip() for u in nats_url().split(",")], **options)
     try:
         yield nc
     finally:
