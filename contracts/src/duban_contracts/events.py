@@ -225,6 +225,9 @@ class TaskStatusChanged(Event):
     measure_unit: str | None = None
     responsible: list[str] = Field(default_factory=list)
     due: datetime | None = None
+    revision: int = Field(
+        default=0, description="Increases with every change of this level and ref: orders changes with one event time."
+    )
 
 
 # --- alerts ----------------------------------------------------------------------------------

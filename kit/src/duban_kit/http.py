@@ -149,7 +149,8 @@ def build_http_app(
     base = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", guarded(auth, metrics_guard, metrics_endpoint)),
+        # /metrics is guarded only by its own switch, not by the read-only one.
+        Route("/metrics", guarded(auth, metrics_guard, metrics_endpoint) if metrics_guard else metrics_endpoint),
     ]
     return Starlette(routes=[*base, *routes])
 

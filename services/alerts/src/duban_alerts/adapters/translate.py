@@ -80,6 +80,7 @@ def status_fact(e: TaskStatusChanged) -> StatusFact:
         task=e.task,
         section=e.section,
         due=e.due.date() if e.due else None,
+        revision=e.revision,
     )
 
 

@@ -91,6 +91,7 @@ class StatusFact:
     task: int | None = None
     section: str | None = None
     due: date | None = None
+    revision: int = 0  # orders the changes of one target that share an event time
 
     @property
     def known_at(self) -> datetime:

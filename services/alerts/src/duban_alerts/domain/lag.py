@@ -31,13 +31,16 @@ class StatusRecord:
     status: TargetStatus
     completion: float
     actual: float | None = None
+    revision: int = 0
 
     def is_older_than(self, other: StatusRecord) -> bool:
-        return (self.occurred_at, self.fact_id) < (other.occurred_at, other.fact_id)
+        # Changes of one target can share an event time (a late report judged "now"): the tasks
+        # service's revision orders them; the fact id only breaks ties between equal revisions.
+        return (self.occurred_at, self.revision, self.fact_id) < (other.occurred_at, other.revision, other.fact_id)
 
     @classmethod
     def of(cls, fact: StatusFact) -> StatusRecord:
-        return cls(fact.ref, fact.occurred_at, fact.fact_id, fact.status, fact.completion, fact.actual)
+        return cls(fact.ref, fact.occurred_at, fact.fact_id, fact.status, fact.completion, fact.actual, fact.revision)
 
 
 def lag_labels(rule: str, fact: StatusFact) -> dict[str, str]:

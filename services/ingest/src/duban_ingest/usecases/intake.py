@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from duban_contracts.events import Event, Provenance
 from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database
+from duban_kit.db import Database, serialise
 from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 
@@ -101,13 +101,17 @@ class Intake:
             seen_content: dict[tuple[str, str], str] = {}
             rows: list[dict[str, Any]] = []
             events: list[Event] = []
+            verdicts: list[tuple[int, Inbound, str, Normalised | Rejection, datetime]] = []
             for index, inbound in enumerate(batch):
                 submission_id = inbound.submission_id or f"seq-{inbound.sequence}"
                 if submission_id in known:  # a redelivery or a re-sent id: processed already
                     outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
                     continue
                 known[submission_id] = "pending"
-                row, event = await self._judge(conn, inbound, submission_id, seen_content)
+                verdicts.append((index, inbound, submission_id, *self._normalise(inbound)))
+            await self._lock_units(conn, [verdict for *_, verdict, _ in verdicts])
+            for index, inbound, submission_id, verdict, received in verdicts:
+                row, event = await self._judge(conn, inbound, submission_id, verdict, received, seen_content)
                 rows.append(row)
                 events.append(event)
                 known[submission_id] = row["status"]
@@ -130,15 +134,26 @@ class Intake:
         )
         return {row[0]: row[1] for row in await conn.execute(query)}
 
-    async def _judge(
+    @staticmethod
+    async def _lock_units(conn: AsyncConnection, verdicts: Sequence[Normalised | Rejection]) -> None:
+        """Replicas take turns per unit, so that two copies of one content are never both accepted.
+
+        Units are locked in one order (sorted) in every transaction, so two replicas cannot deadlock.
+        """
+        for unit_id in sorted({v.unit.id for v in verdicts if not isinstance(v, Rejection)}):
+            await serialise(conn, f"duban-ingest-unit:{unit_id}")
+
+    async def _judge(  # noqa: PLR0917 - the submission and its verdict, passed through
         self,
         conn: AsyncConnection,
         inbound: Inbound,
         submission_id: str,
+        verdict: Normalised | Rejection,
+        received: datetime,
         seen_content: dict[tuple[str, str], str],
     ) -> tuple[dict[str, Any], Event]:
         provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
-        result, received = self._normalise(inbound)
+        result = verdict
         content_hash: str | None = None
         if not isinstance(result, Rejection):
             content_hash = content_fingerprint(result)
@@ -299,7 +314,9 @@ class Intake:
             )
             if status == "accepted":
                 return Outcome(inbound.submission_id, True)
-            row, event = await self._judge(conn, inbound, inbound.submission_id, {})
+            verdict, received = self._normalise(inbound)
+            await self._lock_units(conn, [verdict])
+            row, event = await self._judge(conn, inbound, inbound.submission_id, verdict, received, {})
             if row["status"] == "rejected":
                 event = rejected_event(
                     Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),

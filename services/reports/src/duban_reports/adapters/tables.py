@@ -78,6 +78,7 @@ status_history = Table(
     Column("expected", Float, nullable=False),
     Column("actual", Float),
     Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),
     Index("ix_status_history_ref", "level", "ref", "occurred_at"),
 )
 

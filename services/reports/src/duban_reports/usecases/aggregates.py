@@ -35,7 +35,7 @@ class Aggregates:
                 h.c.actual,
                 h.c.occurred_at,
                 func.row_number()
-                .over(partition_by=h.c.ref, order_by=(h.c.occurred_at.desc(), h.c.event_id.desc()))
+                .over(partition_by=h.c.ref, order_by=(h.c.occurred_at.desc(), h.c.revision.desc(), h.c.event_id.desc()))
                 .label("rank"),
             )
             .where(h.c.level == level, h.c.occurred_at <= (as_of or FAR_FUTURE))

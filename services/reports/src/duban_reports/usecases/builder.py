@@ -104,7 +104,10 @@ class ReportBuilder:
                 h.c.expected,
                 h.c.actual,
                 func.row_number()
-                .over(partition_by=(h.c.level, h.c.ref), order_by=(h.c.occurred_at.desc(), h.c.event_id.desc()))
+                .over(
+                    partition_by=(h.c.level, h.c.ref),
+                    order_by=(h.c.occurred_at.desc(), h.c.revision.desc(), h.c.event_id.desc()),
+                )
                 .label("rank"),
             )
             .where(h.c.occurred_at <= as_of)
@@ -429,7 +432,7 @@ class ReportBuilder:
                 await conn.execute(
                     select(h.c.completion, h.c.expected)
                     .where(h.c.level == "plan", h.c.ref == self.plan.id, h.c.occurred_at <= at)
-                    .order_by(h.c.occurred_at.desc(), h.c.event_id.desc())
+                    .order_by(h.c.occurred_at.desc(), h.c.revision.desc(), h.c.event_id.desc())
                     .limit(1)
                 )
             ).first()

@@ -192,6 +192,7 @@ class FactKeeper:
                         "expected": e.expected,
                         "actual": e.actual,
                         "occurred_at": e.occurred_at,
+                        "revision": e.revision,
                     }
                     for e in fresh
                 ],

@@ -32,6 +32,7 @@ class StoredStatus:
     completion: float
     expected: float
     actual: float | None
+    revision: int = 0
 
 
 async def save_plan(conn: AsyncConnection, plan: Plan, loaded_at: datetime) -> None:
@@ -228,8 +229,10 @@ async def _constraint_groups(
 
 async def load_status(conn: AsyncConnection) -> dict[tuple[str, str], StoredStatus]:
     s = t.status
-    rows = await conn.execute(select(s.c.level, s.c.ref, s.c.status, s.c.completion, s.c.expected, s.c.actual))
-    return {(r.level, r.ref): StoredStatus(r.status, r.completion, r.expected, r.actual) for r in rows}
+    rows = await conn.execute(
+        select(s.c.level, s.c.ref, s.c.status, s.c.completion, s.c.expected, s.c.actual, s.c.revision)
+    )
+    return {(r.level, r.ref): StoredStatus(r.status, r.completion, r.expected, r.actual, r.revision) for r in rows}
 
 
 async def save_status(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], known: set[tuple[str, str]]) -> None:

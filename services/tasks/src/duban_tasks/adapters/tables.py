@@ -83,6 +83,7 @@ status = Table(
     Column("expected", Float, nullable=False),
     Column("actual", Float),
     Column("as_of", UtcDateTime(), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),
 )
 
 clock = Table(

@@ -193,6 +193,7 @@ class Tracker:
                 and abs(before.completion - state.completion) < CHANGE_EPSILON
             ):
                 continue
+            revision = (before.revision if before else 0) + 1
             rows.append(
                 {
                     "level": level,
@@ -202,9 +203,10 @@ class Tracker:
                     "expected": state.expected,
                     "actual": getattr(state, "actual", None),
                     "as_of": now,
+                    "revision": revision,
                 }
             )
-            changes.append(self._status_changed(level, ref, state, before, now))
+            changes.append(self._status_changed(level, ref=ref, state=state, before=before, now=now, revision=revision))
         await repo.save_status(conn, rows, set(stored))
         return changes
 
@@ -221,14 +223,19 @@ class Tracker:
         return Judgement(now, states, tasks, sections, rollup(list(states.values())))
 
     def _status_changed(
-        self, level: str, ref: str, state: TargetState | Rollup, before: repo.StoredStatus | None, now: datetime
+        self,
+        level: str,
+        *,
+        ref: str,
+        state: TargetState | Rollup,
+        before: repo.StoredStatus | None,
+        now: datetime,
+        revision: int,
     ) -> TaskStatusChanged:
         title, section, task, responsible, due, target_value, unit = self._describe(level, ref)
         previous = TargetStatus(before.status) if before else None
         return TaskStatusChanged(
-            event_id=derived_event_id(
-                "task.status_changed", level, ref, previous, state.status, round(state.completion, 6), now.isoformat()
-            ),
+            event_id=derived_event_id("task.status_changed", level, ref, revision),
             occurred_at=now,
             recorded_at=datetime.now(UTC),
             source="tasks",
@@ -246,6 +253,7 @@ class Tracker:
             measure_unit=unit,
             responsible=responsible,
             due=due,
+            revision=revision,
         )
 
     def _describe(

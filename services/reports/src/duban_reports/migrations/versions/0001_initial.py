@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:11:53.408465
+Create Date: 2026-11-29 08:24:57.647731
 """
 
 from collections.abc import Sequence
@@ -129,6 +129,7 @@ def upgrade() -> None:
     sa.Column('expected', sa.Float(), nullable=False),
     sa.Column('actual', sa.Float(), nullable=True),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revision', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('event_id')
     )
     with op.batch_alter_table('status_history', schema=None) as batch_op:

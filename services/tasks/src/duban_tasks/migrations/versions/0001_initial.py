@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("expected", sa.Float, nullable=False),
         sa.Column("actual", sa.Float),
         sa.Column("as_of", TS, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_table(
         "clock",
