@@ -68,14 +68,28 @@ def test_repeated_breaches_fold_into_one_alert_with_a_count() -> None:
     assert (alert.first_seen, alert.last_seen) == (at("2023-09-01 09:00"), at("2023-12-01 09:00"))
 
 
-def test_an_older_measurement_arriving_late_does_not_override_a_newer_one() -> None:
+def test_an_older_breach_arriving_late_is_put_on_record_as_cleared_by_the_newer_reading() -> None:
     book = new_book()
     book.apply_measurement(measurement(50, "2023-10-01 09:00"))
 
     changes = book.apply_measurement(measurement(70, "2023-09-01 09:00"))
 
-    assert changes == []
-    assert book.alerts() == []
+    assert [c.kind for c in changes] == ["raised", "resolved"]
+    (alert,) = book.alerts()
+    assert alert.state is AlertState.RESOLVED  # the newer reading decides the present
+    assert (alert.first_seen, alert.resolved_at) == (at("2023-09-01 09:00"), at("2023-10-01 09:00"))
+
+
+def test_two_readings_of_a_class_give_the_same_history_in_either_order() -> None:
+    def history(order: list[tuple[float, str, str]]) -> list[tuple[object, ...]]:
+        book = new_book()
+        for value, when, fact in order:
+            book.apply_measurement(measurement(value, when, id_=fact))
+        return [(a.id, a.state, a.count, a.first_seen, a.resolved_at, a.severity) for a in book.alerts()]
+
+    breach, fine = (70.0, "2023-09-01 09:00", "m-breach"), (50.0, "2023-10-01 09:00", "m-fine")
+    assert history([breach, fine]) == history([fine, breach])
+    assert len(history([breach, fine])) == 1
 
 
 def test_an_older_breach_arriving_late_counts_towards_the_open_alert_without_changing_it() -> None:

@@ -229,9 +229,16 @@ class AlertBook:
             self._mark("observations", fp, observation)
             signal = limit_firing(fact, rule, band, current) if band else Cleared(fp, fact.known_at)
             return self._apply([signal])
-        if band is not None and current is not None and current.is_open:
+        if band is None:
+            return []
+        if current is not None and current.is_open:
             return self._apply([refolded(current, fact.known_at)])  # an older breach: one more occurrence
-        return []
+        if current is not None and current.first_seen <= fact.known_at <= (current.resolved_at or fact.known_at):
+            return []  # within an episode already on record
+        # A breach nobody had seen, already cleared by the newer reading: put it on record as it was,
+        # so the history does not depend on which reading arrived first.
+        assert previous is not None
+        return self._apply([limit_firing(fact, rule, band, None), Cleared(fp, previous.occurred_at)])
 
     def apply_activity(self, fact: ActivityFact) -> list[Change]:
         """Rule 5: an activity done for a dated or periodic target resolves its deadline alert."""
