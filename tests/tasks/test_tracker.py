@@ -114,8 +114,8 @@ def fixed_events() -> list[object]:
                 events.append(progress(n := n + 1, target.id, december - june, "2023-11-30"))
         elif target.kind in (TargetKind.RATIO, TargetKind.COVERAGE, TargetKind.GROWTH):
             if fate in (0, 1):
-                at = "2023-06-20" if fate == 0 else "2023-11-30"
-                events.append(progress(n := n + 1, target.id, target.value, at, mode="cumulative"))
+                day_reached = "2023-06-20" if fate == 0 else "2023-11-30"
+                events.append(progress(n := n + 1, target.id, target.value, day_reached, mode="cumulative"))
         elif target.kind is TargetKind.DATED_EVENT and fate != 3:
             day = placed.due
             at = local(day.isoformat())
