@@ -89,9 +89,16 @@ class Inbox:
 
 
 class Outbox:
-    def __init__(self, table: Table, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        table: Table,
+        on_commit: Callable[[], asyncio.Future[None] | None] | None = None,
+        *,
+        publish_wait_seconds: float = 5.0,
+    ) -> None:
         self.table = table
         self._on_commit = on_commit
+        self.publish_wait_seconds = publish_wait_seconds
 
     async def add(self, conn: AsyncConnection, items: Iterable[tuple[str, Event]]) -> int:
         """Stage events (subject, event) in the caller's transaction; returns how many."""
@@ -113,6 +120,19 @@ class Outbox:
         """Tell the relay there is something to publish (call after the transaction commits)."""
         if self._on_commit is not None:
             self._on_commit()
+
+    async def published(self) -> None:
+        """Tell the relay, then wait (boundedly) until what was committed is in JetStream.
+
+        Consumers call this before acknowledging: an acknowledged message's events are then already
+        in their streams, so "every consumer caught up" means the cascade has run its course — what
+        makes a replay deterministic and a drain exact. If the relay cannot publish (NATS down), the
+        events stay safely in the outbox and the wait gives up after `publish_wait_seconds`.
+        """
+        waiter = self._on_commit() if self._on_commit is not None else None
+        if waiter is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), timeout=self.publish_wait_seconds)
 
 
 class OutboxRelay:
@@ -139,24 +159,40 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._idle = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
 
-    def notify(self) -> None:
+    def notify(self) -> asyncio.Future[None]:
+        """Wake the relay; the future resolves once everything committed before this call is published."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
         self._wake.set()
+        return waiter
 
     async def run(self) -> None:
         backoff = 0.5
         while not self._stopping:
+            # A drain that starts after a waiter registered and reads less than a full batch has seen,
+            # and published, every row committed before the waiter registered.
+            waiting, self._waiters = self._waiters, []
             try:
                 published = await self.drain()
                 backoff = 0.5
             except asyncio.CancelledError:
+                self._waiters = waiting + self._waiters
                 raise
             except Exception as error:  # NATS or database down: wait and try again
+                self._waiters = waiting + self._waiters
                 log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if published:
+            if published >= self.batch_size:
+                self._waiters = waiting + self._waiters
+                continue
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if published or self._waiters:
                 continue
             self._idle.set()
             self._wake.clear()
@@ -172,6 +208,9 @@ class OutboxRelay:
             log.warning("outbox not empty at shutdown (will be published on restart): %r", error)
         self._stopping = True
         self._wake.set()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def drain_until_empty(self) -> None:
         while await self.drain():

@@ -232,7 +232,7 @@ class AlertDesk:
             self._version = version + 1
             self._refresh_gauges(self._book)
         if applied.changes:
-            self.outbox.committed()
+            await self.outbox.published()
         if applied.notifications and self.on_notifications is not None:
             self.on_notifications()
 
