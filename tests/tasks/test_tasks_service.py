@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +82,27 @@ async def test_an_older_cumulative_report_does_not_move_the_figure_back(
     assert actual == 9000
     actuals = [e.actual for e in out.of("task.status_changed") if e.ref == TARGET]
     assert actuals == [9000]
+
+
+async def test_once_a_report_is_acknowledged_its_status_change_is_already_in_the_stream(
+    nc: Client, nats_url: str, namespace: str, topology: Topology, database_url: str, tmp_path: Path
+) -> None:
+    """Events go out through the outbox before the ack: "every consumer caught up" means "all published"."""
+    runtime = create_app(settings(nats_url, namespace, database_url, tmp_path))
+    js = nc.jetstream()
+    consumer = topology.consumer("tasks", "progress.recorded")
+    changes = topology.subjects.event("task.status_changed")
+    async with running(runtime):
+        for n in range(1, 6):
+            await publish_event(nc, topology.subjects, progress(20 + n, SCHOOL_A, 1000, f"2023-0{n}-10"))
+            while True:
+                info = await js.consumer_info(consumer.stream, consumer.durable)
+                if info.delivered.stream_seq >= n and info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                await asyncio.sleep(0.005)
+            stream = await js.stream_info(topology.streams["events"].name, subjects_filter=changes)
+            # target, task, section and plan: each report moves all four
+            assert (stream.state.subjects or {}).get(changes, 0) >= 4 * n
 
 
 async def runtime_tracker_judgement(runtime: object) -> float | None:

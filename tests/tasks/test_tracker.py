@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from alembic import command
+from alembic.config import Config
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 
 from duban_contracts.events import (
     ActivityRecorded,
@@ -28,8 +34,15 @@ from duban_kit.metrics import ServiceMetrics
 from duban_tasks.adapters import repository as repo
 from duban_tasks.adapters import tables
 from duban_tasks.app import MIGRATIONS
-from duban_tasks.domain.progress import ProgressEntry, combined_total
-from duban_tasks.domain.status import SHANGHAI, as_of_end_of_day
+from duban_tasks.domain.progress import (
+    ProgressEntry,
+    SourceSummary,
+    combined_total,
+    fold,
+    latest_rate,
+    source_total,
+)
+from duban_tasks.domain.status import SHANGHAI, as_of_end_of_day, evaluate
 from duban_tasks.usecases.tracking import Tracker
 
 PLAN = load_plan()
@@ -280,3 +293,248 @@ def test_the_sql_total_equals_the_domain_rule_for_any_reports(
         assert facts["t07_sports_ground_new"].actual == pytest.approx(combined_total(domain_entries, as_of))
 
     asyncio.run(check())
+
+
+# --- the kept summaries are the history ------------------------------------------------------------
+
+SUMMARISED_TARGETS = ("t07_sports_ground_new", "t31_hitech_total", "t02_party_org_coverage", "t10_class_size_max")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b"]),
+                st.sampled_from(["increment", "cumulative"]),
+                st.integers(min_value=0, max_value=100),
+                st.integers(min_value=0, max_value=6),
+            ),
+            max_size=6,
+        ),
+        max_size=6,
+    )
+)
+def test_folding_reports_in_any_order_and_batches_gives_the_rule(
+    batches: list[list[tuple[str, str, int, int]]],
+) -> None:
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    seen: list[ProgressEntry] = []
+    summaries: dict[str, SourceSummary] = {}
+    for b, batch in enumerate(batches):
+        added = [
+            ProgressEntry(f"e{b}-{i}", "t", src, mode, float(value), start + timedelta(days=day))  # type: ignore[arg-type]
+            for i, (src, mode, value, day) in enumerate(batch)
+        ]
+        seen += added
+        for src in {e.source for e in added}:
+            folded, recount = fold(summaries.get(src, SourceSummary()), [e for e in added if e.source == src])
+            if recount:  # what the repository asks the database for
+                after = folded.cumulative_at
+                assert after is not None
+                increments = sum(
+                    e.value for e in seen if e.source == src and e.mode == "increment" and e.occurred_at > after
+                )
+                folded = replace(folded, increments=increments)
+            summaries[src] = folded
+    for src, summary in summaries.items():
+        mine = [e for e in seen if e.source == src]
+        assert summary.total == source_total(mine)
+        assert summary.reports == len(mine)
+        assert summary.latest is not None and summary.latest[2] == latest_rate(mine)
+
+
+def measurement(n: int, target: str, group: int, value: float, at: datetime) -> MeasurementRecorded:
+    return MeasurementRecorded(
+        event_id=derived_event_id("tracker-m", n),
+        occurred_at=at,
+        recorded_at=at,
+        source=SCHOOLS[group].id,
+        unit=SCHOOLS[group],
+        metric="m",
+        metric_zh="班额",
+        target_id=target,
+        value=value,
+        measure_unit="人",
+        class_name="七年级1班",
+    )
+
+
+def shuffled_events(rows: list[tuple[int, int, str, int, int]]) -> list[ProgressRecorded | MeasurementRecorded]:
+    """Reports on the summarised targets, in the order drawn (so out of time order)."""
+    start = datetime(2023, 3, 1, tzinfo=UTC)
+    made: list[ProgressRecorded | MeasurementRecorded] = []
+    for n, (target_no, school, mode, value, hours) in enumerate(rows):
+        target, at = SUMMARISED_TARGETS[target_no], start + timedelta(hours=hours)
+        if PLAN.target(target).target.kind is TargetKind.CONSTRAINT:
+            made.append(measurement(n, target, school, float(value % 70), at))
+            continue
+        event = progress(n, target, float(value), "2023-03-01", unit=SCHOOLS[school], mode=mode)
+        made.append(event.model_copy(update={"occurred_at": at, "recorded_at": at}))
+    return made
+
+
+async def facts_both_ways(db: Database, as_of: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    async with db.read() as conn:
+        kept = await repo.load_facts(conn, PLAN, SUMMARISED_TARGETS, as_of, current=True)
+        history = await repo.load_facts(conn, PLAN, SUMMARISED_TARGETS, as_of)
+    return kept, history
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
+    """A fresh database per call: a SQLite file, or a PostgreSQL schema (the URL's fragment)."""
+    made = iter(range(1_000_000))
+    if request.param == "sqlite":
+        return lambda: f"sqlite:///{tmp_path}/tasks-{next(made)}.db"
+    url = str(request.getfixturevalue("postgres_url"))
+    return lambda: f"{url}#t{uuid.uuid4().hex[:10]}"
+
+
+def open_database(address: str) -> Database:
+    url, _, schema = address.partition("#")
+    return Database(url, schema=schema or "unused", service="tasks")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(SUMMARISED_TARGETS) - 1),
+            st.integers(min_value=0, max_value=2),  # school
+            st.sampled_from(["increment", "cumulative"]),
+            st.integers(min_value=0, max_value=200),  # value
+            st.integers(min_value=0, max_value=12),  # hours after the start: many ties
+        ),
+        max_size=30,
+    ),
+    cuts=st.lists(st.integers(min_value=1, max_value=30), max_size=4),
+)
+@example(  # a cumulative report older than increments already kept: those after it are recounted
+    rows=[
+        (0, 0, "increment", 5, 5),
+        (0, 0, "increment", 7, 1),
+        (0, 0, "cumulative", 100, 3),
+        (0, 0, "increment", 2, 4),
+    ],
+    cuts=[2],
+)
+def test_judging_from_the_kept_summaries_equals_judging_from_the_history(
+    database: Callable[[], str], rows: list[tuple[int, int, str, int, int]], cuts: list[int]
+) -> None:
+    async def check() -> None:
+        tracker = await make_tracker_on(open_database(database()))
+        try:
+            events = shuffled_events(rows)
+            bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
+            for low, high in pairwise(bounds):  # batches of arbitrary sizes, each out of order
+                batch = events[low:high]
+                await tracker.record_progress([e for e in batch if isinstance(e, ProgressRecorded)])
+                await tracker.record_measurements([e for e in batch if isinstance(e, MeasurementRecorded)])
+            async with tracker.db.read() as conn:
+                now = await repo.clock_now(conn)
+            assert now is not None
+            kept, history = await facts_both_ways(tracker.db, now)
+            assert kept == history
+            entries = [
+                ProgressEntry(e.event_id, e.target_id, e.unit.id, e.mode.value, e.value, e.occurred_at)
+                for e in events
+                if isinstance(e, ProgressRecorded)
+            ]
+            for target in ("t07_sports_ground_new", "t31_hitech_total"):
+                assert kept[target].actual == combined_total(e for e in entries if e.target_id == target)
+            assert kept["t02_party_org_coverage"].actual == latest_rate(
+                e for e in entries if e.target_id == "t02_party_org_coverage"
+            )
+            judgement = await tracker.judge(None)  # from the summaries, the clock not having moved
+            for target in SUMMARISED_TARGETS:
+                from_history = evaluate(PLAN.target(target), history[target], now, PLAN.year_start)
+                assert judgement.targets[target] == from_history
+        finally:
+            await tracker.db.drop_schema()
+            await tracker.db.dispose()
+
+    asyncio.run(check())
+
+
+async def make_tracker_on(db: Database) -> Tracker:
+    await db.migrate(MIGRATIONS)
+    tracker = Tracker(
+        plan=PLAN,
+        db=db,
+        inbox=Inbox(tables.inbox),
+        outbox=Outbox(tables.outbox),
+        subjects=Subjects(),
+        metrics=ServiceMetrics("tasks"),
+    )
+    await tracker.load_plan()
+    return tracker
+
+
+def upgrade_to(connection: Connection, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_the_migration_summarises_the_facts_stored_before_it(database: Callable[[], str]) -> None:
+    db = open_database(database())
+    try:
+        async with db.engine.begin() as conn:
+            if not db.is_sqlite:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
+            await conn.run_sync(upgrade_to, "0001")
+        start = datetime(2023, 3, 1, tzinfo=UTC)
+        rows = [  # (target, source, mode, value, hours after the start), out of order, with ties
+            ("t07_sports_ground_new", "a", "increment", 5.0, 9),
+            ("t07_sports_ground_new", "a", "cumulative", 100.0, 5),
+            ("t07_sports_ground_new", "a", "cumulative", 120.0, 5),
+            ("t07_sports_ground_new", "a", "increment", 7.0, 2),
+            ("t07_sports_ground_new", "b", "increment", 3.0, 1),
+            ("t07_sports_ground_new", "b", "increment", 4.0, 8),
+            ("t31_hitech_total", "a", "cumulative", 12.0, 3),
+            ("t02_party_org_coverage", "a", "cumulative", 0.5, 7),
+            ("t02_party_org_coverage", "b", "cumulative", 0.7, 7),
+            ("t02_party_org_coverage", "b", "increment", 0.2, 4),
+        ]
+        async with db.begin() as conn:
+            await repo.insert_rows(
+                conn,
+                tables.progress,
+                [
+                    {
+                        "event_id": f"e{n}",
+                        "target_id": target,
+                        "source": source,
+                        "mode": mode,
+                        "value": value,
+                        "occurred_at": start + timedelta(hours=hours),
+                        "submission_id": None,
+                    }
+                    for n, (target, source, mode, value, hours) in enumerate(rows)
+                ],
+            )
+            await repo.insert_rows(
+                conn,
+                tables.measurements,
+                [
+                    {
+                        "event_id": f"m{n}",
+                        "target_id": "t10_class_size_max",
+                        "group_key": group,
+                        "value": value,
+                        "occurred_at": start + timedelta(hours=hours),
+                    }
+                    for n, (group, value, hours) in enumerate([("x", 50.0, 3), ("x", 60.0, 1), ("y", 58.0, 2)])
+                ],
+            )
+        await db.migrate(MIGRATIONS)
+        kept, history = await facts_both_ways(db, start + timedelta(days=1))
+        assert kept == history
+        assert kept["t07_sports_ground_new"].actual == 120 + 5 + 3 + 4
+        assert kept["t02_party_org_coverage"].actual == 0.7
+        assert (kept["t10_class_size_max"].measured_groups, kept["t10_class_size_max"].violating_groups) == (2, 1)
+    finally:
+        await db.drop_schema()
+        await db.dispose()

@@ -1,8 +1,13 @@
 """SQL for the tasks service: store facts, aggregate them per target, keep the last published states.
 
-Aggregation happens in the database (one GROUP BY per kind of target), restricted to the targets a
-batch touched; `duban_tasks.domain.progress` is the same rule in Python, and a test holds the two
-to each other.
+Two ways to a target's facts, held to each other by tests:
+
+- as of any time, aggregation in the database over the stored facts (one GROUP BY per kind of
+  target), restricted to the targets asked for; `duban_tasks.domain.progress` is the same rule in
+  Python, and a test holds the two to each other;
+- at the service's now (`current=True`), the summaries `summarise_progress` and
+  `summarise_measurements` keep per (target, source) and (target, group) in the transaction that
+  stores the facts: reading them costs the same however long the history.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +23,9 @@ from sqlalchemy import and_, delete, func, insert, or_, select, union_all, updat
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
-from duban_kit.db import insert_missing
+from duban_kit.db import insert_missing, upsert
 
+from ..domain.progress import ProgressEntry, SourceSummary, fold
 from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
 from . import tables as t
 
@@ -99,19 +105,28 @@ async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> da
 
 
 async def load_facts(
-    conn: AsyncConnection, plan: Plan, target_ids: Iterable[str], as_of: datetime | None
+    conn: AsyncConnection, plan: Plan, target_ids: Iterable[str], as_of: datetime | None, *, current: bool = False
 ) -> dict[str, TargetFacts]:
+    """Each target's facts as of a time, from the whole history.
+
+    `current=True` reads the kept summaries instead, which is only right when no stored fact is
+    later than `as_of`: at or after the service's clock, which every stored fact's time has advanced.
+    """
     placed = {p.target.id: p for p in plan.placed_targets()}
     wanted = [tid for tid in dict.fromkeys(target_ids) if tid in placed]
     additive = [tid for tid in wanted if placed[tid].target.kind in ADDITIVE_KINDS]
     rates = [tid for tid in wanted if placed[tid].target.kind in RATE_KINDS]
     constraints = {tid: placed[tid].target for tid in wanted if placed[tid].target.kind.value == "constraint"}
     when = as_of or FAR_FUTURE
-    totals = await _additive_totals(conn, additive, when)
-    latest = await _latest_rates(conn, rates, when)
-    reports = await _report_counts(conn, additive + rates, when)
+    if current:
+        totals, latest, reports = await _summarised_progress(conn, additive, rates)
+        groups = await _summarised_groups(conn, constraints)
+    else:
+        totals = await _additive_totals(conn, additive, when)
+        latest = await _latest_rates(conn, rates, when)
+        reports = await _report_counts(conn, additive + rates, when)
+        groups = await _constraint_groups(conn, constraints, when)
     activity = await _activity_times(conn, wanted, when)
-    groups = await _constraint_groups(conn, constraints, when)
     facts: dict[str, TargetFacts] = {}
     for tid in wanted:
         measured, violating = groups.get(tid, (0, 0))
@@ -123,6 +138,144 @@ async def load_facts(
             violating_groups=violating,
         )
     return facts
+
+
+async def _summarised_progress(
+    conn: AsyncConnection, additive: list[str], rates: list[str]
+) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+    """Totals of additive targets, latest values of rates and report counts, from `progress_sources`."""
+    if not additive and not rates:
+        return {}, {}, {}
+    s = t.progress_sources
+    rate_ids = set(rates)
+    totals: dict[str, float] = {}
+    newest: dict[str, tuple[datetime, str, float]] = {}
+    reports: dict[str, int] = {}
+    query = select(
+        s.c.target_id,
+        s.c.reports,
+        s.c.cumulative_value,
+        s.c.increments,
+        s.c.latest_at,
+        s.c.latest_event_id,
+        s.c.latest_value,
+    ).where(s.c.target_id.in_(additive + rates))
+    for row in await conn.execute(query):
+        tid = row.target_id
+        reports[tid] = reports.get(tid, 0) + int(row.reports)
+        if tid in rate_ids:
+            candidate = (row.latest_at, row.latest_event_id, float(row.latest_value))
+            if tid not in newest or candidate[:2] > newest[tid][:2]:
+                newest[tid] = candidate
+        else:
+            totals[tid] = totals.get(tid, 0.0) + float(row.cumulative_value or 0.0) + float(row.increments)
+    return totals, {tid: value for tid, (_, _, value) in newest.items()}, reports
+
+
+async def _summarised_groups(conn: AsyncConnection, constraints: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    if not constraints:
+        return {}
+    g = t.measurement_groups
+    query = select(g.c.target_id, g.c.value).where(g.c.target_id.in_(list(constraints)))
+    return _judge_groups(constraints, await conn.execute(query))
+
+
+async def summarise_progress(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Fold newly stored progress rows (already inserted, each once) into `progress_sources`."""
+    if not rows:
+        return
+    s, p = t.progress_sources, t.progress
+    added: dict[tuple[str, str], list[ProgressEntry]] = defaultdict(list)
+    for row in rows:
+        added[(row["target_id"], row["source"])].append(
+            ProgressEntry(
+                row["event_id"], row["target_id"], row["source"], row["mode"], float(row["value"]), row["occurred_at"]
+            )
+        )
+    kept: dict[tuple[str, str], SourceSummary] = {}
+    found = await conn.execute(select(s).where(s.c.target_id.in_(sorted({tid for tid, _ in added}))))
+    for r in found:
+        if (r.target_id, r.source) in added:
+            latest = (r.latest_at, r.latest_event_id, float(r.latest_value))
+            kept[(r.target_id, r.source)] = SourceSummary(
+                int(r.reports),
+                r.cumulative_at,
+                r.cumulative_value if r.cumulative_value is None else float(r.cumulative_value),
+                float(r.increments),
+                r.last_increment_at,
+                latest,
+            )
+    folded: dict[tuple[str, str], SourceSummary] = {}
+    recount: list[tuple[str, str]] = []
+    for key, entries in added.items():
+        folded[key], again = fold(kept.get(key, SourceSummary()), entries)
+        if again:
+            recount.append(key)
+    if recount:  # a new cumulative report older than increments recorded before: sum those after it
+        after = [
+            and_(p.c.target_id == tid, p.c.source == source, p.c.occurred_at > folded[(tid, source)].cumulative_at)
+            for tid, source in recount
+        ]
+        query = (
+            select(p.c.target_id, p.c.source, func.sum(p.c.value))
+            .where(p.c.mode == "increment", or_(*after))
+            .group_by(p.c.target_id, p.c.source)
+        )
+        sums = {(tid, source): float(total or 0.0) for tid, source, total in await conn.execute(query)}
+        for key in recount:
+            folded[key] = replace(folded[key], increments=sums.get(key, 0.0))
+    await upsert(
+        conn,
+        s,
+        [
+            {
+                "target_id": tid,
+                "source": source,
+                "reports": summary.reports,
+                "cumulative_at": summary.cumulative_at,
+                "cumulative_value": summary.cumulative_value,
+                "increments": summary.increments,
+                "last_increment_at": summary.last_increment_at,
+                "latest_at": summary.latest[0],
+                "latest_event_id": summary.latest[1],
+                "latest_value": summary.latest[2],
+            }
+            for (tid, source), summary in folded.items()
+            if summary.latest is not None
+        ],
+        keys=("target_id", "source"),
+    )
+
+
+async def summarise_measurements(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep each (target, group)'s latest measurement in `measurement_groups` (ties by event id, as SQL)."""
+    if not rows:
+        return
+    g = t.measurement_groups
+    newest: dict[tuple[str, str], tuple[datetime, str, float]] = {}
+    for row in rows:
+        key = (row["target_id"], row["group_key"])
+        candidate = (row["occurred_at"], row["event_id"], float(row["value"]))
+        if key not in newest or candidate[:2] > newest[key][:2]:
+            newest[key] = candidate
+    found = await conn.execute(
+        select(g.c.target_id, g.c.group_key, g.c.occurred_at, g.c.event_id).where(
+            g.c.target_id.in_(sorted({tid for tid, _ in newest}))
+        )
+    )
+    for tid, group_key, occurred_at, event_id in found:
+        key = (tid, group_key)
+        if key in newest and (occurred_at, event_id) >= newest[key][:2]:
+            del newest[key]  # what is kept is newer
+    await upsert(
+        conn,
+        g,
+        [
+            {"target_id": tid, "group_key": group_key, "occurred_at": at, "event_id": event_id, "value": value}
+            for (tid, group_key), (at, event_id, value) in newest.items()
+        ],
+        keys=("target_id", "group_key"),
+    )
 
 
 async def _additive_totals(conn: AsyncConnection, target_ids: list[str], as_of: datetime) -> dict[str, float]:
@@ -218,8 +371,15 @@ async def _constraint_groups(
         .where(m.c.target_id.in_(list(constraints)), m.c.occurred_at <= as_of)
         .subquery("ranked")
     )
+    return _judge_groups(
+        constraints, await conn.execute(select(ranked.c.target_id, ranked.c.value).where(ranked.c.rank == 1))
+    )
+
+
+def _judge_groups(constraints: Mapping[str, Any], latest: Iterable[Any]) -> dict[str, tuple[int, int]]:
+    """(groups measured, groups breaking the constraint) per target, from each group's latest value."""
     result: dict[str, tuple[int, int]] = {}
-    for target_id, value in await conn.execute(select(ranked.c.target_id, ranked.c.value).where(ranked.c.rank == 1)):
+    for target_id, value in latest:
         target = constraints[target_id]
         comparator: Comparator = target.comparator
         measured, violating = result.get(target_id, (0, 0))

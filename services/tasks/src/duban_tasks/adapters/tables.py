@@ -73,6 +73,34 @@ measurements = Table(
     Index("ix_measurements_target_group", "target_id", "group_key", "occurred_at"),
 )
 
+#: Per (target, source): what its progress reports add up to (`domain.progress.SourceSummary`),
+#: kept in the transaction that stores them, so judging at the service's now reads no history.
+progress_sources = Table(
+    "progress_sources",
+    metadata,
+    Column("target_id", String(100), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("reports", Integer, nullable=False),
+    Column("cumulative_at", UtcDateTime()),
+    Column("cumulative_value", Float),
+    Column("increments", Float, nullable=False),
+    Column("last_increment_at", UtcDateTime()),
+    Column("latest_at", UtcDateTime(), nullable=False),
+    Column("latest_event_id", String(100), nullable=False),
+    Column("latest_value", Float, nullable=False),
+)
+
+#: Per (target, group): the latest measurement, kept like `progress_sources`.
+measurement_groups = Table(
+    "measurement_groups",
+    metadata,
+    Column("target_id", String(100), primary_key=True),
+    Column("group_key", String(300), primary_key=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("event_id", String(100), nullable=False),
+    Column("value", Float, nullable=False),
+)
+
 status = Table(
     "status",
     metadata,

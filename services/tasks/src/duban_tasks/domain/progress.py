@@ -57,3 +57,63 @@ def latest_rate(entries: Iterable[ProgressEntry], as_of: datetime | None = None)
     if not relevant:
         return None
     return max(relevant, key=lambda e: (e.occurred_at, e.event_id)).value
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """What one source's reports on one target add up to, kept up to date as reports arrive.
+
+    Enough to give `source_total` and `latest_rate` at the service's now (every report is at or
+    before it) without reading the history: the latest cumulative figure, the increments after it,
+    the time of the newest increment (to know whether older increments can still count after a new,
+    out-of-order cumulative report), the number of reports and the most recent report.
+    """
+
+    reports: int = 0
+    cumulative_at: datetime | None = None
+    cumulative_value: float | None = None
+    increments: float = 0.0
+    last_increment_at: datetime | None = None
+    latest: tuple[datetime, str, float] | None = None  # (occurred_at, event_id, value)
+
+    @property
+    def total(self) -> float:
+        return (self.cumulative_value or 0.0) + self.increments
+
+
+def fold(summary: SourceSummary, entries: Iterable[ProgressEntry]) -> tuple[SourceSummary, bool]:
+    """The summary with new entries of its source added (each entry once), and whether to recount.
+
+    When a new cumulative report is newer than the latest one and earlier-recorded increments exist
+    after it, the summary cannot tell how many of them: the flag asks the caller to set `increments`
+    to the sum of every increment after `cumulative_at` (the new entries included).
+    """
+    added = list(entries)
+    cumulative = [e for e in added if e.mode == "cumulative"]
+    at, value, increments = summary.cumulative_at, summary.cumulative_value, summary.increments
+    recount = False
+    if cumulative:
+        newest = max(e.occurred_at for e in cumulative)
+        newest_value = max(e.value for e in cumulative if e.occurred_at == newest)
+        if at is None or newest > at:
+            recount = summary.last_increment_at is not None and summary.last_increment_at > newest
+            at, value, increments = newest, newest_value, 0.0
+        elif newest == at:
+            value = newest_value if value is None else max(value, newest_value)
+    new_increments = [e for e in added if e.mode == "increment"]
+    if not recount:
+        increments += sum(e.value for e in new_increments if at is None or e.occurred_at > at)
+    last_increment_at = max(
+        (
+            moment
+            for moment in [summary.last_increment_at, *(e.occurred_at for e in new_increments)]
+            if moment is not None
+        ),
+        default=None,
+    )
+    candidates = [(e.occurred_at, e.event_id, e.value) for e in added]
+    if summary.latest is not None:
+        candidates.append(summary.latest)
+    latest = max(candidates, key=lambda c: (c[0], c[1]), default=None)
+    folded = SourceSummary(summary.reports + len(added), at, value, increments, last_increment_at, latest)
+    return folded, recount

@@ -76,7 +76,12 @@ def as_of_end_of_day(day: date, tz: ZoneInfo = SHANGHAI) -> datetime:
 
 
 def expected_share(placed: PlacedTarget, year_start: date, now: datetime) -> float:
-    """The share of the target expected by `now`: along its milestones, else proportional to time."""
+    """The share of the target expected by the end of `now`'s local day (序时进度 is counted in days).
+
+    Along its milestones, else proportional to time. Counting whole days keeps the figure the same
+    all day, so it does not depend on which of the day's reports happened to be processed last.
+    """
+    now = as_of_end_of_day(now.astimezone(SHANGHAI).date())
     start = local_start(placed.target.start or year_start)
     end = local_end(placed.due)
     milestones = sorted(placed.target.milestones, key=lambda m: m.due)

@@ -92,7 +92,7 @@ class Tracker:
                 for e in fresh
             ]
 
-        return await self._apply("tasks-progress-recorded", events, t.progress, rows)
+        return await self._apply("tasks-progress-recorded", events, t.progress, rows, repo.summarise_progress)
 
     async def record_activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
         def rows(fresh: list[ActivityRecorded]) -> list[dict[str, Any]]:
@@ -124,7 +124,9 @@ class Tracker:
                 if e.target_id
             ]
 
-        return await self._apply("tasks-measurement-recorded", events, t.measurements, rows)
+        return await self._apply(
+            "tasks-measurement-recorded", events, t.measurements, rows, repo.summarise_measurements
+        )
 
     async def tick(self, events: Sequence[ClockTicked]) -> list[None]:
         return await self._apply("tasks-clock-ticked", events, None, lambda fresh: [], everything=True)
@@ -135,6 +137,7 @@ class Tracker:
         events: Sequence[Any],
         table: Any,
         to_rows: Any,
+        summarise: Any = None,
         *,
         everything: bool = False,
     ) -> list[None]:
@@ -144,23 +147,34 @@ class Tracker:
             fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
             if fresh:
                 if table is not None:
-                    await repo.insert_rows(conn, table, to_rows(fresh))
+                    rows = to_rows(fresh)
+                    await repo.insert_rows(conn, table, rows)
+                    if summarise is not None:
+                        await summarise(conn, rows)
                 now = await repo.advance_clock(conn, max(e.occurred_at for e in fresh))
                 touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in fresh]
                 targets = list(dict.fromkeys(tid for tid in touched if tid in self._placed))
-                changes = await self._rejudge(conn, targets, now)
+                changes = await self._rejudge(conn, targets, now, on_the_clock=everything)
                 await self.outbox.add(conn, ((self.subjects.event(c.event_type), c) for c in changes))
                 await self.inbox.mark(conn, consumer, fresh_ids)
         if fresh:
-            self.outbox.committed()
+            await self.outbox.published()
             self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
         return [None] * len(events)
 
-    async def _rejudge(self, conn: AsyncConnection, target_ids: list[str], now: datetime | None) -> list[Event]:
+    async def _rejudge(
+        self, conn: AsyncConnection, target_ids: list[str], now: datetime | None, *, on_the_clock: bool = False
+    ) -> list[Event]:
+        """Judge `target_ids` (and their task, section and plan) at `now`; the changes to announce.
+
+        A change is a new status or completion. On a clock tick a new 序时进度 (expected) is one
+        too: the day's last word then always carries the day's figure, whichever of its reports
+        were judged together before — so what reports show as of a date does not depend on batching.
+        """
         if not target_ids or now is None:
             return []
         stored = await repo.load_status(conn)
-        facts = await repo.load_facts(conn, self.plan, target_ids, now)
+        facts = await repo.load_facts(conn, self.plan, target_ids, now, current=True)  # no fact is after now
         fresh_states = {
             tid: evaluate(self._placed[tid], facts[tid], now, self.plan.year_start, self.thresholds)
             for tid in target_ids
@@ -187,11 +201,7 @@ class Tracker:
         rows: list[dict[str, Any]] = []
         for level, ref, state in candidates:
             before = stored.get((level, ref))
-            if (
-                before is not None
-                and before.status == state.status.value
-                and abs(before.completion - state.completion) < CHANGE_EPSILON
-            ):
+            if before is not None and _unchanged(before, state, with_expected=on_the_clock):
                 continue
             revision = (before.revision if before else 0) + 1
             rows.append(
@@ -286,17 +296,28 @@ class Tracker:
     async def judge(self, as_of: datetime | None) -> Judgement:
         """Every target's state as of a time (default: the service's event-time now)."""
         async with self.db.read() as conn:
-            now = (
-                as_of
-                or await repo.clock_now(conn)
-                or datetime.combine(self.plan.year_start, datetime.min.time(), tzinfo=UTC)
-            )
-            facts = await repo.load_facts(conn, self.plan, list(self._placed), now)
+            clock = await repo.clock_now(conn)
+            now = as_of or clock or datetime.combine(self.plan.year_start, datetime.min.time(), tzinfo=UTC)
+            # At or after the clock no stored fact is later than `now`: the kept summaries are the
+            # facts. Unless a writer moved the clock meanwhile (facts after `now` may have been
+            # read): then from the history, as for any earlier time.
+            current = clock is not None and now >= clock
+            facts = await repo.load_facts(conn, self.plan, list(self._placed), now, current=current)
+            if current and await repo.clock_now(conn) != clock:
+                facts = await repo.load_facts(conn, self.plan, list(self._placed), now)
         states = {
             tid: evaluate(placed, facts[tid], now, self.plan.year_start, self.thresholds)
             for tid, placed in self._placed.items()
         }
         return self._roll_up(states, now)
+
+
+def _unchanged(before: repo.StoredStatus, state: TargetState | Rollup, *, with_expected: bool) -> bool:
+    return (
+        before.status == state.status.value
+        and abs(before.completion - state.completion) < CHANGE_EPSILON
+        and (not with_expected or abs(before.expected - state.expected) < CHANGE_EPSILON)
+    )
 
 
 def _state_from_stored(placed: PlacedTarget, row: repo.StoredStatus) -> TargetState:
