@@ -30,6 +30,6 @@ submissions = Table(
     Column("code", String(64)),
     Column("reasons", Text),  # JSON list of problems, for `duban ingest rejected`
     Column("event_id", String(100)),
-    Index("ix_submissions_content", "unit_id", "content_hash"),
+    Index("ix_submissions_content_hash", "content_hash"),
     Index("ix_submissions_status", "status", "received_at"),
 )

@@ -7,19 +7,21 @@ A submission is processed once: its id (the integration's `Nats-Msg-Id`) is the 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, String, bindparam, func, literal_column, select, text, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event, Provenance
 from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database, serialise
+from duban_kit.db import Database
 from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 
@@ -39,6 +41,16 @@ from ..domain.registry import UnitRegistry
 MAX_ROWS_LISTED = 10_000
 SUBMITTED_AT_KEYS = ("submitted_at", "填报时间", "填报日期", "提交时间")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: The advisory lock of a unit is `crc32("duban-ingest-unit:<unit id>")`, as `duban_kit.db.serialise` takes it.
+UNIT_LOCK_PREFIX = "duban-ingest-unit:"
+#: Keys per lookup statement on SQLite (bounds the statement's parameters).
+SQLITE_CHUNK = 500
+#: The advisory locks of `:keys`, taken one after the other in the order given (the subquery's ORDER BY
+#: keeps it from being flattened, so the locks are taken as its rows come out, in that order).
+_LOCK_IN_ORDER = text(
+    "SELECT pg_advisory_xact_lock(o.k) FROM"
+    " (SELECT u.k, u.n FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS u(k, n) ORDER BY u.n) AS o"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,14 @@ class Inbound:
     received_at: datetime
     file_id: str | None = None
     row: int | None = None
+
+
+class Judged(NamedTuple):
+    """A submission's verdict before duplicates are looked for, and the fingerprint of its content."""
+
+    verdict: Normalised | Rejection
+    received: datetime
+    content_hash: str | None  # None when rejected already
 
 
 @dataclass(frozen=True)
@@ -94,24 +114,30 @@ class Intake:
         return self._context_template.received(received_at)
 
     async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
+        """Judge a batch in one transaction, with a bounded number of statements whatever its size.
+
+        One lookup of the ids already processed, one statement taking the units' locks, one lookup of
+        the contents already accepted, one insert of the submissions and one of the outbox rows.
+        """
         outcomes: dict[int, Outcome] = {}
         async with self.db.begin() as conn:
-            ids = [i.submission_id for i in batch if i.submission_id]
+            ids = [i.submission_id or f"seq-{i.sequence}" for i in batch]
             known = await self._known(conn, ids)
             seen_content: dict[tuple[str, str], str] = {}
             rows: list[dict[str, Any]] = []
             events: list[Event] = []
-            verdicts: list[tuple[int, Inbound, str, Normalised | Rejection, datetime]] = []
-            for index, inbound in enumerate(batch):
-                submission_id = inbound.submission_id or f"seq-{inbound.sequence}"
+            verdicts: list[tuple[int, Inbound, str, Judged]] = []
+            for index, (inbound, submission_id) in enumerate(zip(batch, ids, strict=True)):
                 if submission_id in known:  # a redelivery or a re-sent id: processed already
                     outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
                     continue
                 known[submission_id] = "pending"
-                verdicts.append((index, inbound, submission_id, *self._normalise(inbound)))
-            await self._lock_units(conn, [verdict for *_, verdict, _ in verdicts])
-            for index, inbound, submission_id, verdict, received in verdicts:
-                row, event = await self._judge(conn, inbound, submission_id, verdict, received, seen_content)
+                verdicts.append((index, inbound, submission_id, self._judged(inbound)))
+            judged = [j for *_, j in verdicts]
+            await self._lock_units(conn, judged)
+            accepted = await self._accepted_content(conn, judged)
+            for index, inbound, submission_id, j in verdicts:
+                row, event = self._judge(inbound, submission_id, j, accepted, seen_content)
                 rows.append(row)
                 events.append(event)
                 known[submission_id] = row["status"]
@@ -120,46 +146,70 @@ class Intake:
                 await conn.execute(t.submissions.insert(), rows)
                 await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in events))
         if rows:
-            self.outbox.committed()
+            await self.outbox.published()
             for outcome in outcomes.values():
                 if outcome.code:
                     self.rejected_counter.labels(code=outcome.code).inc()
         return [outcomes[i] for i in range(len(batch))]
 
-    async def _known(self, conn: AsyncConnection, ids: list[str]) -> dict[str, str]:
-        if not ids:
-            return {}
-        query = select(t.submissions.c.submission_id, t.submissions.c.status).where(
-            t.submissions.c.submission_id.in_(set(ids))
-        )
-        return {row[0]: row[1] for row in await conn.execute(query)}
+    def _judged(self, inbound: Inbound) -> Judged:
+        verdict, received = self._normalise(inbound)
+        digest = None if isinstance(verdict, Rejection) else content_fingerprint(verdict)
+        return Judged(verdict, received, digest)
 
     @staticmethod
-    async def _lock_units(conn: AsyncConnection, verdicts: Sequence[Normalised | Rejection]) -> None:
+    async def _known(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str]:
+        """The status of each of `ids` already processed."""
+        s = t.submissions
+        return {row[0]: row[1] for row in await _matching(conn, s.c.submission_id, ids, s.c.submission_id, s.c.status)}
+
+    @staticmethod
+    async def _lock_units(conn: AsyncConnection, judged: Sequence[Judged]) -> None:
         """Replicas take turns per unit, so that two copies of one content are never both accepted.
 
-        Units are locked in one order (sorted) in every transaction, so two replicas cannot deadlock.
+        Units are locked in one order (sorted by unit id) in every transaction, so two replicas cannot
+        deadlock. The locks are the ones `serialise` takes (`duban-ingest-unit:<unit id>`), all taken
+        in one statement rather than one round trip per unit; SQLite has one writer anyway.
         """
-        for unit_id in sorted({v.unit.id for v in verdicts if not isinstance(v, Rejection)}):
-            await serialise(conn, f"duban-ingest-unit:{unit_id}")
+        units = sorted({j.verdict.unit.id for j in judged if not isinstance(j.verdict, Rejection)})
+        if not units or conn.dialect.name != "postgresql":
+            return
+        keys = [zlib.crc32(f"{UNIT_LOCK_PREFIX}{unit_id}".encode()) for unit_id in units]
+        await conn.execute(_LOCK_IN_ORDER, {"keys": keys})
 
-    async def _judge(  # noqa: PLR0917 - the submission and its verdict, passed through
+    @staticmethod
+    async def _accepted_content(conn: AsyncConnection, judged: Sequence[Judged]) -> dict[tuple[str, str], str]:
+        """The accepted submission already stored for each (unit, content fingerprint) in `judged`."""
+        return await _accepted_with(
+            conn,
+            {
+                (j.verdict.unit.id, j.content_hash)
+                for j in judged
+                if not isinstance(j.verdict, Rejection) and j.content_hash
+            },
+        )
+
+    async def _same_content(self, conn: AsyncConnection, unit_id: str, content_hash: str) -> str | None:
+        """The accepted submission of this unit with this content, if any (one lookup)."""
+        return (await _accepted_with(conn, {(unit_id, content_hash)})).get((unit_id, content_hash))
+
+    def _judge(
         self,
-        conn: AsyncConnection,
         inbound: Inbound,
         submission_id: str,
-        verdict: Normalised | Rejection,
-        received: datetime,
+        judged: Judged,
+        accepted: dict[tuple[str, str], str],
         seen_content: dict[tuple[str, str], str],
     ) -> tuple[dict[str, Any], Event]:
+        """The row and event of one submission: `accepted` is what `_accepted_content` found stored,
+        `seen_content` what this batch accepted before it (and is added to)."""
+        verdict, received, content_hash = judged
         provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
         result = verdict
-        content_hash: str | None = None
         if not isinstance(result, Rejection):
-            content_hash = content_fingerprint(result)
-            first = seen_content.get((result.unit.id, content_hash)) or await self._same_content(
-                conn, result.unit.id, content_hash
-            )
+            assert content_hash is not None
+            key = (result.unit.id, content_hash)
+            first = seen_content.get(key) or accepted.get(key)
             if first is not None:
                 result = Rejection(
                     problems=(
@@ -265,18 +315,6 @@ class Intake:
             )
         return arrived
 
-    async def _same_content(self, conn: AsyncConnection, unit_id: str, content_hash: str) -> str | None:
-        query = (
-            select(t.submissions.c.submission_id)
-            .where(
-                t.submissions.c.unit_id == unit_id,
-                t.submissions.c.content_hash == content_hash,
-                t.submissions.c.status == "accepted",
-            )
-            .limit(1)
-        )
-        return await conn.scalar(query)
-
     # --- queries and corrections -------------------------------------------------------------
 
     async def rejected(self, limit: int = 500) -> list[dict[str, Any]]:
@@ -314,9 +352,10 @@ class Intake:
             )
             if status == "accepted":
                 return Outcome(inbound.submission_id, True)
-            verdict, received = self._normalise(inbound)
-            await self._lock_units(conn, [verdict])
-            row, event = await self._judge(conn, inbound, inbound.submission_id, verdict, received, {})
+            judged = self._judged(inbound)
+            await self._lock_units(conn, [judged])
+            accepted = await self._accepted_content(conn, [judged])
+            row, event = self._judge(inbound, inbound.submission_id, judged, accepted, {})
             if row["status"] == "rejected":
                 event = rejected_event(
                     Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),
@@ -333,7 +372,7 @@ class Intake:
                 update(t.submissions).where(t.submissions.c.submission_id == inbound.submission_id).values(**values)
             )
             await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
-        self.outbox.committed()
+        await self.outbox.published()
         return Outcome(inbound.submission_id, row["status"] == "accepted", row.get("code"))
 
 
@@ -353,3 +392,47 @@ def _problems_from_row(row: dict[str, Any]) -> list[Problem]:
 
 def _kind_of(item: Normalised) -> str:
     return type(item).__name__.lower()
+
+
+async def _matching(
+    conn: AsyncConnection, key: ColumnElement[str], values: Sequence[str], *columns: ColumnElement[Any]
+) -> list[Any]:
+    """`columns` of the rows whose `key` is one of `values`, looked up one value at a time on its index.
+
+    On PostgreSQL one statement probes the index once per value (a LATERAL subquery over the array of
+    values, kept from being flattened by its OFFSET): a plain `IN (…)` of a few hundred values is
+    planned as a scan of the whole table when the statistics are missing or stale (autovacuum off,
+    or a table that grew fast), which makes each batch cost more as history grows.
+    """
+    values = sorted(set(values))
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        probe = func.unnest(bindparam("values", values, type_=ARRAY(String))).table_valued("value")
+        probe = probe.render_derived(name="probe")
+        found = select(*columns).where(key == probe.c.value).offset(literal_column("0")).lateral("found")
+        return list(await conn.execute(select(found).select_from(probe).join(found, true())))
+    rows: list[Any] = []
+    for start in range(0, len(values), SQLITE_CHUNK):
+        rows.extend(await conn.execute(select(*columns).where(key.in_(values[start : start + SQLITE_CHUNK]))))
+    return rows
+
+
+async def _accepted_with(conn: AsyncConnection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The accepted submission already stored for each (unit id, content fingerprint) of `wanted`.
+
+    Looked up by fingerprint on its index, so bounded by the batch and not by how many submissions
+    are stored; read after the units are locked, so current. `status` is checked here rather than in
+    SQL: a condition on it lets the planner scan the (status, received_at) index instead, that is
+    every accepted submission. Should a content have been accepted twice, the lowest id is named.
+    """
+    s = t.submissions
+    hashes = [digest for _, digest in wanted]
+    found: dict[tuple[str, str], str] = {}
+    for row in await _matching(
+        conn, s.c.content_hash, hashes, s.c.unit_id, s.c.content_hash, s.c.submission_id, s.c.status
+    ):
+        key, submission_id = (row[0], row[1]), row[2]
+        if row[3] == "accepted" and key in wanted and (key not in found or submission_id < found[key]):
+            found[key] = submission_id
+    return found
