@@ -20,7 +20,7 @@ async def wait_for_reports(nc: Client, subjects: Subjects, timeout: float = 600.
             subjects.rpc("reports", "query"), AggregateQuery(name="reports").model_dump_json().encode(), timeout=30
         )
         jobs: list[dict[str, object]] = json.loads(reply.data)["reports"]
-        if all(job["status"] not in ("pending", "running") for job in jobs):
+        if all(job["status"] in ("done", "failed") for job in jobs):
             return jobs
         if time.monotonic() > deadline:
             raise TimeoutError(f"reports still pending after {timeout}s")

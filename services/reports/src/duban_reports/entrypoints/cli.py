@@ -51,7 +51,7 @@ def _wait(subjects: Subjects, report_id: str, timeout: float) -> dict[str, Any]:
     while True:
         reply = asyncio.run(request(subjects.rpc("reports", "query"), AggregateQuery(name="reports")))
         job = next((j for j in reply["reports"] if j["report_id"] == report_id), None)
-        if job is not None and job["status"] not in ("pending", "running"):
+        if job is not None and job["status"] in ("done", "failed"):
             return dict(job)
         if time.monotonic() > deadline:
             raise SystemExit(f"report {report_id} not ready after {timeout}s")

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: A job claimed longer ago than this is taken to belong to a worker that died.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+#: Job states before "done" or "failed": queued, claimed (reading the facts), facts read (rendering).
+UNFINISHED = ("pending", "running", "rendering")
 
 
 @dataclass(frozen=True)
@@ -197,9 +199,7 @@ class ReportDesk:
         """Jobs not yet rendered (the runtime waits for none before `duban up --once` exits)."""
         async with self.db.read() as conn:
             count = await conn.scalar(
-                select(func.count())
-                .select_from(t.report_jobs)
-                .where(t.report_jobs.c.status.in_(("pending", "running")))
+                select(func.count()).select_from(t.report_jobs).where(t.report_jobs.c.status.in_(UNFINISHED))
             )
         return int(count or 0)
 
@@ -230,7 +230,8 @@ class ReportDesk:
         """Take the oldest pending job (or one a crashed worker left running too long) for this worker."""
         j = t.report_jobs
         now = datetime.now(UTC)
-        claimable = or_(j.c.status == "pending", and_(j.c.status == "running", j.c.claimed_at < now - CLAIM_TIMEOUT))
+        stale = and_(j.c.status.in_(("running", "rendering")), j.c.claimed_at < now - CLAIM_TIMEOUT)
+        claimable = or_(j.c.status == "pending", stale)
         async with self.db.begin() as conn:
             query = select(j.c.report_id).where(claimable).order_by(j.c.scheduled_at, j.c.report_id).limit(5)
             for report_id in (await conn.execute(query)).scalars().all():
@@ -246,6 +247,12 @@ class ReportDesk:
         if period.kind.value != job.kind:
             raise ValueError(f"job {job.report_id}: period {job.period} is not a {job.kind}")
         data = await self.builder.build(period, job.as_of)
+        # The figures are fixed from here on: whoever waits for the facts to be read (a replay that
+        # must not send the next day's reports first) need not wait for the PDF.
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(t.report_jobs).where(t.report_jobs.c.report_id == job.report_id).values(status="rendering")
+            )
         formats: tuple[Format, ...] = tuple(job.formats.split(","))
         rendered = await asyncio.get_running_loop().run_in_executor(self._executor(), render_all, data, formats)
         files = await asyncio.to_thread(self._write, period, rendered)
@@ -280,7 +287,7 @@ class ReportDesk:
                 )
             )
             await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
-        self.outbox.committed()
+        await self.outbox.published()
         log.info("report %s written: %s", job.report_id, ", ".join(f.path for f in files))
         return files
 
