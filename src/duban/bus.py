@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import nats
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.js.api import ConsumerInfo
 
 from duban_contracts.events import ClockTicked, derived_event_id
 from duban_contracts.subjects import Subjects
@@ -31,7 +35,7 @@ async def connect(settings: RuntimeSettings, url: str | None = None) -> AsyncIte
     target = url or settings.nats_url
     if not target:
         raise RuntimeError("no NATS to talk to: set DUBAN_NATS_URL, or run `duban up` first")
-    client = await nats.connect(target, **options)
+    client = await nats.connect(servers=[u.strip() for u in target.split(",")], **options)
     try:
         yield client
     finally:
@@ -64,44 +68,91 @@ async def live_clock(nc: Client, subjects: Subjects, interval: float) -> None:
         await asyncio.sleep(interval - (time.time() % interval))
 
 
+@dataclass(frozen=True)
+class PipelineState:
+    """One look at every durable consumer and stream."""
+
+    pending: int  # messages not yet delivered, over every consumer
+    ack_pending: int  # messages delivered but not acknowledged
+    heads: tuple[int, ...]  # each stream's last sequence
+
+    @property
+    def idle(self) -> bool:
+        return self.pending == 0 and self.ack_pending == 0
+
+
+async def pipeline_state(nc: Client, topology: Topology) -> PipelineState:
+    """Every consumer's and stream's info, asked for all at once (one round trip's worth of waiting).
+
+    Consumers are listed per stream (one request each) where the connection may list them, else asked
+    for one by one (a least-privilege user may only read its own consumers' info).
+    """
+    js = nc.jetstream()
+    streams = await asyncio.gather(*(js.stream_info(spec.name) for spec in topology.streams.values()))
+    consumers = await _consumer_infos(nc, topology)
+    return PipelineState(
+        pending=sum(info.num_pending or 0 for info in consumers),
+        ack_pending=sum(info.num_ack_pending or 0 for info in consumers),
+        heads=tuple(info.state.last_seq for info in streams),
+    )
+
+
+async def _consumer_infos(nc: Client, topology: Topology) -> list[ConsumerInfo]:
+    js = nc.jetstream()
+    wanted = {(c.stream, c.durable) for c in topology.consumers}
+    if nc not in _CANNOT_LIST:
+        try:
+            listed = await asyncio.gather(*(js.consumers_info(stream) for stream in sorted({s for s, _ in wanted})))
+        except NatsError:
+            _CANNOT_LIST.add(nc)
+        else:
+            found = [info for infos in listed for info in infos if (info.stream_name, info.name) in wanted]
+            if len(found) == len(wanted):
+                return found
+    return list(await asyncio.gather(*(js.consumer_info(stream, durable) for stream, durable in sorted(wanted))))
+
+
+#: Connections whose user may not list consumers (they ask for each consumer's info instead).
+_CANNOT_LIST: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
 async def backlog(nc: Client, topology: Topology) -> tuple[int, int]:
     """(messages not yet delivered, messages delivered but not acknowledged) over every consumer."""
-    js = nc.jetstream()
-    pending = ack_pending = 0
-    for consumer in topology.consumers:
-        info = await js.consumer_info(consumer.stream, consumer.durable)
-        pending += info.num_pending or 0
-        ack_pending += info.num_ack_pending or 0
-    return pending, ack_pending
+    state = await pipeline_state(nc, topology)
+    return state.pending, state.ack_pending
 
 
 async def stream_heads(nc: Client, topology: Topology) -> tuple[int, ...]:
-    js = nc.jetstream()
-    heads = []
-    for spec in topology.streams.values():
-        info = await js.stream_info(spec.name)
-        heads.append(info.state.last_seq)
-    return tuple(heads)
+    return (await pipeline_state(nc, topology)).heads
 
 
-async def wait_quiet(nc: Client, topology: Topology, *, timeout: float = 120.0, settle: float = 0.3) -> None:
-    """Wait until every consumer has caught up and no service has published anything for `settle` s.
+async def wait_quiet(
+    nc: Client, topology: Topology, *, timeout: float = 120.0, settle: float = 0.3, poll: float = 0.02
+) -> None:
+    """Wait until every consumer has caught up and no stream has grown for `settle` seconds.
 
-    Services publish from their outboxes right after they commit; a consumer at zero with the streams'
-    heads unchanged across the settle interval means the cascade (ingest → tasks → alerts → reports)
-    has run its course.
+    Services publish from their outboxes right after they commit, a moment after acknowledging what
+    caused it; so "quiet" is every consumer at 0 pending and 0 unacknowledged with no stream head
+    moving across a whole settle interval, looked at every `poll` seconds — then the cascade
+    (ingest → tasks → alerts → reports) has run its course. Any delivery, acknowledgement or publish
+    within the interval starts it again.
     """
     deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
+    last: PipelineState | None = None
     while True:
-        pending, ack_pending = await backlog(nc, topology)
-        heads = await stream_heads(nc, topology)
-        if pending == 0 and ack_pending == 0:
-            await asyncio.sleep(settle)
-            pending, ack_pending = await backlog(nc, topology)
-            if pending == 0 and ack_pending == 0 and await stream_heads(nc, topology) == heads:
-                return
-        if time.monotonic() > deadline:
+        state = await pipeline_state(nc, topology)
+        now = time.monotonic()
+        if not state.idle:
+            quiet_since = None
+        elif quiet_since is None or last is None or state.heads != last.heads:
+            quiet_since = now
+        elif now - quiet_since >= settle:
+            return
+        last = state
+        if now > deadline:
             raise TimeoutError(
-                f"the pipeline did not go quiet within {timeout}s ({pending} pending, {ack_pending} unacknowledged)"
+                f"the pipeline did not go quiet within {timeout}s "
+                f"({state.pending} pending, {state.ack_pending} unacknowledged)"
             )
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(poll)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable
+from datetime import date
 from importlib.metadata import entry_points
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.columns import Columns
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from duban_contracts.events import TargetStatus
 from duban_kit.cli import print_json, write_runtime_info
 from duban_kit.logs import configure_logging
 from duban_kit.provision import provision as provision_topology
@@ -21,6 +27,10 @@ from .bus import connect
 from .runtime import Stack, drain, feed_sample, keep_serving, out_dir
 from .settings import RuntimeSettings
 
+if TYPE_CHECKING:
+    from .replay import ReplayOutcome, ReplayProgress, YearSummary
+    from .simulate import SimulatedYear
+
 app = typer.Typer(
     name="duban",
     help="督办 duban: supervise and follow up a bureau's annual work plan.",
@@ -29,22 +39,37 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-Feed = Literal["sample", "none"]
+FEEDS = ("year", "sample", "none")
+DEFAULT_SEED = 2023
 
 
 @app.command()
 def up(
     once: Annotated[bool, typer.Option(help="Exit 0 once the fed data has gone all the way through.")] = False,
-    feed: Annotated[str, typer.Option(help="What to feed in: sample (a few bundled submissions) or none.")] = "sample",
+    feed: Annotated[
+        str,
+        typer.Option(help="What to feed in: year (the simulated year, replayed), sample (a few submissions) or none."),
+    ] = "year",
+    seed: Annotated[
+        int, typer.Option(help="Seed of the simulated year (the same seed, the same year).")
+    ] = DEFAULT_SEED,
+    until: Annotated[
+        str | None, typer.Option(help="Replay the simulated year only up to this date (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Start NATS (embedded unless DUBAN_NATS_URL), provision, run the four services; Ctrl-C stops."""
+    if feed not in FEEDS:
+        raise typer.BadParameter(f"--feed must be one of {', '.join(FEEDS)}")
     configure_logging("runtime", "INFO")
     settings = RuntimeSettings()
-    code = asyncio.run(_up(settings, once=once, feed=feed))
+    last_day = date.fromisoformat(until) if until else None
+    code = asyncio.run(_up(settings, once=once, feed=feed, seed=seed, until=last_day))
     raise typer.Exit(code)
 
 
-async def _up(settings: RuntimeSettings, *, once: bool, feed: str) -> int:
+async def _up(
+    settings: RuntimeSettings, *, once: bool, feed: str, seed: int = DEFAULT_SEED, until: date | None = None
+) -> int:
     stack = Stack(settings)
     try:
         await stack.start()
@@ -58,7 +83,9 @@ async def _up(settings: RuntimeSettings, *, once: bool, feed: str) -> int:
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
-        if feed == "sample":
+        if feed == "year":
+            await _replay_year(stack, seed=seed, until=until)
+        elif feed == "sample":
             async with stack.client() as nc:
                 count = await feed_sample(nc, settings)
             console.print(f"fed {count} sample submissions; waiting for them to go through …")
@@ -72,6 +99,88 @@ async def _up(settings: RuntimeSettings, *, once: bool, feed: str) -> int:
         return 0
     finally:
         await stack.stop()
+
+
+async def _replay_year(stack: Stack, *, seed: int, until: date | None) -> None:
+    """Simulate the plan's year, replay it on the event-time clock with a progress bar, and sum it up."""
+    from duban_contracts.plan import load_plan
+    from duban_contracts.reporting_units import load_reporting_units
+
+    from .replay import replay, year_summary
+    from .simulate import simulate_year
+
+    plan = load_plan()
+    year = simulate_year(seed, plan=plan, units=load_reporting_units().units, until=until)
+    last_day = until or plan.year_end
+    console.print(
+        f"replaying the simulated {plan.year} (seed {seed}): {len(year.submissions)} messages and "
+        f"{len(year.uploads)} spreadsheets, {year.deliveries[0].local_day} … {last_day}"
+    )
+    settings = stack.settings
+    with _replay_progress() as bar:
+        task = bar.add_task("replay", total=(last_day - date(plan.year, 1, 1)).days + 1, day="", sent=0, rejected=0)
+
+        def show(p: ReplayProgress) -> None:
+            bar.update(task, completed=p.days_done, day=p.day.isoformat(), sent=p.sent, rejected=p.rejected)
+
+        async with stack.client() as nc:
+            outcome = await replay(nc, settings.subjects, settings.topology, year, last_day=last_day, progress=show)
+            bar.update(task, day="reports rendered")
+            summary = await year_summary(nc, settings.subjects, last_day)
+    _print_year(stack, outcome, summary)
+
+
+def _replay_progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.fields[day]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days · sent {task.fields[sent]} · rejected {task.fields[rejected]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _print_year(stack: Stack, outcome: ReplayOutcome, summary: YearSummary) -> None:
+    import json
+
+    target = out_dir(stack.settings)
+    (target / "plan-status.json").write_text(
+        json.dumps(summary.plan_status, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    statuses = Table(title=f"指标 / targets as of {summary.as_of}")
+    statuses.add_column("status")
+    statuses.add_column("targets", justify="right")
+    for status in TargetStatus:
+        statuses.add_row(f"{status.label_zh} {status.value}", str(summary.targets_by_status.get(status.value, 0)))
+    alerts = Table(title="预警 / alerts by rule")
+    alerts.add_column("rule")
+    alerts.add_column("raised", justify="right")
+    for rule, count in sorted(summary.alerts_by_rule.items(), key=lambda item: (-item[1], item[0])):
+        alerts.add_row(rule, str(count))
+    rejected = Table(title="退回 / rejected submissions")
+    rejected.add_column("code")
+    rejected.add_column("count", justify="right")
+    for code, count in sorted(summary.rejected_by_code.items(), key=lambda item: (-item[1], item[0])):
+        rejected.add_row(code, str(count))
+    console.print(Columns([statuses, alerts, rejected]))
+    reports_dir = target / "reports"
+    mail_dir = target / "mail"
+    report_files = sorted(reports_dir.glob("*.*")) if reports_dir.exists() else []
+    mails = list(mail_dir.glob("*.eml")) if mail_dir.exists() else []
+    console.print(
+        f"replayed {outcome.sent} messages ({outcome.files} spreadsheets) and {outcome.ticks} clock ticks "
+        f"in {outcome.seconds:.0f}s; {summary.open_alerts} alerts still open"
+    )
+    annual = reports_dir / f"{outcome.last_day.year}_annual.html"
+    console.print(
+        f"reports: {len(report_files)} files in {reports_dir}" + (f" — start with {annual}" if annual.exists() else "")
+    )
+    console.print(f"e-mails: {len(mails)} in {mail_dir}")
+    console.print(f"plan status: {target / 'plan-status.json'}  (or: duban plan status --as-of {summary.as_of})")
+    for name, url in stack.urls().items():
+        console.print(f"  metrics {name}: {url}")
 
 
 async def _report_to_date(stack: Stack) -> None:
@@ -147,6 +256,139 @@ def provision() -> None:
 
 
 app.add_typer(dlq_commands.app, name="dlq")
+
+simulate_app = typer.Typer(
+    help="The simulated year: write it out for inspection, or generate load for benchmarks.",
+    invoke_without_command=True,
+)
+app.add_typer(simulate_app, name="simulate")
+
+
+@simulate_app.callback()
+def simulate(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same year, byte for byte.")] = DEFAULT_SEED,
+    until: Annotated[str | None, typer.Option(help="Stop after this date (YYYY-MM-DD).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the deliveries here (JSON lines and the files).")] = None,
+) -> None:
+    """Simulate the plan's year for the bundled registry of reporting units and summarise it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from duban_contracts.plan import load_plan
+    from duban_contracts.reporting_units import load_reporting_units
+
+    from .simulate import simulate_year
+
+    year = simulate_year(
+        seed,
+        plan=load_plan(),
+        units=load_reporting_units().units,
+        until=date.fromisoformat(until) if until else None,
+    )
+    if out is not None:
+        _write_year(year, out)
+    _print_simulated(year, out)
+
+
+def _write_year(year: SimulatedYear, out: Path) -> None:
+    """submissions.jsonl (every message, in order), uploads.jsonl and the spreadsheets under files/."""
+    import base64
+    import json
+
+    from .simulate import Submission
+
+    files = out / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    with (
+        (out / "submissions.jsonl").open("w", encoding="utf-8") as messages,
+        (out / "uploads.jsonl").open("w", encoding="utf-8") as uploads,
+    ):
+        for number, delivery in enumerate(year.deliveries, start=1):
+            if isinstance(delivery, Submission):
+                payload = delivery.payload
+                line: dict[str, object] = {"at": delivery.at.isoformat(), "id": delivery.submission_id}
+                line["intent"] = delivery.intent
+                line |= (
+                    {"payload": payload}
+                    if payload is not None
+                    else {"body_base64": base64.b64encode(delivery.body).decode()}
+                )
+                messages.write(json.dumps(line, ensure_ascii=False) + "\n")
+                continue
+            name = f"{number:04d}_{delivery.name}"
+            (files / name).write_bytes(delivery.data)
+            line = {"at": delivery.at.isoformat(), "file": f"files/{name}", "source": delivery.source}
+            line |= {"kind": delivery.kind, "intent": delivery.intent, "malformed_rows": dict(delivery.malformed_rows)}
+            uploads.write(json.dumps(line, ensure_ascii=False) + "\n")
+    (out / "fates.json").write_text(json.dumps(dict(year.fates), ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _print_simulated(year: SimulatedYear, out: Path | None) -> None:
+    from collections import Counter
+
+    intents = Counter(d.intent.split(":")[0] for d in year.deliveries)
+    kinds = Counter(s.expected.kind for s in year.submissions if s.expected)
+    fates = Counter(year.fates.values())
+    table = Table(title=f"simulated {year.year} (seed {year.seed})")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in [*intents.most_common(), *kinds.most_common(), *sorted(fates.items())]:
+        table.add_row(name, str(count))
+    table.add_row("spreadsheets", str(len(year.uploads)))
+    Console().print(table)
+    if out is not None:
+        Console().print(f"written to {out}/ (submissions.jsonl, uploads.jsonl, files/, fates.json)")
+
+
+@simulate_app.command("load")
+def simulate_load(
+    units: Annotated[int, typer.Option(help="How many units send (the registry's schools, in turn).")] = 50,
+    rate: Annotated[float, typer.Option(help="Submissions per second.")] = 100.0,
+    duration: Annotated[float, typer.Option(help="Seconds of load.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Seed of the stream.")] = DEFAULT_SEED,
+    publish: Annotated[
+        bool, typer.Option(help="Publish to the running system instead of printing JSON lines.")
+    ] = False,
+) -> None:
+    """A steady stream of valid submissions: printed as JSON lines, or published at the given rate."""
+    import json
+
+    from .simulate import load_stream
+
+    stream = load_stream(seed, units=units, rate_per_second=rate, duration_seconds=duration)
+    if not publish:
+        for offset, submission_id, payload in stream:
+            print(json.dumps({"at": round(offset, 6), "id": submission_id, "payload": payload}, ensure_ascii=False))
+        return
+    sent = asyncio.run(_publish_load(stream))
+    Console(stderr=True).print(f"published {sent} submissions")
+
+
+async def _publish_load(stream: Iterable[tuple[float, str, dict[str, object]]]) -> int:
+    import json
+    import time
+
+    from duban_contracts.inbound import SUBMISSION_ID_HEADER
+    from duban_contracts.subjects import Subjects
+    from duban_kit.cli import client, namespace
+
+    subjects = Subjects(namespace())
+    sent = 0
+    async with client() as nc:
+        js = nc.jetstream()
+        started = time.monotonic()
+        pending = []
+        for offset, submission_id, payload in stream:
+            delay = offset - (time.monotonic() - started)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            pending.append(
+                await js.publish_async(subjects.inbound_submission, body, headers={SUBMISSION_ID_HEADER: submission_id})
+            )
+            sent += 1
+        await asyncio.gather(*pending)
+    return sent
 
 
 def _load_plugins() -> None:

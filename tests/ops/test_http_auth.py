@@ -10,10 +10,12 @@ exactly as deployed (`DUBAN_API_TOKENS`, `DUBAN_API_TOKENS_FILE`), over real NAT
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -31,7 +33,6 @@ from duban_tasks.app import create_app as create_tasks
 from duban_tasks.config import TasksSettings
 from tests.support.bus import running
 from tests.support.servers import free_port
-from tests.support.stack import environment
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -141,7 +142,7 @@ async def serving(nats_url: str, namespace: str, home: Path, settings_env: dict[
         **NO_SCHEDULED_REPORTS,
         **settings_env,
     }
-    with environment(env):
+    with mock.patch.dict(os.environ, env):
         runtimes = [create(settings.from_env()) for settings, create in FACTORIES.values()]
     async with contextlib.AsyncExitStack() as stack:
         for runtime in runtimes:

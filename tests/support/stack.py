@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 
@@ -14,20 +15,6 @@ from duban.runtime import Stack
 from duban.settings import SERVICES, RuntimeSettings
 from duban_kit.provision import deprovision
 from tests.support.servers import free_port
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def drop_schemas(postgres_url: str, namespace: str) -> None:
@@ -52,7 +39,7 @@ async def running_stack(
     if database_url:
         env["DUBAN_DATABASE_URL"] = database_url
     env |= extra_env or {}
-    with environment(env):
+    with mock.patch.dict(os.environ, env):
         settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
         stack = Stack(settings, service_env=service_env or {})
         try:
