@@ -4,7 +4,9 @@ Builds a realistic mix of 10,000 submissions (progress with 万/Chinese numerals
 class-size and exercise measurements, activities, Chinese and English keys, and about 8% that are
 rejected), normalises them with one context (as the ingest consumer does), and prints the rate.
 
-    .venv/bin/python bench/bench_normalise.py [--count 10000] [--repeat 5]
+    .venv/bin/python -m bench.bench_normalise [--count 10000] [--repeat 5]
+
+`python -m bench` runs it with the other benchmarks (`measure`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import random
 import statistics
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from duban_contracts.plan import load_plan
@@ -134,23 +137,43 @@ def submissions(count: int, seed: int = 2023) -> list[dict[str, object]]:
     return [rng.choices(makers, weights)[0](rng) for _ in range(count)]
 
 
+@dataclass(frozen=True)
+class NormaliseResult:
+    count: int
+    rejected: int
+    rates: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def best(self) -> float:
+        return max(self.rates)
+
+
+def measure(count: int = 10_000, repeat: int = 5) -> NormaliseResult:
+    """Normalise `count` submissions `repeat` times on one core; the rates in messages per second."""
+    context = NormalisationContext(load_plan(), UnitRegistry.load(), datetime(2023, 12, 20, 2, 0, tzinfo=UTC))
+    batch = submissions(count)
+    rejected = sum(isinstance(normalise(raw, context), Rejection) for raw in batch)  # also warms caches
+    rates = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for raw in batch:
+            normalise(raw, context)
+        rates.append(len(batch) / (time.perf_counter() - started))
+    return NormaliseResult(len(batch), rejected, rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-
-    context = NormalisationContext(load_plan(), UnitRegistry.load(), datetime(2023, 12, 20, 2, 0, tzinfo=UTC))
-    batch = submissions(args.count)
-    rejected = sum(isinstance(normalise(raw, context), Rejection) for raw in batch)  # also warms caches
-    rates = []
-    for _ in range(args.repeat):
-        started = time.perf_counter()
-        for raw in batch:
-            normalise(raw, context)
-        rates.append(len(batch) / (time.perf_counter() - started))
-    print(f"submissions: {len(batch)} ({rejected} rejected), repeats: {args.repeat}")
-    print(f"messages/second per core: median {statistics.median(rates):,.0f}, best {max(rates):,.0f}")
+    result = measure(args.count, args.repeat)
+    print(f"submissions: {result.count} ({result.rejected} rejected), repeats: {args.repeat}")
+    print(f"messages/second per core: median {result.median:,.0f}, best {result.best:,.0f}")
 
 
 if __name__ == "__main__":
