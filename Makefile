@@ -18,7 +18,8 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus d
 .PHONY: help install compile system-deps run test lint format typecheck unit schemas bench clean
 
 help:
-	@echo "make run        start duban on embedded defaults (ONCE=1: exit when the year is done)"
+	@echo "make run        start duban on embedded defaults, replay the simulated 2023 (ONCE=1: exit when done;"
+	@echo "                FEED=sample: ten sample submissions instead of the year, FEED=none: nothing)"
 	@echo "make test       lint, type-check and run every test"
 	@echo "make bench      run the benchmarks (bench/RESULTS.md)"
 	@echo "make schemas    regenerate contracts/schemas and contracts/asyncapi"
@@ -51,7 +52,7 @@ system-deps:
 	fi
 
 run: install system-deps compile
-	$(BIN)/duban up $(if $(ONCE),--once,)
+	$(BIN)/duban up $(if $(ONCE),--once,) $(if $(FEED),--feed $(FEED),)
 
 lint: install
 	$(BIN)/ruff check .
