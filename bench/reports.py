@@ -5,9 +5,9 @@ The reports service's own schema (its real migrations) is filled in a scratch na
 history tasks would have published (every target, task, section and the plan, daily), incidents and
 their alerts. Then the service's real `ReportBuilder.build(year, as_of)` is timed against
 `SELECT target_id, sum(value) FROM progress_facts GROUP BY target_id` over the same rows, on the
-same engine. The tasks service's per-batch aggregation (`load_facts`, run on every progress batch)
-is timed over the same million rows in its own table, since that is where per-target totals are
-actually computed.
+same engine. The tasks service's aggregation from the history (`load_facts` as of a date, what
+`duban plan status --as-of` runs; progress batches read running summaries instead) is timed over
+the same million rows in its own table.
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def _report_rows(out: Table, r: ReportsResult) -> None:
         f"×{r.builder / r.group_by:.1f}",
     )
     out.row(
-        "tasks: `load_facts` for all 78 targets over the same rows (run on every progress batch)",
+        "tasks: `load_facts` as of a date, all 78 targets over the same rows "
+        "(`plan status --as-of`; progress batches read running summaries)",
         f"{_ms(r.tasks_load_facts)} ms",
         f"×{r.tasks_load_facts / r.group_by:.1f}",
     )

@@ -164,7 +164,7 @@ async def final_state(nc: Client, subjects: Subjects) -> dict[str, Any]:
     return {
         "status": sorted(flatten(status["view"])),
         "alerts": sorted(
-            (a["rule"], tuple(sorted(a["labels"].items())), a["count"], a["severity"], a["state"])
+            (a["rule"], tuple(sorted(a["labels"].items())), _occurrences(a), a["severity"], a["state"])
             for a in alerts["alerts"]
         ),
         "facts": {k: summary[k] for k in ("submissions", "progress_events", "incidents", "deaths")},
