@@ -172,7 +172,8 @@ async def serialise(conn: AsyncConnection, name: str) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
-def _dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT, which has `on_conflict_do_nothing` / `on_conflict_do_update`."""
     if conn.dialect.name == "postgresql":
         return postgresql_insert(table)
     if conn.dialect.name == "sqlite":
@@ -185,14 +186,14 @@ async def insert_missing(
 ) -> None:
     """Insert the rows whose `keys` do not exist yet; leave existing ones alone (safe between replicas)."""
     if rows:
-        await conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
+        await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
 
 
 async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
     """Insert rows, or update the ones whose `keys` already exist (ON CONFLICT, SQLite and PostgreSQL)."""
     if not rows:
         return
-    statement = _dialect_insert(conn, table)
+    statement = dialect_insert(conn, table)
     columns = [c for c in rows[0] if c not in keys]
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import yaml
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from duban_kit.db import Database
 
@@ -88,6 +88,11 @@ class NotificationSender:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notify_interval_seconds)
 
     async def send_pending(self, notifier: Notifier) -> int:
+        """Deliver up to 100 pending notifications, oldest first, then record every outcome in one transaction.
+
+        Delivery is at least once: a crash before the outcomes commit re-sends this round's
+        notifications (with the same idempotency keys) on the next start.
+        """
         n = t.notifications
         async with self.db.read() as conn:
             rows = (
@@ -98,6 +103,7 @@ class NotificationSender:
                     .limit(100)
                 )
             ).all()
+        outcomes: list[dict[str, Any]] = []
         for key, data, attempts_before in rows:
             notification = notification_from_json(json.loads(data))
             results = await notifier.deliver(notification)
@@ -107,17 +113,18 @@ class NotificationSender:
             attempts = attempts_before + 1
             status = "sent" if ok else ("failed" if attempts >= self.settings.notify_max_attempts else "pending")
             errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok) or None
-            async with self.db.begin() as conn:
-                await conn.execute(
-                    update(n)
-                    .where(n.c.key == key)
-                    .values(
-                        status=status,
-                        attempts=attempts,
-                        last_error=errors,
-                        delivered_at=datetime.now(UTC) if ok else None,
-                    )
-                )
+            outcomes.append(
+                {
+                    "b_key": key,
+                    "status": status,
+                    "attempts": attempts,
+                    "last_error": errors,
+                    "delivered_at": datetime.now(UTC) if ok else None,
+                }
+            )
             if not ok:
                 log.warning("notification %s to %s not delivered (%s): %s", key, notification.receiver, status, errors)
+        if outcomes:
+            async with self.db.begin() as conn:
+                await conn.execute(update(n).where(n.c.key == bindparam("b_key")), outcomes)
         return len(rows)

@@ -30,7 +30,7 @@ from duban_contracts.events import (
     TaskStatusChanged,
 )
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database, upsert
+from duban_kit.db import Database, insert_missing, upsert
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
 
@@ -282,17 +282,8 @@ class AlertDesk:
             }
             for n in applied.notifications
         ]
-        if rows:
-            known = set(
-                (
-                    await conn.execute(
-                        select(t.notifications.c.key).where(t.notifications.c.key.in_([r["key"] for r in rows]))
-                    )
-                ).scalars()
-            )
-            fresh = [r for r in rows if r["key"] not in known]
-            if fresh:
-                await conn.execute(insert(t.notifications), fresh)
+        # A notification already staged (same key) is left alone: one statement, no read first.
+        await insert_missing(conn, t.notifications, rows, keys=("key",))
 
     def _refresh_gauges(self, book: AlertBook) -> None:
         if self.firing is None:

@@ -7,11 +7,11 @@ event seen twice never counts twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import (
@@ -28,7 +28,7 @@ from duban_contracts.events import (
     SubmissionRejected,
     TaskStatusChanged,
 )
-from duban_kit.db import Database
+from duban_kit.db import Database, dialect_insert, upsert
 from duban_kit.messaging import Inbox
 from duban_kit.metrics import ServiceMetrics
 
@@ -202,8 +202,7 @@ class FactKeeper:
 
     async def alerts(self, events: Sequence[AlertEvent]) -> list[None]:
         async def write(conn: AsyncConnection, fresh: list[AlertEvent]) -> None:
-            for event in sorted(fresh, key=lambda e: (e.occurred_at, e.event_id)):
-                await _apply_alert(conn, event)
+            await _apply_alerts(conn, fresh)
 
         return await self._keep(
             f"reports-{events[0].event_type.replace('.', '-')}" if events else "reports-alerts", events, write
@@ -219,11 +218,14 @@ class FactKeeper:
         return result
 
     async def _advance_clock(self, conn: AsyncConnection, candidate: datetime) -> None:
-        current = await conn.scalar(select(t.clock.c.now).where(t.clock.c.id == 1))
-        if current is None:
-            await conn.execute(insert(t.clock).values(id=1, now=candidate))
-        elif candidate > current:
-            await conn.execute(update(t.clock).where(t.clock.c.id == 1).values(now=candidate))
+        """Move the event-time clock forward to `candidate` (never back), in one statement."""
+        c = t.clock
+        statement = dialect_insert(conn, c).values(id=1, now=candidate)
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[c.c.id], set_={"now": statement.excluded.now}, where=c.c.now < statement.excluded.now
+            )
+        )
 
 
 async def _insert(conn: AsyncConnection, table: Table, rows: Rows) -> None:
@@ -231,26 +233,39 @@ async def _insert(conn: AsyncConnection, table: Table, rows: Rows) -> None:
         await conn.execute(insert(table), rows)
 
 
+def _locked(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
+    """Lock the rows read for a read-fold-write (PostgreSQL; SQLite has one writer anyway)."""
+    return query.with_for_update() if conn.dialect.name == "postgresql" else query
+
+
 async def _upsert_submissions(conn: AsyncConnection, rows: Rows) -> None:
-    """One row per submission; a later verdict (a replayed rejection accepted) replaces an earlier one."""
+    """One row per submission; a later verdict (a replayed rejection accepted) replaces an earlier one.
+
+    A verdict for a stored submission overwrites its columns except the ones it leaves empty (`code`
+    is always overwritten); a new submission seen twice in a batch is stored as its last verdict.
+    The batch's stored rows are read in one statement, folded in memory and written in two.
+    """
     if not rows:
         return
     s = t.submission_facts
-    ids = [r["submission_id"] for r in rows]
-    existing = {r[0] for r in await conn.execute(select(s.c.submission_id).where(s.c.submission_id.in_(ids)))}
+    ids = list(dict.fromkeys(r["submission_id"] for r in rows))
+    query = select(*s.c).where(s.c.submission_id.in_(ids))
+    existing = {row["submission_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
     new_rows: dict[str, dict[str, Any]] = {}
+    updated: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["submission_id"] in existing:
-            values = {k: v for k, v in row.items() if k != "submission_id" and (v is not None or k == "code")}
-            await conn.execute(update(s).where(s.c.submission_id == row["submission_id"]).values(**values))
+        key = row["submission_id"]
+        if key in existing:
+            merged = updated.setdefault(key, existing[key])
+            merged.update({k: v for k, v in row.items() if k != "submission_id" and (v is not None or k == "code")})
         else:
-            new_rows[row["submission_id"]] = row
+            new_rows[key] = row
+    await upsert(conn, s, list(updated.values()), keys=("submission_id",))
     await _insert(conn, s, list(new_rows.values()))
 
 
-async def _apply_alert(conn: AsyncConnection, event: AlertEvent) -> None:
-    a = t.alert_facts
-    current = (await conn.execute(select(a.c.last_event_at).where(a.c.alert_id == event.alert_id))).first()
+def alert_fact_values(event: AlertEvent) -> dict[str, Any]:
+    """The columns of `alert_facts` an alert event sets (all but `alert_id` and `opened_at`)."""
     values: dict[str, Any] = {
         "rule": event.rule,
         "severity": event.severity.value,
@@ -267,12 +282,54 @@ async def _apply_alert(conn: AsyncConnection, event: AlertEvent) -> None:
         values["acknowledged_at"] = event.occurred_at
     if isinstance(event, AlertResolved):
         values["resolved_at"] = event.occurred_at
-    if current is None:
-        await conn.execute(insert(a).values(alert_id=event.alert_id, opened_at=event.first_seen, **values))
-    elif event.occurred_at >= current[0]:
-        await conn.execute(update(a).where(a.c.alert_id == event.alert_id).values(**values))
-    elif isinstance(event, AlertUpdated | AlertResolved):
-        # An older update arriving late still records when it was acknowledged or resolved.
-        late = {k: values[k] for k in ("acknowledged_at", "resolved_at") if k in values}
-        if late:
-            await conn.execute(update(a).where(a.c.alert_id == event.alert_id).values(**late))
+    return values
+
+
+def fold_alert_events(
+    current: Mapping[str, Mapping[str, Any]], events: Sequence[AlertEvent]
+) -> dict[str, dict[str, Any]]:
+    """The `alert_facts` rows `events` change, given the stored rows `current` (by alert id; not modified).
+
+    Events apply in (occurred_at, event_id) order, one at a time, as if each were written alone: the
+    first event of an unknown alert opens its row; an event at or after the row's `last_event_at`
+    overwrites it; an older update or resolution arriving late records only when the alert was
+    acknowledged or resolved; an older raise changes nothing.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.event_id)):
+        alert_id = event.alert_id
+        row = rows.get(alert_id)
+        if row is None and alert_id in current:
+            row = dict(current[alert_id])
+        values = alert_fact_values(event)
+        if row is None:
+            row = {
+                "alert_id": alert_id,
+                "opened_at": event.first_seen,
+                "acknowledged_at": None,
+                "resolved_at": None,
+                **values,
+            }
+        elif event.occurred_at >= row["last_event_at"]:
+            row.update(values)
+        elif isinstance(event, AlertUpdated | AlertResolved):
+            # An older update arriving late still records when it was acknowledged or resolved.
+            late: dict[str, Any] = {k: values[k] for k in ("acknowledged_at", "resolved_at") if k in values}
+            if not late:
+                continue
+            row.update(late)
+        else:
+            continue
+        rows[alert_id] = row
+    return rows
+
+
+async def _apply_alerts(conn: AsyncConnection, events: Sequence[AlertEvent]) -> None:
+    """Read the batch's alert rows in one statement, fold the events in memory, write in two."""
+    a = t.alert_facts
+    ids = list(dict.fromkeys(e.alert_id for e in events))
+    query = select(*a.c).where(a.c.alert_id.in_(ids))
+    current = {row["alert_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
+    rows = fold_alert_events(current, events)
+    await upsert(conn, a, [row for alert_id, row in rows.items() if alert_id in current], keys=("alert_id",))
+    await _insert(conn, a, [row for alert_id, row in rows.items() if alert_id not in current])
