@@ -9,13 +9,14 @@ so a retried or replayed notification can be recognised downstream.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -177,15 +178,39 @@ def email_body(notification: Notification, zone: ZoneInfo = DEFAULT_ZONE) -> str
     return "\n".join(lines) + "\n"
 
 
+class _MailPolicy(EmailPolicy):
+    """`email.policy.SMTP`, except that the headers every mail of a receiver repeats are parsed and folded once."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if self is _MAIL_POLICY:
+            remembered = _FOLDED.get(id(value))
+            if remembered is not None and remembered[0] is value:
+                return remembered[1]
+        return super().fold_binary(name, value)
+
+
+_MAIL_POLICY = _MailPolicy(linesep="\r\n")  # the settings of email.policy.SMTP
+#: id(header) → (the header, its folded bytes under _MAIL_POLICY), for the headers of `_repeated_header`.
+_FOLDED: dict[int, tuple[Any, bytes]] = {}
+
+
+@functools.cache
+def _repeated_header(name: str, value: str) -> Any:
+    """The parsed header (From, To, X-Duban-Receiver), built once; it is folded once too (see `_MailPolicy`)."""
+    header = _MAIL_POLICY.header_factory(name, value)
+    _FOLDED[id(header)] = (header, super(_MailPolicy, _MAIL_POLICY).fold_binary(name, header))
+    return header
+
+
 def render_email(notification: Notification, receiver: EmailReceiver, zone: ZoneInfo = DEFAULT_ZONE) -> EmailMessage:
     """A UTF-8 message whose headers and body depend only on the notification (so re-sends are identical)."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=_MAIL_POLICY)
     message["Subject"] = email_subject(notification)
-    message["From"] = receiver.sender
-    message["To"] = ", ".join(receiver.to)
+    message["From"] = _repeated_header("From", receiver.sender)
+    message["To"] = _repeated_header("To", ", ".join(receiver.to))
     message["Date"] = format_datetime(notification.created_at)
     message["Message-ID"] = f"<{notification.key}@duban>"
-    message["X-Duban-Receiver"] = notification.receiver
+    message["X-Duban-Receiver"] = _repeated_header("X-Duban-Receiver", notification.receiver)
     message.set_content(email_body(notification, zone), charset="utf-8")
     return message
 

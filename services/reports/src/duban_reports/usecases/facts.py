@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, select
+from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import (
@@ -28,7 +28,7 @@ from duban_contracts.events import (
     SubmissionRejected,
     TaskStatusChanged,
 )
-from duban_kit.db import Database, dialect_insert, upsert
+from duban_kit.db import Database, insert_missing, upsert
 from duban_kit.messaging import Inbox
 from duban_kit.metrics import ServiceMetrics
 
@@ -62,6 +62,8 @@ class FactKeeper:
         self.inbox = inbox
         self.metrics = metrics
         self.on_clock = on_clock
+        # The clock is committed at or after this (it never goes back): no statement to advance it to less.
+        self._clock_floor: datetime | None = None
 
     async def _keep(
         self, consumer: str, events: Sequence[Event], write: Callable[[AsyncConnection, list[Any]], Any]
@@ -71,10 +73,13 @@ class FactKeeper:
             fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
             if fresh:
                 await write(conn, fresh)
-                await self._advance_clock(conn, max(e.occurred_at for e in fresh))
                 await self.inbox.mark(conn, consumer, fresh_ids)
+                # Last, so that the clock row (shared by every consumer) stays locked only until commit.
+                await self._advance_clock(conn, max(e.occurred_at for e in fresh))
         if fresh:
-            self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
+            latest = max(e.occurred_at for e in fresh)
+            self._clock_floor = latest if self._clock_floor is None else max(self._clock_floor, latest)
+            self.metrics.saw_event_time(latest.timestamp())
         return [None] * len(events)
 
     async def progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
@@ -218,14 +223,17 @@ class FactKeeper:
         return result
 
     async def _advance_clock(self, conn: AsyncConnection, candidate: datetime) -> None:
-        """Move the event-time clock forward to `candidate` (never back), in one statement."""
+        """Move the event-time clock forward to `candidate` (never back).
+
+        The row is only written, and so only locked, when the clock moves: most batches of events
+        older than the clock cost no statement at all.
+        """
+        if self._clock_floor is not None and candidate <= self._clock_floor:
+            return
         c = t.clock
-        statement = dialect_insert(conn, c).values(id=1, now=candidate)
-        await conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[c.c.id], set_={"now": statement.excluded.now}, where=c.c.now < statement.excluded.now
-            )
-        )
+        moved = await conn.execute(update(c).where(c.c.id == 1, c.c.now < candidate).values(now=candidate))
+        if moved.rowcount == 0:  # no clock yet, or it is already at or after `candidate`
+            await insert_missing(conn, c, [{"id": 1, "now": candidate}], keys=("id",))
 
 
 async def _insert(conn: AsyncConnection, table: Table, rows: Rows) -> None:

@@ -1,0 +1,43 @@
+"""E-mails are rendered with their repeated headers parsed and folded once: the bytes do not change."""
+
+from __future__ import annotations
+
+import dataclasses
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+import pytest
+
+from duban_alerts.adapters.notify import EmailReceiver, email_body, email_subject, render_email
+from duban_alerts.domain import Notification
+from tests.alerts.test_notify import a_notification
+
+
+def plainly_rendered(notification: Notification, receiver: EmailReceiver) -> bytes:
+    """The message built the plain way, with `email.policy.SMTP` and string headers."""
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = email_subject(notification)
+    message["From"] = receiver.sender
+    message["To"] = ", ".join(receiver.to)
+    message["Date"] = format_datetime(notification.created_at)
+    message["Message-ID"] = f"<{notification.key}@duban>"
+    message["X-Duban-Receiver"] = notification.receiver
+    message.set_content(email_body(notification), charset="utf-8")
+    return bytes(message)
+
+
+RECEIVERS = [
+    EmailReceiver(to=("leader@bz.edu.cn",)),
+    EmailReceiver(to=tuple(f"someone-{n}@a-rather-long-domain-name.bazhong.edu.cn" for n in range(7))),
+    EmailReceiver(to=("安全稳定股 <safety@bz.edu.cn>", "b@bz.edu.cn"), sender="督办系统 <duban@bz.edu.cn>"),
+]
+RECEIVER_NAMES = ["安全稳定股", "巴中市巴州区教育科技局安全稳定股与基础教育股联合值班室（节假日）", "ops"]
+
+
+@pytest.mark.parametrize("receiver", RECEIVERS)
+@pytest.mark.parametrize("name", RECEIVER_NAMES)
+def test_a_rendered_email_is_byte_for_byte_the_plainly_built_one_every_time(receiver: EmailReceiver, name: str) -> None:
+    notification = dataclasses.replace(a_notification(), receiver=name)
+    for _ in range(3):  # the first time builds the remembered headers, the next ones reuse them
+        assert bytes(render_email(notification, receiver)) == plainly_rendered(notification, receiver)
