@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .bench_normalise import NormaliseResult
 from .machine import BusyMeter, Machine
-from .pipeline import PipelineResults
+from .pipeline import PipelineResults, ThroughputResult
 from .profile import ServiceProfile
 from .raw import RawResults
 from .reports import PLAIN_GROUP_BY, ReportsResult
@@ -109,6 +110,7 @@ def _pipeline_rows(out: Table, pipeline: PipelineResults, limit: float, hop_p99:
             f"{_n(stage.rate)}/s",
             _ratio(stage.rate, limit),
         )
+    _cpu_budget_row(out, t)
     for lat in pipeline.latencies:
         met = ""
         if lat.rate == TARGET_P99_AT:
@@ -134,6 +136,20 @@ def _pipeline_rows(out: Table, pipeline: PipelineResults, limit: float, hop_p99:
             f"{name}: at rest / peak under load / after",
             f"{_n(t.memory_rest[name])} / {_n(t.memory_peak[name])} / {_n(t.memory_after[name])}",
         )
+
+
+def _cpu_budget_row(out: Table, t: ThroughputResult) -> None:
+    """What the services' own CPU allows: their CPU-ms per submission against the machine's cores."""
+    if not t.completed:
+        return
+    per_submission = sum(stage.cpu_seconds for stage in t.stages) * 1000 / t.completed
+    cores = os.cpu_count() or 1
+    out.row(
+        f"the services' CPU per submission, all four stages (Python only; NATS and PostgreSQL come on top): "
+        f"{_n(per_submission, 2)} CPU-ms — on {cores} cores at most",
+        f"{_n(cores * 1000 / per_submission)}/s",
+        f"{_ratio(cores * 1000 / per_submission, TARGET_RATE)} of the 5,000/s target",
+    )
 
 
 def _report_rows(out: Table, r: ReportsResult) -> None:
