@@ -75,13 +75,19 @@ def as_of_end_of_day(day: date, tz: ZoneInfo = SHANGHAI) -> datetime:
     return local_end(day, tz) - timedelta(microseconds=1)
 
 
+def expected_by(now: datetime) -> datetime:
+    """序时进度 counts today as elapsed: the figure expected `now` is the one due by tonight's midnight."""
+    return local_end(now.astimezone(SHANGHAI).date())
+
+
 def expected_share(placed: PlacedTarget, year_start: date, now: datetime) -> float:
     """The share of the target expected by the end of `now`'s local day (序时进度 is counted in days).
 
     Along its milestones, else proportional to time. Counting whole days keeps the figure the same
-    all day, so it does not depend on which of the day's reports happened to be processed last.
+    all day, so it does not depend on which of the day's reports happened to be processed last; and
+    on its due date a target is expected in full.
     """
-    now = as_of_end_of_day(now.astimezone(SHANGHAI).date())
+    now = expected_by(now)
     start = local_start(placed.target.start or year_start)
     end = local_end(placed.due)
     milestones = sorted(placed.target.milestones, key=lambda m: m.due)
@@ -169,7 +175,7 @@ def _additive(
 def _rate(placed: PlacedTarget, facts: TargetFacts, now: datetime, thresholds: Thresholds) -> TargetState:
     target = placed.target
     due_passed = now >= local_end(placed.due)
-    expected = 1.0 if due_passed else 0.0
+    expected = 1.0 if expected_by(now) >= local_end(placed.due) else 0.0
     if facts.actual is None:
         status = TargetStatus.OVERDUE if due_passed else TargetStatus.NOT_STARTED
         return _state(placed, status, 0.0, expected, None)
@@ -218,7 +224,7 @@ def _dated_event(placed: PlacedTarget, facts: TargetFacts, now: datetime, thresh
     opens, closes = dated_window(placed, thresholds)
     done = any(opens <= t < closes for t in facts.activity_times)
     due_end = local_end(placed.due)
-    expected = 1.0 if now >= due_end else 0.0
+    expected = 1.0 if expected_by(now) >= due_end else 0.0
     if done:
         return _state(placed, TargetStatus.DONE, 1.0, expected, 1.0)
     if now >= due_end:
@@ -250,7 +256,7 @@ def _periodic(placed: PlacedTarget, facts: TargetFacts, now: datetime, year_star
     closed = [e <= now for _, e in spans]
     missed = any(c and not ok for c, ok in zip(closed, satisfied, strict=True))
     completion = sum(satisfied) / len(spans)
-    expected = sum(closed) / len(spans)
+    expected = sum(e <= expected_by(now) for _, e in spans) / len(spans)
     if all(satisfied):
         status = TargetStatus.DONE
     elif missed:
