@@ -50,18 +50,7 @@ SCHOOLS = [UnitRef(id=f"school-{n}", name=f"学校{n}") for n in range(4)]
 
 
 async def make_tracker(url: str) -> Tracker:
-    db = Database(url, schema="unused", service="tasks")
-    await db.migrate(MIGRATIONS)
-    tracker = Tracker(
-        plan=PLAN,
-        db=db,
-        inbox=Inbox(tables.inbox),
-        outbox=Outbox(tables.outbox),
-        subjects=Subjects(),
-        metrics=ServiceMetrics("tasks"),
-    )
-    await tracker.load_plan()
-    return tracker
+    return await make_tracker_on(Database(url, schema="unused", service="tasks"))
 
 
 @pytest.fixture
