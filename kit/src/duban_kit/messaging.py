@@ -160,12 +160,18 @@ class OutboxRelay:
         self._stopping = False
         self._idle = asyncio.Event()
         self._waiters: list[asyncio.Future[None]] = []
+        self._failing = False
 
     def notify(self) -> asyncio.Future[None]:
         """Wake the relay; the future resolves once everything committed before this call is published."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
         self._wake.set()
+        if self._stopping or self._failing:
+            # Stopped, or NATS down or a row it keeps refusing: the events wait in the outbox, and
+            # consumers must not be held up by up to `publish_wait_seconds` a batch meanwhile.
+            waiter.set_result(None)
+        else:
+            self._waiters.append(waiter)
         return waiter
 
     async def run(self) -> None:
@@ -177,11 +183,14 @@ class OutboxRelay:
             try:
                 published = await self.drain()
                 backoff = 0.5
+                self._failing = False
             except asyncio.CancelledError:
                 self._waiters = waiting + self._waiters
                 raise
             except Exception as error:  # NATS or database down: wait and try again
-                self._waiters = waiting + self._waiters
+                self._failing = True
+                _release(waiting + self._waiters)
+                self._waiters = []
                 log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -189,9 +198,7 @@ class OutboxRelay:
             if published >= self.batch_size:
                 self._waiters = waiting + self._waiters
                 continue
-            for waiter in waiting:
-                if not waiter.done():
-                    waiter.set_result(None)
+            _release(waiting)
             if published or self._waiters:
                 continue
             self._idle.set()
@@ -208,9 +215,8 @@ class OutboxRelay:
             log.warning("outbox not empty at shutdown (will be published on restart): %r", error)
         self._stopping = True
         self._wake.set()
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        _release(self._waiters)
+        self._waiters = []
 
     async def drain_until_empty(self) -> None:
         while await self.drain():
@@ -270,3 +276,9 @@ class OutboxRelay:
             self.metrics.published.labels(subject=row.subject, outcome=outcome).inc()
             done.append(row.id)
         return done
+
+
+def _release(waiters: Iterable[asyncio.Future[None]]) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)

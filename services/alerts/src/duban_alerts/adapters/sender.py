@@ -104,27 +104,38 @@ class NotificationSender:
                 )
             ).all()
         outcomes: list[dict[str, Any]] = []
-        for key, data, attempts_before in rows:
-            notification = notification_from_json(json.loads(data))
-            results = await notifier.deliver(notification)
-            ok = all(r.ok for r in results)
-            for result in results:
-                self.counter.labels(receiver=notification.receiver, outcome="sent" if result.ok else "failed").inc()
-            attempts = attempts_before + 1
-            status = "sent" if ok else ("failed" if attempts >= self.settings.notify_max_attempts else "pending")
-            errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok) or None
-            outcomes.append(
-                {
-                    "b_key": key,
-                    "status": status,
-                    "attempts": attempts,
-                    "last_error": errors,
-                    "delivered_at": datetime.now(UTC) if ok else None,
-                }
-            )
-            if not ok:
-                log.warning("notification %s to %s not delivered (%s): %s", key, notification.receiver, status, errors)
-        if outcomes:
-            async with self.db.begin() as conn:
-                await conn.execute(update(n).where(n.c.key == bindparam("b_key")), outcomes)
+        try:
+            for key, data, attempts_before in rows:
+                outcomes.append(await self._deliver_one(notifier, key, data, attempts_before + 1))
+        finally:
+            # Whatever happened to the rest of the round, what was delivered is not delivered again.
+            if outcomes:
+                async with self.db.begin() as conn:
+                    await conn.execute(update(n).where(n.c.key == bindparam("b_key")), outcomes)
         return len(rows)
+
+    async def _deliver_one(self, notifier: Notifier, key: str, data: str, attempts: int) -> dict[str, Any]:
+        """Deliver one notification; its outcome row. A notification that cannot even be built fails like
+        a refused one (counted towards its attempts), so it never holds up the round."""
+        receiver = "?"
+        try:
+            notification = notification_from_json(json.loads(data))
+            receiver = notification.receiver
+            results = await notifier.deliver(notification)
+            errors = "; ".join(f"{r.channel}: {r.error}" for r in results if not r.ok) or None
+            for result in results:
+                self.counter.labels(receiver=receiver, outcome="sent" if result.ok else "failed").inc()
+        except Exception as error:
+            errors = f"{type(error).__name__}: {error}"
+            self.counter.labels(receiver=receiver, outcome="failed").inc()
+        ok = errors is None
+        status = "sent" if ok else ("failed" if attempts >= self.settings.notify_max_attempts else "pending")
+        if not ok:
+            log.warning("notification %s to %s not delivered (%s): %s", key, receiver, status, errors)
+        return {
+            "b_key": key,
+            "status": status,
+            "attempts": attempts,
+            "last_error": errors,
+            "delivered_at": datetime.now(UTC) if ok else None,
+        }

@@ -257,7 +257,7 @@ async def _upsert_submissions(conn: AsyncConnection, rows: Rows) -> None:
         return
     s = t.submission_facts
     ids = list(dict.fromkeys(r["submission_id"] for r in rows))
-    query = select(*s.c).where(s.c.submission_id.in_(ids))
+    query = select(*s.c).where(s.c.submission_id.in_(ids)).order_by(s.c.submission_id)  # one lock order
     existing = {row["submission_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
     new_rows: dict[str, dict[str, Any]] = {}
     updated: dict[str, dict[str, Any]] = {}
@@ -336,7 +336,7 @@ async def _apply_alerts(conn: AsyncConnection, events: Sequence[AlertEvent]) -> 
     """Read the batch's alert rows in one statement, fold the events in memory, write in two."""
     a = t.alert_facts
     ids = list(dict.fromkeys(e.alert_id for e in events))
-    query = select(*a.c).where(a.c.alert_id.in_(ids))
+    query = select(*a.c).where(a.c.alert_id.in_(ids)).order_by(a.c.alert_id)  # one lock order
     current = {row["alert_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
     rows = fold_alert_events(current, events)
     await upsert(conn, a, [row for alert_id, row in rows.items() if alert_id in current], keys=("alert_id",))

@@ -1,0 +1,43 @@
+"""The outbox relay over real NATS: consumers wait for their events, but not for a row NATS refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from nats.aio.client import Client
+from sqlalchemy import func, select
+
+from duban_kit.db import Database
+from duban_kit.messaging import Outbox, OutboxRelay
+from duban_kit.metrics import ServiceMetrics
+from duban_tasks.adapters import tables
+from duban_tasks.app import MIGRATIONS
+from tests.tasks.test_tasks_service import SCHOOL_A, progress
+
+#: Far longer than the test may take: if a consumer waited for a refused row, the test would fail.
+NEVER = 3600.0
+BOUND = 60.0
+
+
+async def test_a_row_nats_refuses_stays_in_the_outbox_and_does_not_hold_up_the_consumers(
+    nc: Client, database_url: str, namespace: str
+) -> None:
+    db = Database(database_url.replace("{service}", "tasks"), schema=namespace, service="tasks")
+    await db.migrate(MIGRATIONS)
+    relay = OutboxRelay(db, tables.outbox, nc.jetstream, ServiceMetrics("relay-test"), publish_timeout=5.0)
+    outbox = Outbox(tables.outbox, on_commit=relay.notify, publish_wait_seconds=NEVER)
+    running = asyncio.create_task(relay.run())
+    try:
+        async with db.begin() as conn:  # no stream takes this subject: JetStream refuses it every time
+            await outbox.add(conn, [(f"{namespace}.nowhere", progress(1, SCHOOL_A, 10, "2023-03-01"))])
+        await asyncio.wait_for(outbox.published(), BOUND)  # released by the failed attempt
+        await asyncio.wait_for(outbox.published(), BOUND)  # and the next batch does not wait at all
+        async with db.read() as conn:
+            assert await conn.scalar(select(func.count()).select_from(tables.outbox)) == 1  # kept, not lost
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await db.drop_schema()
+        await db.dispose()
