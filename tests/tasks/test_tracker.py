@@ -26,7 +26,7 @@ from duban_contracts.events import (
     UnitRef,
     derived_event_id,
 )
-from duban_contracts.plan import TargetKind, load_plan
+from duban_contracts.plan import Target, TargetKind, load_plan
 from duban_contracts.subjects import Subjects
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
@@ -102,6 +102,18 @@ SHARES_BY_JUNE = (1.0, 0.4, 0.1, 0.0)  # met / behind / far behind / never repor
 SHARES_BY_DECEMBER = (1.0, 1.0, 0.3, 0.0)
 
 
+def activity(event_no: int, target: Target, at: datetime) -> ActivityRecorded:
+    return ActivityRecorded(
+        event_id=derived_event_id("tracker-a", event_no),
+        occurred_at=at,
+        recorded_at=at,
+        source="sec-office",
+        unit=SCHOOLS[0],
+        activity=target.metric,
+        target_id=target.id,
+    )
+
+
 def fixed_events() -> list[object]:
     """Progress, activities and measurements for every target, in four fates (see SHARES_*)."""
     events: list[object] = []
@@ -119,33 +131,10 @@ def fixed_events() -> list[object]:
                 day_reached = "2023-06-20" if fate == 0 else "2023-11-30"
                 events.append(progress(n := n + 1, target.id, target.value, day_reached, mode="cumulative"))
         elif target.kind is TargetKind.DATED_EVENT and fate != 3:
-            day = placed.due
-            at = local(day.isoformat())
-            events.append(
-                ActivityRecorded(
-                    event_id=derived_event_id("tracker-a", n := n + 1),
-                    occurred_at=at,
-                    recorded_at=at,
-                    source="sec-office",
-                    unit=SCHOOLS[0],
-                    activity=target.metric,
-                    target_id=target.id,
-                )
-            )
+            events.append(activity(n := n + 1, target, local(placed.due.isoformat())))
         elif target.kind is TargetKind.PERIODIC:
             for month in ("03", "06", "12"):  # the third quarter's meeting is missed
-                at = local(f"2023-{month}-15")
-                events.append(
-                    ActivityRecorded(
-                        event_id=derived_event_id("tracker-a", n := n + 1),
-                        occurred_at=at,
-                        recorded_at=at,
-                        source="sec-office",
-                        unit=SCHOOLS[0],
-                        activity=target.metric,
-                        target_id=target.id,
-                    )
-                )
+                events.append(activity(n := n + 1, target, local(f"2023-{month}-15")))
         elif target.kind is TargetKind.CONSTRAINT:
             caps = target.comparator.value in ("<=", "<")  # 班额 ≤ 55 is a cap; 运动 ≥ 60 minutes a floor
             broken = fate == 0

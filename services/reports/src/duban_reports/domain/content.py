@@ -254,8 +254,32 @@ class SafetySummary:
     outbreaks: tuple[OutbreakItem, ...] = ()
 
 
+class _Completeness:
+    """Reading reports received and on time against those expected (a unit's, or the district's)."""
+
+    expected: int
+    received: int
+    on_time: int
+
+    @property
+    def late(self) -> int:
+        return self.received - self.on_time
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.expected - self.received)
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return _rate(self.received, self.expected)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.on_time, self.expected)
+
+
 @dataclass(frozen=True)
-class UnitReporting:
+class UnitReporting(_Completeness):
     """Reporting completeness of one unit, in DHIS2's sense: received and on-time reports over expected."""
 
     unit_id: str
@@ -267,50 +291,18 @@ class UnitReporting:
     rejected: int = 0
 
     @property
-    def late(self) -> int:
-        return self.received - self.on_time
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.expected - self.received)
-
-    @property
-    def reporting_rate(self) -> float | None:
-        return _rate(self.received, self.expected)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _rate(self.on_time, self.expected)
-
-    @property
     def complete(self) -> bool:
         """Everything expected arrived on time."""
         return self.on_time >= self.expected
 
 
 @dataclass(frozen=True)
-class ReportingTotals:
+class ReportingTotals(_Completeness):
     units: int
     expected: int
     received: int
     on_time: int
     rejected: int
-
-    @property
-    def late(self) -> int:
-        return self.received - self.on_time
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.expected - self.received)
-
-    @property
-    def reporting_rate(self) -> float | None:
-        return _rate(self.received, self.expected)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _rate(self.on_time, self.expected)
 
 
 @dataclass(frozen=True)
