@@ -38,7 +38,7 @@ from .incidents import Grade, canonical_disease, category_names, parse_category,
 from .keys import FIELD_NAMES_ZH, is_chinese_key, read_key
 from .model import Activity, Incident, Measurement, Normalised, Progress, content_fingerprint
 from .numbers import NotANumber, Quantity, UnitFault, in_base_unit, parse_quantity, quantity_from_number
-from .privacy import mask_personal_data
+from .privacy import KEYLESS, PersonalDataMask, mask_personal_data
 from .problems import Problem, Rejection
 from .registry import Unit, UnitLookupFailure, UnitRegistry, registry_as_json
 from .targets import CLASS_SIZE, DAILY_EXERCISE_MINUTES, MetricSpec, TargetIndex, TargetLookupFailure
@@ -51,6 +51,7 @@ __all__ = [
     "Measurement",
     "NormalisationContext",
     "Normalised",
+    "PersonalDataMask",
     "Problem",
     "Progress",
     "Rejection",
@@ -120,6 +121,8 @@ class NormalisationContext:
     timezone: ZoneInfo = BUREAU_ZONE
     limits: Limits = Limits()
     target_index: TargetIndex | None = field(default=None, repr=False, compare=False)
+    #: Masks personal data in free text; with the deployment's secret, names become linkable pseudonyms.
+    mask: PersonalDataMask = field(default=KEYLESS, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.received_at.utcoffset() is None:
@@ -252,7 +255,7 @@ class _Submission:
 
     def free_text(self, name: str, *, max_chars: int | None = None, required: bool = False) -> str | None:
         text = self.text(name, max_chars=max_chars, required=required)
-        return mask_personal_data(text) if text else None
+        return self.ctx.mask(text) if text else None
 
     def quantity(self, name: str, *, required: bool = True) -> Quantity | None:
         found = self._present(name, required)
@@ -642,7 +645,7 @@ def _implausible_measurement(limits: Limits, spec: MetricSpec, value: Decimal) -
 
 def _class_name(s: _Submission) -> str | None:
     name = s.name("class")
-    return mask_personal_data(name) if name else None
+    return s.ctx.mask(name) if name else None
 
 
 def _activity(s: _Submission, unit: Unit | None) -> Activity | None:

@@ -36,6 +36,7 @@ from ..domain.normalise import (
     content_fingerprint,
     normalise,
 )
+from ..domain.privacy import KEYLESS, PersonalDataMask, masked_echo
 from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
@@ -84,9 +85,10 @@ def _problem(code: str, field: str | None, value: str | None, zh: str, en: str) 
     return Problem(code=code, field=field, value=value, message_zh=zh, message_en=en)
 
 
-def _framing_problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Rejection:
-    """A submission refused before its content is read (no id, not JSON, not an object)."""
-    return Rejection(problems=(_problem(code, field, value, zh, en),), kind=None, unit_id=None)
+def _framing_problem(code: str, field: str | None, value: object, zh: str, en: str) -> Rejection:
+    """A submission refused before its content is read (no id, not JSON, not an object); the value it
+    quotes back is masked of personal data and cut short, as every rejection's is."""
+    return Rejection(problems=(_problem(code, field, masked_echo(value), zh, en),), kind=None, unit_id=None)
 
 
 class Intake:
@@ -100,6 +102,7 @@ class Intake:
         subjects: Subjects,
         metrics: ServiceMetrics,
         rejected_counter: Any,
+        mask: PersonalDataMask = KEYLESS,
     ) -> None:
         self.plan = plan
         self.registry = registry
@@ -108,7 +111,9 @@ class Intake:
         self.subjects = subjects
         self.metrics = metrics
         self.rejected_counter = rejected_counter
-        self._context_template = NormalisationContext(plan=plan, registry=registry, received_at=datetime.now(UTC))
+        self._context_template = NormalisationContext(
+            plan=plan, registry=registry, received_at=datetime.now(UTC), mask=mask
+        )
 
     def _context(self, received_at: datetime) -> NormalisationContext:
         return self._context_template.received(received_at)
@@ -279,7 +284,7 @@ class Intake:
             ), arrived
         body = inbound.body
         if isinstance(body, bytes | bytearray):
-            preview = bytes(body[:200]).decode("utf-8", "replace")
+            preview = bytes(body[:2000]).decode("utf-8", "replace")
             return _framing_problem(
                 "invalid_json", None, preview, "报送内容不是有效的 JSON", "the submission is not valid JSON"
             ), arrived
@@ -287,7 +292,7 @@ class Intake:
             return _framing_problem(
                 "not_an_object",
                 None,
-                str(body)[:200],
+                body,
                 "报送内容必须是 JSON 对象（键值对）",
                 f"the submission must be a JSON object, not {type(body).__name__}",
             ), arrived
@@ -309,7 +314,7 @@ class Intake:
             return _framing_problem(
                 "invalid_date",
                 key,
-                str(value)[:200],
+                value,
                 "填报时间无法识别，或晚于报送到达时间",
                 "the submission time is unreadable or later than its arrival",
             )
