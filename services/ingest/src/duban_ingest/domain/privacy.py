@@ -364,10 +364,16 @@ def _names_in_context(text: str) -> list[Finding]:
 
 
 def _name_before_role(text: str, match: re.Match[str]) -> Finding | None:
-    if _name_from(text, match.end(), "role"):
-        return None  # 搭载同学郭子航: the role word introduces the name after it
+    if _name_from(text, match.end(), "role") or _masked_name_at(text, match.end()):
+        return None  # 搭载同学郭子航 (or 郭某): the role word introduces the name after it
     name = _name_ending(text, match.start(), "role")
     return None if name is None or text[name.start : name.end] in _ROLE_LIKE_BEFORE_ROLE else name
+
+
+def _masked_name_at(text: str, i: int) -> bool:
+    """Whether a name masked already (郭某, 郭某〔5066〕) begins at `i`."""
+    surname = _surname_at(text, i) if i < len(text) else ""
+    return bool(surname) and text.startswith("某", i + len(surname))
 
 
 def _past_separator(text: str, at: int) -> int:
