@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from email.header import Header, decode_header
 from typing import Annotated, Any
 
 import typer
@@ -35,8 +36,22 @@ def masked_payload(data: bytes) -> str:
     return json.dumps(mask_structure(decoded), ensure_ascii=False)
 
 
-def masked_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {key: mask_personal_data(value) for key, value in headers.items()}
+def masked_headers(headers: dict[str, Any]) -> dict[str, str]:
+    return {key: mask_personal_data(header_text(value)) for key, value in headers.items()}
+
+
+def header_text(value: object) -> str:
+    """A header's value as text: nats-py reads a stored message's non-ASCII header (an error message
+    in Chinese) as an `email.header.Header` of raw UTF-8 bytes."""
+    if not isinstance(value, Header):
+        return str(value)
+    parts = decode_header(value)
+    return "".join(
+        text.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace")
+        if isinstance(text, bytes)
+        else text
+        for text, charset in parts
+    )
 
 
 async def dead_letters(nc: Client, subjects: Subjects) -> list[dict[str, Any]]:
