@@ -17,6 +17,7 @@ from typing import Any
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats.message import NatsMessage
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.aio.client import Client
@@ -129,7 +130,9 @@ class ServiceRuntime:
             inbox_prefix=self._inbox_prefix(),
         )
 
-    def inbound(self) -> Decorator:
+    def inbound(self, decoder: Callable[[NatsMessage], Awaitable[Any]] | None = None) -> Decorator:
+        """Subscribe a handler to the inbound submissions; `decoder` turns a message's bytes into the
+        handler's body (the default JSON decoding raises on hostile input, which would be retried)."""
         spec = self.settings.topology.inbound_consumer(self.name)
         return self.router.subscriber(
             spec.filter_subject,
@@ -139,6 +142,7 @@ class ServiceRuntime:
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:submission",
             inbox_prefix=self._inbox_prefix(),
+            decoder=decoder,
         )
 
     def _inbox_prefix(self) -> bytes:

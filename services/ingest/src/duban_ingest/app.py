@@ -35,6 +35,7 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
         subjects=settings.subjects,
         metrics=runtime.metrics,
         rejected_counter=rejected,
+        limits=settings.limits(),
     )
     handlers.register(runtime, intake)
     runtime.declare_publishers(TOPOLOGY["ingest"].publishes)
