@@ -80,23 +80,24 @@ class PipelineState:
     pending: int  # messages not yet delivered, over every consumer
     ack_pending: int  # messages delivered but not acknowledged
     heads: tuple[int, ...]  # each stream's last sequence
-    unpublished: int = 0  # events committed to the services' outboxes, not yet in JetStream
+    unpublished: int = 0  # events committed to outboxes but not yet in JetStream, and work still going on
 
     @property
     def idle(self) -> bool:
         return self.pending == 0 and self.ack_pending == 0 and self.unpublished == 0
 
 
-async def pipeline_state(nc: Client, topology: Topology, services: Iterable[str] = ()) -> PipelineState:
-    """Every consumer's and stream's info, and the outboxes of `services`, asked for all at once.
+async def pipeline_state(nc: Client, topology: Topology, services: Iterable[str] = SERVICES) -> PipelineState:
+    """The consumers and outboxes of `services` and every stream's head, asked for all at once.
 
     Consumers are listed per stream (one request each) where the connection may list them, else asked
     for one by one (a least-privilege user may only read its own consumers' info).
     """
     js = nc.jetstream()
+    services = tuple(services)
     streams, consumers, outboxes = await asyncio.gather(
         asyncio.gather(*(js.stream_info(spec.name) for spec in topology.streams.values())),
-        _consumer_infos(nc, topology),
+        _consumer_infos(nc, topology, services),
         asyncio.gather(*(_outbox_pending(nc, topology.subjects, service) for service in services)),
     )
     return PipelineState(
@@ -109,12 +110,13 @@ async def pipeline_state(nc: Client, topology: Topology, services: Iterable[str]
 
 async def _outbox_pending(nc: Client, subjects: Subjects, service: str) -> int:
     reply = await nc.request(subjects.rpc(service, "status"), b"{}", timeout=STATUS_TIMEOUT)
-    return ServiceStatus.model_validate_json(reply.data).outbox_pending
+    status = ServiceStatus.model_validate_json(reply.data)
+    return status.outbox_pending + status.work_pending
 
 
-async def _consumer_infos(nc: Client, topology: Topology) -> list[ConsumerInfo]:
+async def _consumer_infos(nc: Client, topology: Topology, services: tuple[str, ...]) -> list[ConsumerInfo]:
     js = nc.jetstream()
-    wanted = {(c.stream, c.durable) for c in topology.consumers}
+    wanted = {(c.stream, c.durable) for c in topology.consumers if c.service in services}
     if nc not in _CANNOT_LIST:
         try:
             listed = await asyncio.gather(*(js.consumers_info(stream) for stream in sorted({s for s, _ in wanted})))
@@ -131,16 +133,6 @@ async def _consumer_infos(nc: Client, topology: Topology) -> list[ConsumerInfo]:
 
 #: Connections whose user may not list consumers (they ask for each consumer's info instead).
 _CANNOT_LIST: weakref.WeakSet[Client] = weakref.WeakSet()
-
-
-async def backlog(nc: Client, topology: Topology) -> tuple[int, int]:
-    """(messages not yet delivered, messages delivered but not acknowledged) over every consumer."""
-    state = await pipeline_state(nc, topology)
-    return state.pending, state.ack_pending
-
-
-async def stream_heads(nc: Client, topology: Topology) -> tuple[int, ...]:
-    return (await pipeline_state(nc, topology)).heads
 
 
 async def wait_quiet(

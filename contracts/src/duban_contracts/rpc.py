@@ -25,6 +25,9 @@ class ServiceStatus(Contract):
     started: bool = Field(description="Consuming and relaying (false while starting or stopping).")
     outbox_pending: int = Field(description="Events committed to the service's outbox, not yet in JetStream.")
     relay_failing: bool = Field(description="The outbox relay's last attempt failed (NATS or database away).")
+    work_pending: int = Field(
+        default=0, description="Background work started by events and not finished yet (e.g. reports to render)."
+    )
 
 
 # --- tasks.query -----------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class ServiceRuntime:
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        #: Work that events start and that goes on after they are acknowledged (counted in `status`).
+        self.pending_work: dict[str, Callable[[], Awaitable[int]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stop = asyncio.Event()
@@ -166,6 +168,7 @@ class ServiceRuntime:
                 started=self._started,
                 outbox_pending=await self.relay.pending(),
                 relay_failing=self.relay.failing,
+                work_pending=sum([await count() for count in self.pending_work.values()]),
             )
 
     def declare_publishers(self, event_types: tuple[str, ...]) -> None:
