@@ -123,10 +123,10 @@ def operator_user(topology: Topology) -> NatsUser:
         ]
     # Dead letters, for `duban dlq list`; the inbound stream (personal data) stays closed.
     publish.append(f"{JS_API}.STREAM.MSG.GET.{topology.streams['dlq'].name}")
-    publish += [s.rpc(service, "query") for service in SERVICES]
+    publish += [s.rpc(service, verb) for service in SERVICES for verb in ("status", "query")]
     return NatsUser(
         name="operator",
-        purpose="read-only: stream and consumer state, dead letters, the services' queries",
+        purpose="read-only: stream and consumer state, dead letters, the services' status and queries",
         publish=tuple(publish),
         subscribe=(_own_inbox("operator"),),
     )

@@ -24,7 +24,7 @@ from duban_kit.provision import provision as provision_topology
 
 from . import dlq as dlq_commands
 from .bus import connect
-from .runtime import Stack, drain, feed_sample, keep_serving, out_dir
+from .runtime import Stack, StopSignals, drain, feed_sample, keep_serving, out_dir
 from .settings import RuntimeSettings
 
 if TYPE_CHECKING:
@@ -63,8 +63,21 @@ def up(
     configure_logging("runtime", "INFO")
     settings = RuntimeSettings()
     last_day = date.fromisoformat(until) if until else None
-    code = asyncio.run(_up(settings, once=once, feed=feed, seed=seed, until=last_day))
+    code = asyncio.run(_up_until_stopped(settings, once=once, feed=feed, seed=seed, until=last_day))
     raise typer.Exit(code)
+
+
+async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str, seed: int, until: date | None) -> int:
+    """`_up`, stopped in any phase by Ctrl-C or SIGTERM: 0 when it was serving, 128 + signal when a
+    `--once` run was cut short."""
+    signals = StopSignals()
+    signals.install()
+    try:
+        return await _up(settings, once=once, feed=feed, seed=seed, until=until)
+    except asyncio.CancelledError:
+        if signals.received is None:
+            raise
+        return 128 + signals.received if once else 0
 
 
 async def _up(

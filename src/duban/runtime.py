@@ -55,7 +55,9 @@ class Stack:
             self.embedded = EmbeddedNats(
                 home / "var" / "nats", settings.nats_port, log_file=home / "var" / "log" / "nats.log"
             )
-            self.nats_url = await asyncio.to_thread(self.embedded.start)
+            self.embedded.launch()  # from the loop's thread: see duban.orphans
+            await asyncio.to_thread(self.embedded.wait_listening)
+            self.nats_url = self.embedded.url
             log.info("embedded NATS with JetStream at %s (data in %s)", self.nats_url, self.embedded.store)
         async with connect(settings, self.nats_url) as nc:
             report = await provision(nc, settings.topology)
@@ -99,7 +101,8 @@ class Stack:
             return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
         async def healthz(_request: Request) -> Response:
-            return JSONResponse({"status": "ok", "services": {n: s.pid for n, s in supervisor.services.items()}})
+            health = supervisor.health()
+            return JSONResponse(health, status_code=200 if health["status"] == "ok" else 503)
 
         port = self.settings.runtime_port if port_is_free(self.settings.runtime_port) else free_port()
         self.runtime_port = port
@@ -143,33 +146,42 @@ async def feed_sample(nc: Client, settings: RuntimeSettings) -> int:
     return len(sample)
 
 
-async def wait_for_stop() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
+class StopSignals:
+    """SIGINT and SIGTERM cancel the task that installed them — once; its clean-up then runs in full.
+
+    Installed as the first thing `duban up` does, so a stop asked for while NATS starts, the services
+    start or the year replays stops the services too: the supervisor's `finally` runs, rather than the
+    process dying with its children left behind. A second signal while stopping is only logged.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "install from inside the task to stop"
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+            loop.add_signal_handler(sig, self._on_signal, sig, task)
+
+    def _on_signal(self, sig: int, task: asyncio.Task[Any]) -> None:
+        if self.received is not None:
+            log.warning("already stopping (signal %s ignored)", signal.Signals(sig).name)
+            return
+        self.received = sig
+        log.info("stopping on %s", signal.Signals(sig).name)
+        task.cancel()
 
 
 async def keep_serving(stack: Stack) -> None:
-    """Tick the live clock until Ctrl-C / SIGTERM."""
+    """Tick the live clock until cancelled (Ctrl-C or SIGTERM, through `StopSignals`)."""
     async with stack.client() as nc:
-        ticker = asyncio.create_task(live_clock(nc, stack.settings.subjects, stack.settings.clock_interval_seconds))
-        try:
-            await wait_for_stop()
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+        await live_clock(nc, stack.settings.subjects, stack.settings.clock_interval_seconds)
 
 
 async def drain(stack: Stack, timeout: float = 120.0) -> None:
     async with stack.client() as nc:
-        await wait_quiet(nc, stack.settings.topology, timeout=timeout)
+        await wait_quiet(nc, stack.settings.topology, services=stack.services, timeout=timeout)
 
 
 def out_dir(settings: RuntimeSettings) -> Path:

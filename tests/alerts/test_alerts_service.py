@@ -122,7 +122,7 @@ async def test_three_flu_cases_in_a_class_raise_one_outbreak_alert_one_post_and_
                 await publish_event(nc, topology.subjects, flu_case(number, minutes=50 + number))
             await out.wait_for(lambda c: any(e.count >= 9 for e in c.of("alert.updated")))
             await tick(nc, topology, DAY + timedelta(hours=30))
-            await out.settle(1.0)
+            await out.caught_up(topology, {"alerts"})
             posts_after_silence = len(hook.received)
 
     raised = out.of("alert.raised")
@@ -169,7 +169,7 @@ async def test_an_unacknowledged_critical_alert_escalates_and_an_acknowledged_on
         await out.wait_for(
             lambda c: any(e.change == "escalated" and e.rule == "safety_incident" for e in c.of("alert.updated"))
         )
-        await out.settle(0.5)
+        await out.caught_up(topology, {"alerts"})
 
     assert acked.ok
     escalated = {e.alert_id for e in out.of("alert.updated") if e.change == "escalated" and e.rule == "safety_incident"}
@@ -198,7 +198,7 @@ async def test_replaying_the_same_incidents_with_duplicates_gives_the_same_alert
                 for event in order:
                     await publish_event(nc, topology.subjects, event, dedupe=False)
                 await tick(nc, topology, DAY + timedelta(days=1))
-                await out.settle(1.0)
+                await out.caught_up(topology, {"alerts"})
                 results.append(
                     sorted((a["rule"], a["count"], a["severity"], a["id"]) for a in await open_alerts(runtime))
                 )

@@ -22,11 +22,12 @@ _NAMESPACE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 SERVICES = ("ingest", "tasks", "alerts", "reports")
 
 #: Request/reply endpoints per service (`<ns>.v1.<service>.<verb>`); never captured by a stream.
+#: Every service answers `status` (its outbox and relay, from `duban_kit`), beside its own verbs.
 RPC_VERBS: dict[str, tuple[str, ...]] = {
-    "ingest": ("query", "replay"),
-    "tasks": ("query",),
-    "alerts": ("query", "command"),
-    "reports": ("query", "generate"),
+    "ingest": ("status", "query", "replay"),
+    "tasks": ("status", "query"),
+    "alerts": ("status", "query", "command"),
+    "reports": ("status", "query", "generate"),
 }
 
 

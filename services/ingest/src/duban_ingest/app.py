@@ -37,6 +37,7 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
         subjects=settings.subjects,
         metrics=runtime.metrics,
         rejected_counter=rejected,
+        limits=settings.limits(),
         mask=mask,
     )
     _mask_logs(runtime)

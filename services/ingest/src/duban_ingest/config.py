@@ -11,6 +11,10 @@ from pydantic import Field, SecretStr, model_validator
 
 from duban_kit.settings import ServiceSettings
 
+from .domain.normalise import Limits
+
+#: The defaults, and the reason for each, are `Limits`' own (domain/normalise.py).
+_DEFAULT = Limits()
 #: Where a development deployment keeps the privacy secret it generated (under var/).
 DEVELOPMENT_SECRET_FILE = "privacy-secret"
 MIN_SECRET_CHARS = 32
@@ -39,6 +43,27 @@ class IngestSettings(ServiceSettings):
     )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, description="Largest file accepted by POST /submissions.")
     max_rows: int = Field(default=50_000, description="Most data rows in one uploaded file.")
+
+    max_submission_bytes: int = Field(
+        default=_DEFAULT.max_submission_bytes, gt=0, description="Largest inbound message read (else too_large)."
+    )
+    max_json_depth: int = Field(
+        default=_DEFAULT.max_json_depth, ge=1, description="Deepest JSON nesting read (else too_deep)."
+    )
+    implausible_factor: float = Field(
+        default=_DEFAULT.implausible_factor, gt=0, description="An increment is at most this × the annual target."
+    )
+    cumulative_factor: float = Field(
+        default=_DEFAULT.cumulative_factor, gt=0, description="A cumulative total is at most this × the annual target."
+    )
+    growth_min: float = Field(default=_DEFAULT.growth_min, description="Lowest growth accepted (-1 is -100%).")
+    growth_max: float = Field(default=_DEFAULT.growth_max, description="Highest growth accepted (10 is 1000%).")
+    class_size_min: int = Field(default=_DEFAULT.class_size_min, ge=0, description="Smallest class size accepted.")
+    class_size_max: int = Field(default=_DEFAULT.class_size_max, ge=1, description="Largest class size accepted.")
+    exercise_minutes_max: float = Field(
+        default=_DEFAULT.exercise_minutes_max, gt=0, description="Most daily exercise minutes accepted."
+    )
+
     environment: Literal["development", "production"] = Field(
         default="development",
         description="`production` requires a real DUBAN_PRIVACY_SECRET; `development` generates one into var/.",
@@ -58,6 +83,20 @@ class IngestSettings(ServiceSettings):
         if problem:
             raise ValueError(f"DUBAN_PRIVACY_SECRET {problem[0]} / {problem[1]}")
         return self
+
+    def limits(self) -> Limits:
+        """The normalisation limits these settings give (the others keep `Limits`' defaults)."""
+        return Limits(
+            max_submission_bytes=self.max_submission_bytes,
+            max_json_depth=self.max_json_depth,
+            implausible_factor=self.implausible_factor,
+            cumulative_factor=self.cumulative_factor,
+            growth_min=self.growth_min,
+            growth_max=self.growth_max,
+            class_size_min=self.class_size_min,
+            class_size_max=self.class_size_max,
+            exercise_minutes_max=self.exercise_minutes_max,
+        )
 
     def privacy_key(self) -> bytes:
         """The key names are pseudonymised with: the configured secret, or in development one generated

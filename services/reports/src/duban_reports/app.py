@@ -84,5 +84,6 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     runtime.declare_publishers(TOPOLOGY["reports"].publishes)
     runtime.startup.append(desk.prepare)
     runtime.background.append(desk.run)
+    runtime.pending_work["report_jobs"] = desk.pending
     runtime.routes.extend(http.routes(desk, aggregates, runtime.auth))
     return runtime

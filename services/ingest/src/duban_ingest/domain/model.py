@@ -82,7 +82,8 @@ def content_fingerprint(item: Normalised) -> str:
         if field.name not in _NOT_CONTENT:
             content[field.name] = _plain(getattr(item, field.name))
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a text with a lone surrogate still has a fingerprint (its event is refused later).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plain(value: object) -> object:

@@ -26,9 +26,10 @@ from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 
 from ..adapters import tables as t
-from ..adapters.translate import accepted_event, rejected_event
+from ..adapters.translate import applicable_event, rejected_event
 from ..domain.dates import Moment, parse_moment
 from ..domain.normalise import (
+    Limits,
     NormalisationContext,
     Normalised,
     Problem,
@@ -102,6 +103,7 @@ class Intake:
         subjects: Subjects,
         metrics: ServiceMetrics,
         rejected_counter: Any,
+        limits: Limits | None = None,
         mask: PersonalDataMask = KEYLESS,
     ) -> None:
         self.plan = plan
@@ -111,8 +113,9 @@ class Intake:
         self.subjects = subjects
         self.metrics = metrics
         self.rejected_counter = rejected_counter
+        self.limits = limits or Limits()
         self._context_template = NormalisationContext(
-            plan=plan, registry=registry, received_at=datetime.now(UTC), mask=mask
+            plan=plan, registry=registry, received_at=datetime.now(UTC), limits=self.limits, mask=mask
         )
 
     def _context(self, received_at: datetime) -> NormalisationContext:
@@ -211,6 +214,11 @@ class Intake:
         verdict, received, content_hash = judged
         provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
         result = verdict
+        applicable: Event | Problem | None = None
+        if not isinstance(result, Rejection):  # accepted only if the consumers can apply its event
+            applicable = applicable_event(result, submission_id, received, provenance)
+            if isinstance(applicable, Problem):
+                result = Rejection(problems=(applicable,), kind=_kind_of(result), unit_id=result.unit.id)
         if not isinstance(result, Rejection):
             assert content_hash is not None
             key = (result.unit.id, content_hash)
@@ -258,7 +266,8 @@ class Intake:
                 "event_id": event.event_id,
             }
             return row, event
-        event = accepted_event(result, submission_id, received, provenance)
+        assert isinstance(applicable, Event)
+        event = applicable
         self.metrics.saw_event_time(event.occurred_at.timestamp())
         row |= {
             "status": "accepted",
@@ -283,6 +292,8 @@ class Intake:
                 "missing submission id: send a unique id in the Nats-Msg-Id header",
             ), arrived
         body = inbound.body
+        if isinstance(body, Problem):  # refused as it was read (`payload.read_json`: too large, too deep, not JSON)
+            return Rejection(problems=(body,), kind=None, unit_id=None), arrived
         if isinstance(body, bytes | bytearray):
             preview = bytes(body[:2000]).decode("utf-8", "replace")
             return _framing_problem(
