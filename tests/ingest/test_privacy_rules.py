@@ -123,6 +123,9 @@ def test_a_card_number_is_masked_after_an_account_word() -> None:
         ("张伟和李娜在午休时翻出宿舍", ["张伟", "李娜"]),
         ("舒雅婷的母亲反映孩子被起绰号", ["舒雅婷"]),
         ("对方球员为司徒浩", ["司徒浩"]),
+        ("王小红在河边玩耍时溺水身亡。", ["王小红"]),
+        ("教师赵 刚，家长李\u3000强", ["赵 刚", "李\u3000强"]),
+        ("教师李明（男，35岁）", ["李明"]),
     ],
 )
 def test_names_are_found_in_context(text: str, names: list[str]) -> None:
@@ -147,6 +150,9 @@ def test_names_are_found_in_context(text: str, names: list[str]) -> None:
         "校长办公会研究决定，由分管副校长牵头",
         "学生在河边游泳溺水，经抢救无效死亡。",
         "张某同学",
+        "班主任王老师",
+        "做好“晏阳初讲堂”品牌建设",
+        "时新小学在扩建，文明校园在创建",
     ],
 )
 def test_places_schools_sections_and_ordinary_words_are_left_alone(text: str) -> None:

@@ -114,6 +114,8 @@ _COMMON_WORDS = frozenset(_words("common_words"))
 _ROLES = _words("roles")
 
 _ROLE_PATTERN = "|".join(sorted(set(_ROLES), key=len, reverse=True))
+_ENDS_ROLE = re.compile(rf"(?:{_ROLE_PATTERN})$")
+_LONGEST_ROLE = max(map(len, _ROLES))
 #: A role word, then (optionally) 为/是, a colon, a space or an opening bracket, then the name.
 _AFTER_ROLE = re.compile(rf"(?P<role>{_ROLE_PATTERN})(?P<sep>(?:[为是])?\s*(?P<colon>[:：])?\s*[（(]?)")
 #: Any short label ending in a colon: 报告人：, 伤者名单：, 姓名： …
@@ -284,7 +286,7 @@ def _followed_by_place(text: str, end: int) -> bool:
 def _plausible(text: str, start: int, end: int, surname: str, strength: Strength) -> bool:
     """Whether `text[start:end]` (surname + given name) can be a person's name here."""
     name = text[start:end]
-    given = name[len(surname) :]
+    given = name[len(surname) :].lstrip(" \u3000")
     if not given or not all(_given_ok(c) for c in given):
         return False
     if name[-1] in _PLACE_ENDINGS or _followed_by_place(text, end):
@@ -308,13 +310,16 @@ def _continues_word(text: str, start: int) -> bool:
 
 
 def _name_from(text: str, i: int, strength: Strength) -> Finding | None:
-    """The name beginning at `i`, if one does: the surname and a given name of one or two characters."""
+    """The name beginning at `i`, if one does: the surname and a given name of one or two characters
+    (after a role word, a space between them is allowed: forms pad two-character names, 赵　刚)."""
     if i >= len(text):
         return None
     surname = _surname_at(text, i)
     if not surname:
         return None
     g1 = i + len(surname)
+    if strength != "weak":
+        g1 = _past_padding(text, g1)
     if g1 >= len(text) or not _given_ok(text[g1]) or text.startswith(_TITLES, g1):
         return None  # 邵先生, 杨老师, 方家长: a surname and a title, or no name at all
     two = g1 + 1 < len(text) and _given_ok(text[g1 + 1]) and not text.startswith(_AFTER_NAME, g1 + 1)
@@ -322,6 +327,18 @@ def _name_from(text: str, i: int, strength: Strength) -> Finding | None:
         two = False  # 时新小学, 欧阳修文化: the second character starts the next word
     end = g1 + 2 if two else g1 + 1
     return Finding(i, end, "name", surname) if _plausible(text, i, end, surname, strength) else None
+
+
+def _past_padding(text: str, at: int) -> int:
+    end = at
+    while end < len(text) and end - at < 3 and text[end] in " \u3000":
+        end += 1
+    return end if end < len(text) and _is_cjk(text[end]) else at
+
+
+def _ends_role(text: str, i: int) -> bool:
+    """Whether the character at `i` is the last of a role word (班主任王老师: 任 is not a surname here)."""
+    return _ENDS_ROLE.search(text, max(0, i + 1 - _LONGEST_ROLE), i + 1) is not None
 
 
 def _name_ending(text: str, end: int, strength: Strength) -> Finding | None:
@@ -336,6 +353,8 @@ def _name_ending(text: str, end: int, strength: Strength) -> Finding | None:
             continue
         if length == 3 and len(surname) == 1 and text[start + 1] in _SURNAMES and text[start] in "和于向与及的":
             continue  # 和李明同学 is 李明
+        if _ends_role(text, start):
+            continue  # 教师李明（男）is 李明
         options.append(start)
     for start in options:
         surname = _surname_at(text, start)
@@ -348,7 +367,6 @@ def _name_ending(text: str, end: int, strength: Strength) -> Finding | None:
 
 def _names_in_context(text: str) -> list[Finding]:
     found: list[Finding] = []
-    role_ends = {match.end("role") for match in _AFTER_ROLE.finditer(text)}
     readings: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Finding | None]]] = [
         (_AFTER_ROLE, lambda m: _name_from(text, m.end(), "strong" if m["colon"] else "role")),
         (_LABEL, lambda m: _name_from(text, m.end(), "strong")),
@@ -366,7 +384,7 @@ def _names_in_context(text: str) -> list[Finding]:
                 found.append(name)
     if not (context or found):
         return found  # a text that speaks of nobody is not read for names standing alone
-    return found + [w for w in _standalone_names(text, role_ends) if not any(_overlaps(w, f) for f in found)]
+    return found + [w for w in _standalone_names(text) if not any(_overlaps(w, f) for f in found)]
 
 
 def _name_before_role(text: str, match: re.Match[str]) -> Finding | None:
@@ -389,11 +407,11 @@ def _past_separator(text: str, at: int) -> int:
     return at
 
 
-def _standalone_names(text: str, role_ends: set[int]) -> list[Finding]:
+def _standalone_names(text: str) -> list[Finding]:
     """Names with nothing around them that says "person" (a `weak` reading)."""
     found: list[Finding] = []
     for i, char in enumerate(text):
-        if char in _SURNAMES and i + 1 not in role_ends:  # 班主任夏海燕: 任 ends the role word
+        if char in _SURNAMES and not _ends_role(text, i):  # 班主任夏海燕: 任 ends the role word
             name = _name_from(text, i, "weak")
             if name:
                 found.append(name)
@@ -404,10 +422,14 @@ def _standalone_names(text: str, role_ends: set[int]) -> list[Finding]:
 _CLAUSE_START = re.compile(r"(?:^|(?<=[，。；：！？,;:!?\s]))(?=[\u4e00-\u9fff])")
 
 
-def _pairs(text: str) -> list[Finding]:
-    """Two names joined by 和/与/、 opening a clause and followed by 在/被/因/均 … (张伟和李娜在午休时…)."""
+def _opening_names(text: str) -> list[Finding]:
+    """Names that open a clause and are followed by what a person does: one with a two-character
+    given name of given-name characters (王小红在河边…), or two joined by 和/与/、 (张伟和李娜在午休时…)."""
     found: list[Finding] = []
     for clause in _CLAUSE_START.finditer(text):
+        alone = _name_from(text, clause.end(), "weak")
+        if alone is not None and _acts(text, alone.end):
+            found.append(alone)
         first = _name_from(text, clause.end(), "role")
         if first is None:
             continue
@@ -416,6 +438,10 @@ def _pairs(text: str) -> list[Finding]:
         if second is not None and text[second.end : second.end + 1] in _PAIR_FOLLOWERS:
             found.extend((first, second))
     return found
+
+
+def _acts(text: str, at: int) -> bool:
+    return text[at : at + 1] in _PAIR_FOLLOWERS or text.startswith(_AFTER_NAME, at)
 
 
 def _extend_lists(text: str, names: list[Finding]) -> list[Finding]:
@@ -443,7 +469,7 @@ def _everywhere(text: str, names: Iterable[Finding]) -> list[Finding]:
     found: list[Finding] = []
     for name in {text[n.start : n.end]: n for n in names}.values():
         full = text[name.start : name.end]
-        given = full[len(name.surname) :]
+        given = full[len(name.surname) :].lstrip(" \u3000")
         found.extend(Finding(m.start(), m.end(), "name", name.surname) for m in re.finditer(re.escape(full), text))
         if len(given) == 2 and given not in _COMMON_WORDS:
             for m in re.finditer(re.escape(given), text):
@@ -455,7 +481,7 @@ def find_personal_data(text: str) -> list[Finding]:
     """Every piece of personal data in `text`, in order, none overlapping."""
     numbers = _find_numbers(text)
     classes = [Finding(m.start(), m.end(), "name") for m in _CLASS.finditer(text)]
-    names = _extend_lists(text, [*_names_in_context(text), *_pairs(text)])
+    names = _extend_lists(text, [*_names_in_context(text), *_opening_names(text)])
     names = [n for n in names if not any(_overlaps(n, other) for other in (*numbers, *classes))]
     return _without_overlaps([*numbers, *_everywhere(text, names)])
 
@@ -518,7 +544,7 @@ def _full_names(text: str, findings: list[Finding]) -> dict[str, str]:
         written = text[finding.start : finding.end]
         if finding.kind == "name" and written.startswith(finding.surname):
             full.setdefault(written, written)
-            full.setdefault(written[len(finding.surname) :], written)
+            full.setdefault(written[len(finding.surname) :].lstrip(" \u3000"), written)
     return full
 
 
