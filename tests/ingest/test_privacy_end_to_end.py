@@ -3,7 +3,9 @@ rejections (events and the query endpoint), not in the alerts raised from them (
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -140,3 +142,27 @@ async def test_personal_data_sent_to_ingest_leaves_it_masked_in_events_rejection
     alert = next(a for a in out.of("alert.raised") if a.rule == "safety_incident")
     assert f"王某〔{code[1]}〕" in alert.summary_zh
     assert leaked(alert.model_dump_json()) == []
+
+
+async def test_while_ingest_runs_its_log_lines_are_masked(
+    nats_url: str, namespace: str, topology: Topology, tmp_path: Path
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    log = logging.getLogger("duban_kit.consumer")
+    settings = IngestSettings(
+        nats_url=nats_url, namespace=namespace, database_url=f"sqlite:///{tmp_path}/{{service}}.db", home=tmp_path
+    )
+    try:
+        async with running(create_ingest(settings)):
+            log.error("handling failed: 学生%s 电话%s", PUPIL, "13981612345")
+        log.error("after stop: 13981612345")
+    finally:
+        root.removeHandler(handler)
+    lines = [line for line in stream.getvalue().splitlines() if line.startswith(("handling failed", "after stop"))]
+    assert lines == [
+        "handling failed: 学生王某 电话〔手机号〕",
+        "after stop: 13981612345",
+    ]  # the filter goes with ingest
