@@ -255,3 +255,8 @@ def test_development_generates_a_secret_once_per_home_and_keeps_it(tmp_path: Pat
     assert first == again
     assert first != elsewhere
     assert (tmp_path / "var" / "privacy-secret").stat().st_mode & 0o077 == 0
+
+
+def test_a_long_run_of_spaced_digits_is_read_group_by_group() -> None:
+    # Every span of up to 19 digits is tried, not every span: a hostile `1 1 1 …` stays cheap.
+    assert mask_personal_data("1 " * 1000 + "13812345678") == "1 " * 1000 + "〔手机号〕"

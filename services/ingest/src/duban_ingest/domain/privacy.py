@@ -237,25 +237,36 @@ def _number_kind(digits: str, before: str) -> Kind | None:
 
 def _find_numbers(text: str) -> list[Finding]:
     """ID, phone and card numbers. A run of digits with single spaces or dashes between them may hold
-    several numbers (`2023 13812345678`), so every span of consecutive groups is tried, longest first."""
+    several numbers (`2023 13812345678`), so spans of consecutive groups are tried, longest first —
+    only those of at most `_MAX_DIGITS` digits, so that a hostile run of `1 1 1 …` costs linear time."""
     found: list[Finding] = []
     for run in _NUMBER_RUN.finditer(text):
         groups = [(g.start() + run.start(), g.end() + run.start()) for g in _GROUP.finditer(run[0])]
         first = 0
         while first < len(groups):
-            for last in range(len(groups), first, -1):
+            last = _last_group_within(groups, first)
+            while last > first:
                 start, end = groups[first][0], groups[last - 1][1]
-                digits = _plain_digits(text[start:end])
-                kind = _number_kind(digits, text[max(0, start - 12) : start])
+                kind = _number_kind(_plain_digits(text[start:end]), text[max(0, start - 12) : start])
                 if kind is not None:
-                    if first == 0:
-                        start = run.start()  # a bracketed area code belongs to the number
-                    found.append(Finding(start, end, kind))
-                    first = last
-                    break
-            else:
-                first += 1
+                    found.append(Finding(run.start() if first == 0 else start, end, kind))
+                    break  # (a bracketed area code, before the first group, belongs to the number)
+                last -= 1
+            first = last if last > first else first + 1
     return found
+
+
+#: The most digits any number masked here has (a bank card: 19).
+_MAX_DIGITS = 19
+
+
+def _last_group_within(groups: list[tuple[int, int]], first: int) -> int:
+    """One past the last group that keeps the span from `first` within `_MAX_DIGITS` characters."""
+    total, last = 0, first
+    while last < len(groups) and total + (groups[last][1] - groups[last][0]) <= _MAX_DIGITS:
+        total += groups[last][1] - groups[last][0]
+        last += 1
+    return max(last, first + 1)
 
 
 def _plain_digits(written: str) -> str:
