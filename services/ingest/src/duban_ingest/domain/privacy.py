@@ -175,6 +175,13 @@ _PHONE_WORDS = re.compile(r"电话|座机|固话|手机|联系方式|热线|tel|
 _CARD_WORDS = re.compile(r"账号|卡号|银行卡|账户|帐号")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+#: The province codes an identity number begins with (GB/T 2260), by region: 11–15 north, 21–23
+#: north-east, 31–37 east, 41–46 centre and south, 50–54 south-west, 61–65 north-west, 71, 81–82.
+_PROVINCES = frozenset(
+    str(code)
+    for first, last in ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71), (81, 82))
+    for code in range(first, last + 1)
+)
 
 
 def id_check_digit(first17: str) -> str:
@@ -192,7 +199,7 @@ def _is_id_card(digits: str, id_context: bool) -> bool:
             return True
         birth = int(digits[6:10]), int(digits[10:12]), int(digits[12:14])
         return id_context and _valid_date(*birth)
-    if len(digits) == 15 and digits.isdigit() and digits[0] in "12345678":
+    if len(digits) == 15 and digits.isdigit() and digits[:2] in _PROVINCES:
         return _valid_date(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
     return False
 
@@ -247,7 +254,11 @@ def _find_numbers(text: str) -> list[Finding]:
             last = _last_group_within(groups, first)
             while last > first:
                 start, end = groups[first][0], groups[last - 1][1]
-                kind = _number_kind(_plain_digits(text[start:end]), text[max(0, start - 12) : start])
+                kind = (
+                    _number_kind(_plain_digits(text[start:end]), text[max(0, start - 12) : start])
+                    if last - first == 1 or all(b - a >= 2 for a, b in groups[first:last])
+                    else None  # numbers are grouped in twos and more, never 1 3 8 …
+                )
                 if kind is not None:
                     found.append(Finding(run.start() if first == 0 else start, end, kind))
                     break  # (a bracketed area code, before the first group, belongs to the number)
