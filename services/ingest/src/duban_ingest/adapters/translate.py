@@ -16,12 +16,14 @@ from duban_contracts.events import (
     Provenance,
     RejectionReason,
     SubmissionRejected,
+    TargetMatch,
     UnitRef,
     derived_event_id,
 )
 
 from ..domain.normalise import Activity, Incident, Measurement, Normalised, Problem, Progress, Rejection
 from ..domain.registry import Unit
+from ..domain.targets import TargetMatch as FoundMatch
 
 
 def unit_ref(unit: Unit) -> UnitRef:
@@ -46,6 +48,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 measure_unit=item.measure_unit,
                 mode=ProgressMode(item.mode),
                 note=item.note,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Incident():
@@ -73,6 +76,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 value=item.value,
                 measure_unit=item.measure_unit,
                 class_name=item.class_name,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Activity():
@@ -85,6 +89,10 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 **common,
             )
     raise TypeError(f"not a normalised submission: {item!r}")
+
+
+def target_match(match: FoundMatch | None) -> TargetMatch | None:
+    return TargetMatch(method=match.method, score=match.score, phrase=match.phrase) if match else None
 
 
 def rejected_event(
