@@ -10,6 +10,7 @@ from pydantic import BaseModel, SkipValidation
 
 from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
 from duban_contracts.rpc import CommandReply
+from duban_contracts.subjects import Subjects
 from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
@@ -28,7 +29,7 @@ class ReplayRequest(BaseModel):
     submission_id: str
 
 
-def inbound_from(body: object, msg: NatsMessage) -> Inbound:
+def inbound_from(body: object, msg: NatsMessage, subjects: Subjects) -> Inbound:
     raw = msg.raw_message
     headers = raw.headers or {}
     row = headers.get(ROW_HEADER)
@@ -39,16 +40,18 @@ def inbound_from(body: object, msg: NatsMessage) -> Inbound:
         received_at=raw.metadata.timestamp,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(raw.subject),  # the subject, which NATS permissions guard
     )
 
 
 def register(runtime: ServiceRuntime, intake: Intake) -> None:
     batch = GroupCommit(intake.take, metrics=runtime.metrics)
     inbound_stream = runtime.settings.topology.streams["inbound"].name
+    subjects = runtime.settings.subjects
 
     @runtime.inbound()
     async def on_submission(body: SkipValidation[SubmissionReceived], msg: Message) -> None:
-        await batch.submit(inbound_from(body, msg))
+        await batch.submit(inbound_from(body, msg, subjects))
 
     @runtime.rpc("query")
     async def on_query(query: IngestQuery) -> dict[str, Any]:
@@ -68,13 +71,13 @@ def register(runtime: ServiceRuntime, intake: Intake) -> None:
             stored = await runtime.jetstream.get_msg(inbound_stream, sequence)
         except Exception as error:
             return CommandReply(ok=False, message=f"raw submission no longer in the inbound stream: {error}")
-        inbound = _inbound_from_stored(request.submission_id, sequence, stored)
+        inbound = _inbound_from_stored(request.submission_id, sequence, stored, subjects)
         outcome = await intake.retake(inbound, attempt=f"replay-{sequence}")
         verdict = "accepted" if outcome.accepted else f"rejected again ({outcome.code})"
         return CommandReply(ok=outcome.accepted, message=f"{request.submission_id}: {verdict}")
 
 
-def _inbound_from_stored(submission_id: str, sequence: int, stored: Any) -> Inbound:
+def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, subjects: Subjects) -> Inbound:
     import json
     from datetime import UTC, datetime
 
@@ -94,4 +97,5 @@ def _inbound_from_stored(submission_id: str, sequence: int, stored: Any) -> Inbo
         received_at=received_at,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(stored.subject),
     )
