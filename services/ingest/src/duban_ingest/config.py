@@ -24,6 +24,11 @@ class IngestSettings(ServiceSettings):
     registry_file: Path | None = Field(
         default=None, description="The registry of reporting units; default the bundled one."
     )
+    integrations_file: Path | None = Field(
+        default=None,
+        description="Which units each integration may speak for (domain/integrations.py). Unset: every "
+        "integration may submit for every unit (development default).",
+    )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, description="Largest file accepted by POST /submissions.")
     max_rows: int = Field(default=50_000, description="Most data rows in one uploaded file.")
 
