@@ -99,9 +99,7 @@ def register(runtime: ServiceRuntime, intake: Intake) -> None:
         return CommandReply(ok=outcome.accepted, message=f"{request.submission_id}: {verdict}")
 
 
-def _inbound_from_stored(
-    submission_id: str, sequence: int, stored: Any, limits: Limits, subjects: Subjects
-) -> Inbound:
+def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, limits: Limits, subjects: Subjects) -> Inbound:
     headers = stored.headers or {}
     body = _read(stored.data or b"", limits)
     row = headers.get(ROW_HEADER)
