@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from duban_kit.http import HttpServer
 from duban_kit.provision import provision
+from duban_kit.tokens import Role, generated_entries, load_tokens, write_tokens_file
 
 from .bus import connect, live_clock, wait_quiet
 from .embedded import EmbeddedNats, free_port, port_is_free
@@ -30,6 +31,47 @@ from .settings import DEFAULT_PORTS, SERVICES, RuntimeSettings
 from .supervisor import Supervisor
 
 log = logging.getLogger("duban.runtime")
+
+#: The development token file `duban up` makes under var/ when the user gave no tokens of their own.
+DEV_TOKENS_FILE = "api-tokens"
+DEV_TOKEN_HOLDERS = ((Role.ADMIN, "admin"), (Role.OPERATOR, "operator"), (Role.READER, "reader"))
+
+
+@dataclass(frozen=True)
+class ApiTokens:
+    """The tokens file the services were given, and its admin token (None: the user's own file or list)."""
+
+    path: Path | None
+    admin: str | None
+
+
+def user_gave_tokens(environ: dict[str, str]) -> bool:
+    """Whether DUBAN_API_TOKENS(_FILE), for all services or one (DUBAN_<SERVICE>_API_TOKENS…), is set."""
+    return any(
+        value and key.startswith("DUBAN_") and key.endswith(("_API_TOKENS", "_API_TOKENS_FILE"))
+        for key, value in environ.items()
+    )
+
+
+def ensure_token_file(path: Path, holders: tuple[tuple[Role, str], ...] = DEV_TOKEN_HOLDERS) -> bool:
+    """Make `path` once — a random token per (role, name), readable by its owner only — and keep it after.
+
+    True when it was made now. A file that exists is left as it is, only its mode tightened to 0600.
+    """
+    if path.exists():
+        path.chmod(0o600)
+        return False
+    write_tokens_file(path, generated_entries(holders))
+    return True
+
+
+def dev_tokens(var_dir: Path) -> ApiTokens:
+    """`var/api-tokens` (admin, operator, reader), made on the first `duban up` and reused after."""
+    path = var_dir / DEV_TOKENS_FILE
+    if ensure_token_file(path):
+        log.info("made the development API tokens in %s (admin, operator, reader; mode 0600)", path)
+    admin = next((token for token, who in load_tokens(path, None).items() if who.role is Role.ADMIN), None)
+    return ApiTokens(path, admin)
 
 
 @dataclass
@@ -42,6 +84,7 @@ class Stack:
     nats_url: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     runtime_port: int = 0
+    api_tokens: ApiTokens = ApiTokens(None, None)
     embedded: EmbeddedNats | None = None
     supervisor: Supervisor | None = None
     _server: HttpServer | None = None
@@ -70,6 +113,9 @@ class Stack:
             "DUBAN_STREAM_REPLICAS": str(settings.stream_replicas),
             "DUBAN_ACK_WAIT_SECONDS": str(settings.ack_wait_seconds),
         }
+        if not user_gave_tokens(dict(os.environ)):  # the API's reads need a token: hand out development ones
+            self.api_tokens = dev_tokens(home / "var")
+            env["DUBAN_API_TOKENS_FILE"] = str(self.api_tokens.path)
         self.supervisor = Supervisor(self.ports, env, home / "var" / "log", self.service_env)
         await self.supervisor.start()
         await self._serve_runtime_metrics()

@@ -11,10 +11,11 @@ from nats.aio.client import Client
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app
 from duban_ingest.config import IngestSettings
+from duban_kit.tokens import generate_token
 from tests.support.bus import collecting, running
 from tests.support.servers import free_port
 
-TOKEN = "integration-token-0123456789"
+TOKEN = generate_token()
 
 
 def settings(nats_url: str, namespace: str, database_url: str, tmp_path: Path, port: int = 0) -> IngestSettings:

@@ -12,6 +12,7 @@ from duban_kit.service import ServiceRuntime
 
 from .adapters import log_masking, tables
 from .config import IngestSettings
+from .domain.integrations import IntegrationRegistry
 from .domain.privacy import PersonalDataMask
 from .domain.registry import UnitRegistry
 from .entrypoints import handlers, http
@@ -29,15 +30,18 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
         ["code"],
         registry=runtime.metrics.registry,
     )
+    units = UnitRegistry.load(settings.registry_file)
+    integrations = IntegrationRegistry.load(settings.integrations_file, units) if settings.integrations_file else None
     intake = Intake(
         plan=load_plan(settings.plan_file),
-        registry=UnitRegistry.load(settings.registry_file),
+        registry=units,
         db=runtime.db,
         outbox=runtime.outbox,
         subjects=settings.subjects,
         metrics=runtime.metrics,
         rejected_counter=rejected,
         limits=settings.limits(),
+        integrations=integrations,
         mask=mask,
     )
     _mask_logs(runtime)

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 
 from duban_kit.settings import ServiceSettings
+from duban_kit.tokens import placeholder_reason
 
 from .domain.normalise import Limits
 
@@ -18,18 +19,6 @@ _DEFAULT = Limits()
 #: Where a development deployment keeps the privacy secret it generated (under var/).
 DEVELOPMENT_SECRET_FILE = "privacy-secret"
 MIN_SECRET_CHARS = 32
-# Words that mark a value copied from a template or an example rather than generated.
-_PLACEHOLDER_WORDS = (
-    "change-me",
-    "changeme",
-    "change_me",
-    "placeholder",
-    "example",
-    "secret",
-    "password",
-    "xxxx",
-    "todo",
-)
 
 
 class IngestSettings(ServiceSettings):
@@ -40,6 +29,11 @@ class IngestSettings(ServiceSettings):
     )
     registry_file: Path | None = Field(
         default=None, description="The registry of reporting units; default the bundled one."
+    )
+    integrations_file: Path | None = Field(
+        default=None,
+        description="Which units each integration may speak for (domain/integrations.py). Unset: every "
+        "integration may submit for every unit (development default).",
     )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, description="Largest file accepted by POST /submissions.")
     max_rows: int = Field(default=50_000, description="Most data rows in one uploaded file.")
@@ -109,7 +103,10 @@ class IngestSettings(ServiceSettings):
 
 
 def secret_problem(value: str | None) -> tuple[str, str] | None:
-    """Why `value` cannot be a production privacy secret (Chinese, English), or None if it can."""
+    """Why `value` cannot be a production privacy secret (Chinese, English), or None if it can.
+
+    Placeholders are recognised as API tokens' are (`duban_kit.tokens.placeholder_reason`).
+    """
     if not value:
         return "未设置：生产环境必须配置随机密钥", "is not set: production needs a random secret"
     if len(value) < MIN_SECRET_CHARS:
@@ -117,9 +114,9 @@ def secret_problem(value: str | None) -> tuple[str, str] | None:
             f"过短（{len(value)} 个字符），至少 {MIN_SECRET_CHARS} 个",
             f"is too short ({len(value)} characters, at least {MIN_SECRET_CHARS})",
         )
-    lowered = value.lower()
-    if any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(value)) < 8:
-        return "是占位值，请用 openssl rand -hex 32 生成", "is a placeholder; generate one with openssl rand -hex 32"
+    reason = placeholder_reason(value)
+    if reason:
+        return f"是占位值或易猜（{reason}），请用 openssl rand -hex 32 生成", f"is a placeholder ({reason})"
     return None
 
 

@@ -36,14 +36,20 @@ async def publish_submissions(
     items: Iterable[tuple[str, Mapping[str, object], dict[str, str]]],
     *,
     timeout: float = 30.0,
+    subject: str | None = None,
 ) -> PublishSummary:
-    """Publish (id, body, extra headers) triples, pipelined; every one acknowledged or an exception."""
+    """Publish (id, body, extra headers) triples, pipelined; every one acknowledged or an exception.
+
+    On the shared subject, or on `subject` (an integration's own, `subjects.integration_submission`).
+    """
     futures = []
     for submission_id, body, headers in items:
         payload = json.dumps(body, ensure_ascii=False, default=str).encode()
         futures.append(
             await js.publish_async(
-                subjects.inbound_submission, payload, headers={SUBMISSION_ID_HEADER: submission_id, **headers}
+                subject or subjects.inbound_submission,
+                payload,
+                headers={SUBMISSION_ID_HEADER: submission_id, **headers},
             )
         )
     acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=timeout)

@@ -23,6 +23,7 @@ from duban_contracts.events import (
     Provenance,
     RejectionReason,
     SubmissionRejected,
+    TargetMatch,
     UnitRef,
     derived_event_id,
 )
@@ -30,6 +31,7 @@ from duban_contracts.events import (
 from ..domain import problems as p
 from ..domain.normalise import Activity, Incident, Measurement, Normalised, Problem, Progress, Rejection
 from ..domain.registry import Unit
+from ..domain.targets import TargetMatch as FoundMatch
 
 
 def unit_ref(unit: Unit) -> UnitRef:
@@ -54,6 +56,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 measure_unit=item.measure_unit,
                 mode=ProgressMode(item.mode),
                 note=item.note,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Incident():
@@ -81,6 +84,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 value=item.value,
                 measure_unit=item.measure_unit,
                 class_name=item.class_name,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Activity():
@@ -141,6 +145,10 @@ def _numbers(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, float]]:
             yield prefix + name, value
         elif isinstance(value, BaseModel):
             yield from _numbers(value, f"{prefix}{name}.")
+
+
+def target_match(match: FoundMatch | None) -> TargetMatch | None:
+    return TargetMatch(method=match.method, score=match.score, phrase=match.phrase) if match else None
 
 
 def rejected_event(

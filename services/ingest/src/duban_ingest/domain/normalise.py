@@ -53,7 +53,15 @@ from .numbers import (
 from .privacy import KEYLESS, PersonalDataMask, mask_personal_data
 from .problems import Problem, Rejection
 from .registry import Unit, UnitLookupFailure, UnitRegistry, registry_as_json
-from .targets import CLASS_SIZE, DAILY_EXERCISE_MINUTES, MetricSpec, TargetIndex, TargetLookupFailure
+from .targets import (
+    CLASS_SIZE,
+    DAILY_EXERCISE_MINUTES,
+    FoundMetric,
+    FoundTarget,
+    MetricSpec,
+    TargetIndex,
+    TargetLookupFailure,
+)
 from .text import compact, squeeze, tidy
 
 __all__ = [
@@ -437,7 +445,8 @@ class _Submission:
 
 def _progress(s: _Submission, unit: Unit | None) -> Progress | None:
     indicator_field = s.first_given("indicator", "metric")
-    target = _progress_target(s, indicator_field)
+    found = _progress_target(s, indicator_field)
+    target = found.target if found else None
     quantity = s.quantity("value")
     mode = _mode(s)
     when = s.moment("date")
@@ -445,21 +454,21 @@ def _progress(s: _Submission, unit: Unit | None) -> Progress | None:
     value = _progress_value(s, quantity, target, mode or "increment") if quantity and target else None
     if s.problems or unit is None or target is None or value is None or mode is None or when is None:
         return None
-    return Progress(unit, target.id, float(value), target.unit, mode, when.at, note)
+    return Progress(unit, target.id, float(value), target.unit, mode, when.at, note, found.match if found else None)
 
 
-def _progress_target(s: _Submission, field_name: str) -> Target | None:
-    name = s.name(field_name, required=True)
+def _progress_target(s: _Submission, field_name: str) -> FoundTarget | None:
+    name = s.text(field_name, required=True, max_chars=s.limits.max_name_chars)  # as written: the match quotes it
     if name is None:
         return None
-    found = s.ctx.targets.resolve(name)
+    found = s.ctx.targets.find(name)
     key, value = s.fields[field_name].key, s.fields[field_name].value
     if isinstance(found, TargetLookupFailure):
         problem = p.ambiguous_target if found.ambiguous else p.unknown_target
         s.problems.append(problem(key, value, found.candidates))
         return None
-    if found.kind is TargetKind.CONSTRAINT:
-        s.problems.append(p.target_not_reportable(key, value, found.id))
+    if found.target.kind is TargetKind.CONSTRAINT:
+        s.problems.append(p.target_not_reportable(key, value, found.target.id))
         return None
     return found
 
@@ -626,7 +635,8 @@ def _reported_at(s: _Submission, occurred: Moment | None) -> datetime | None:
 
 def _measurement(s: _Submission, unit: Unit | None) -> Measurement | None:
     metric_field = s.first_given("metric", "indicator")
-    spec = _metric(s, metric_field)
+    found = _metric(s, metric_field)
+    spec = found.spec if found else None
     quantity = s.quantity("value")
     class_name = _class_name(s)
     when = s.moment("date")
@@ -642,15 +652,16 @@ def _measurement(s: _Submission, unit: Unit | None) -> Measurement | None:
         measure_unit=spec.unit,
         class_name=class_name,
         occurred_at=when.at,
+        target_match=found.match if found else None,
     )
 
 
-def _metric(s: _Submission, field_name: str) -> MetricSpec | None:
-    name = s.name(field_name, required=True)
+def _metric(s: _Submission, field_name: str) -> FoundMetric | None:
+    name = s.text(field_name, required=True, max_chars=s.limits.max_name_chars)  # as written: the match quotes it
     if name is None:
         return None
-    found = s.ctx.targets.resolve_metric(name)
-    if isinstance(found, MetricSpec):
+    found = s.ctx.targets.find_metric(name)
+    if isinstance(found, FoundMetric):
         return found
     key, value = s.fields[field_name].key, s.fields[field_name].value
     problem = p.ambiguous_target if found.ambiguous else p.unknown_metric

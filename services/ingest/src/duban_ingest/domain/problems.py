@@ -14,6 +14,7 @@ conflicting_fields          one field given twice (e.g. `value` and `数值`) wi
 unknown_kind                `kind`/`类型` is not progress, incident, measurement or activity
 unknown_unit                the reporting unit (`source`/`单位`) is not in the registry
 ambiguous_unit              the unit name fits more than one registered unit
+unit_not_permitted          the integration may not speak for that unit (`integrations`)
 unknown_target              the indicator names no target of the plan
 ambiguous_target            the indicator fits more than one target of the plan
 target_not_reportable       progress sent for a target that is checked by measurements (a constraint)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, SkipValidation
 
 from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
 from duban_contracts.rpc import CommandReply
+from duban_contracts.subjects import Subjects
 from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
@@ -32,7 +33,7 @@ class ReplayRequest(BaseModel):
     submission_id: str
 
 
-def inbound_from(body: object, msg: NatsMessage) -> Inbound:
+def inbound_from(body: object, msg: NatsMessage, subjects: Subjects) -> Inbound:
     raw = msg.raw_message
     headers = raw.headers or {}
     row = headers.get(ROW_HEADER)
@@ -43,6 +44,7 @@ def inbound_from(body: object, msg: NatsMessage) -> Inbound:
         received_at=raw.metadata.timestamp,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(raw.subject),  # the subject, which NATS permissions guard
     )
 
 
@@ -67,10 +69,11 @@ def _read(data: bytes, limits: Limits) -> object:
 def register(runtime: ServiceRuntime, intake: Intake) -> None:
     batch = GroupCommit(intake.take, metrics=runtime.metrics)
     inbound_stream = runtime.settings.topology.streams["inbound"].name
+    subjects = runtime.settings.subjects
 
     @runtime.inbound(decoder=bounded_decoder(intake.limits))
     async def on_submission(body: SkipValidation[SubmissionReceived], msg: Message) -> None:
-        await batch.submit(inbound_from(body, msg))
+        await batch.submit(inbound_from(body, msg, subjects))
 
     @runtime.rpc("query")
     async def on_query(query: IngestQuery) -> dict[str, Any]:
@@ -90,13 +93,13 @@ def register(runtime: ServiceRuntime, intake: Intake) -> None:
             stored = await runtime.jetstream.get_msg(inbound_stream, sequence)
         except Exception as error:
             return CommandReply(ok=False, message=f"raw submission no longer in the inbound stream: {error}")
-        inbound = _inbound_from_stored(request.submission_id, sequence, stored, intake.limits)
+        inbound = _inbound_from_stored(request.submission_id, sequence, stored, intake.limits, subjects)
         outcome = await intake.retake(inbound, attempt=f"replay-{sequence}")
         verdict = "accepted" if outcome.accepted else f"rejected again ({outcome.code})"
         return CommandReply(ok=outcome.accepted, message=f"{request.submission_id}: {verdict}")
 
 
-def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, limits: Limits) -> Inbound:
+def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, limits: Limits, subjects: Subjects) -> Inbound:
     headers = stored.headers or {}
     body = _read(stored.data or b"", limits)
     row = headers.get(ROW_HEADER)
@@ -110,4 +113,5 @@ def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, limits:
         received_at=received_at,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(stored.subject),
     )

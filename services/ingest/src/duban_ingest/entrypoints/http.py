@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from duban_contracts.subjects import Subjects
-from duban_kit.http import Role, TokenAuth, guarded, problem
+from duban_kit.http import Role, TokenAuth, caller, guarded, problem
 
 from ..adapters.inbound import content_id, file_row, publish_submissions
 from ..config import IngestSettings
@@ -27,9 +27,10 @@ def routes(settings: IngestSettings, jetstream: Callable[[], JetStreamContext], 
     limits = FileLimits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_rows)
 
     async def submit(request: Request) -> Response:
+        subject = inbound_subject(request, subjects)
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/json"):
-            return await _submit_json(request, jetstream(), subjects)
+            return await _submit_json(request, jetstream(), subjects, subject)
         if content_type.startswith("multipart/form-data"):
             async with request.form(max_files=1, max_part_size=settings.max_upload_bytes) as form:
                 upload = form.get("file")
@@ -46,16 +47,25 @@ def routes(settings: IngestSettings, jetstream: Callable[[], JetStreamContext], 
             name = request.query_params.get("filename", "upload.csv")
             source = request.query_params.get("source")
             kind = request.query_params.get("kind")
-        return await _submit_file(data, name, source, kind, limits, jetstream(), subjects)
+        return await _submit_file(data, name, source, kind, limits, jetstream(), subjects, subject)
 
     return [Route("/submissions", guarded(auth, UPLOADERS, submit), methods=["POST"])]
+
+
+def inbound_subject(request: Request, subjects: Subjects) -> str:
+    """An integration's uploads go to its own subject, so ingest holds them to the units it may speak
+    for (the token's name is the integration's id); staff (operator, admin) use the shared subject."""
+    identity = caller(request)
+    if identity is not None and identity.role is Role.INTEGRATION:
+        return subjects.integration_submission(identity.name)
+    return subjects.inbound_submission
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-async def _submit_json(request: Request, js: JetStreamContext, subjects: Subjects) -> Response:
+async def _submit_json(request: Request, js: JetStreamContext, subjects: Subjects, subject: str) -> Response:
     try:
         body = json.loads(await request.body())
     except ValueError as error:
@@ -74,7 +84,7 @@ async def _submit_json(request: Request, js: JetStreamContext, subjects: Subject
             or content_id(item)
         )
         triples.append((submission_id, item, {}))
-    summary = await publish_submissions(js, subjects, triples)
+    summary = await publish_submissions(js, subjects, triples, subject=subject)
     return JSONResponse(
         {
             "accepted_for_processing": len(triples),
@@ -94,13 +104,14 @@ async def _submit_file(  # noqa: PLR0917 - the upload's parts, passed straight t
     limits: FileLimits,
     js: JetStreamContext,
     subjects: Subjects,
+    subject: str,
 ) -> Response:
     table = read_table(data, name, limits)
     if isinstance(table, FileRejection):
         return problem(400, table.code, f"{table.message_zh} / {table.message_en}")
     file_id = hashlib.sha256(data).hexdigest()
     triples = [file_row(file_id, row.number, row.values, source, kind) for row in table.rows]
-    summary = await publish_submissions(js, subjects, triples)
+    summary = await publish_submissions(js, subjects, triples, subject=subject)
     return JSONResponse(
         {"file_id": file_id, "rows": len(triples), "published": summary.published, "duplicates": summary.duplicates},
         status_code=202,

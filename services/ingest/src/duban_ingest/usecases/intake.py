@@ -28,6 +28,7 @@ from duban_kit.metrics import ServiceMetrics
 from ..adapters import tables as t
 from ..adapters.translate import applicable_event, rejected_event
 from ..domain.dates import Moment, parse_moment
+from ..domain.integrations import IntegrationRegistry
 from ..domain.normalise import (
     Limits,
     NormalisationContext,
@@ -65,6 +66,8 @@ class Inbound:
     received_at: datetime
     file_id: str | None = None
     row: int | None = None
+    #: Who it speaks as (from its subject `<ns>.in.submission.<integration>`); None on the shared subject.
+    integration: str | None = None
 
 
 class Judged(NamedTuple):
@@ -104,10 +107,12 @@ class Intake:
         metrics: ServiceMetrics,
         rejected_counter: Any,
         limits: Limits | None = None,
+        integrations: IntegrationRegistry | None = None,
         mask: PersonalDataMask = KEYLESS,
     ) -> None:
         self.plan = plan
         self.registry = registry
+        self.integrations = integrations
         self.db = db
         self.outbox = outbox
         self.subjects = subjects
@@ -162,6 +167,8 @@ class Intake:
 
     def _judged(self, inbound: Inbound) -> Judged:
         verdict, received = self._normalise(inbound)
+        if self.integrations is not None:  # may this integration speak for the unit?
+            verdict = self.integrations.judge(inbound.integration, verdict)
         digest = None if isinstance(verdict, Rejection) else content_fingerprint(verdict)
         return Judged(verdict, received, digest)
 
