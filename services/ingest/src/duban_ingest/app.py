@@ -10,9 +10,10 @@ from duban_contracts.plan import load_plan
 from duban_contracts.topology import TOPOLOGY
 from duban_kit.service import ServiceRuntime
 
-from .adapters import tables
+from .adapters import log_masking, tables
 from .config import IngestSettings
 from .domain.integrations import IntegrationRegistry
+from .domain.privacy import PersonalDataMask
 from .domain.registry import UnitRegistry
 from .entrypoints import handlers, http
 from .usecases.intake import Intake
@@ -22,6 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: IngestSettings) -> ServiceRuntime:
     runtime = ServiceRuntime(settings, inbox=tables.inbox, outbox=tables.outbox, migrations=MIGRATIONS)
+    mask = PersonalDataMask(settings.privacy_key())
     rejected = Counter(
         "duban_submissions_rejected",
         "Submissions rejected by ingest, by rejection code.",
@@ -40,8 +42,24 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
         rejected_counter=rejected,
         limits=settings.limits(),
         integrations=integrations,
+        mask=mask,
     )
+    _mask_logs(runtime)
     handlers.register(runtime, intake)
     runtime.declare_publishers(TOPOLOGY["ingest"].publishes)
     runtime.routes.extend(http.routes(settings, lambda: runtime.jetstream, runtime.auth))
     return runtime
+
+
+def _mask_logs(runtime: ServiceRuntime) -> None:
+    """Mask personal data in every log line while ingest runs (logging is configured before start)."""
+    log_filter = log_masking.MaskingFilter()
+
+    async def install() -> None:
+        log_masking.install(log_filter)
+
+    async def uninstall() -> None:
+        log_masking.uninstall(log_filter)
+
+    runtime.startup.append(install)
+    runtime.shutdown.append(uninstall)

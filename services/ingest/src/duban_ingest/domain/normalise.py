@@ -50,7 +50,7 @@ from .numbers import (
     parse_quantity,
     quantity_from_number,
 )
-from .privacy import mask_personal_data
+from .privacy import KEYLESS, PersonalDataMask, mask_personal_data
 from .problems import Problem, Rejection
 from .registry import Unit, UnitLookupFailure, UnitRegistry, registry_as_json
 from .targets import (
@@ -71,6 +71,7 @@ __all__ = [
     "Measurement",
     "NormalisationContext",
     "Normalised",
+    "PersonalDataMask",
     "Problem",
     "Progress",
     "Rejection",
@@ -164,6 +165,8 @@ class NormalisationContext:
     timezone: ZoneInfo = BUREAU_ZONE
     limits: Limits = Limits()
     target_index: TargetIndex | None = field(default=None, repr=False, compare=False)
+    #: Masks personal data in free text; with the deployment's secret, names become linkable pseudonyms.
+    mask: PersonalDataMask = field(default=KEYLESS, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.received_at.utcoffset() is None:
@@ -296,7 +299,7 @@ class _Submission:
 
     def free_text(self, name: str, *, max_chars: int | None = None, required: bool = False) -> str | None:
         text = self.text(name, max_chars=max_chars, required=required)
-        return mask_personal_data(text) if text else None
+        return self.ctx.mask(text) if text else None
 
     def quantity(self, name: str, *, required: bool = True) -> Quantity | None:
         found = self._present(name, required)
@@ -711,7 +714,7 @@ def _implausible_measurement(limits: Limits, spec: MetricSpec, value: Decimal) -
 
 def _class_name(s: _Submission) -> str | None:
     name = s.name("class")
-    return mask_personal_data(name) if name else None
+    return s.ctx.mask(name) if name else None
 
 
 def _activity(s: _Submission, unit: Unit | None) -> Activity | None:

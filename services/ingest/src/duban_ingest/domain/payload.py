@@ -28,7 +28,9 @@ from . import problems as p
 
 #: Integer literals longer than this are read as Decimal (int() of a very long literal is refused).
 MAX_INT_DIGITS = 64
-_PREVIEW_CHARS = 200
+#: Bytes of a refused body handed to `invalid_json`, which masks them and then cuts them to 200
+#: characters (cut after masking, a number at the cut is still recognised whole).
+_PREVIEW_CHARS = 2000
 #: JSON strings (whose brackets are text) and the brackets that open or close a level.
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 #: A \\u escape of a surrogate (\\ud800–\\udfff): only then can the parsed text hold a lone one.

@@ -50,7 +50,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .text import echo
+# Every value quoted back is masked of personal data and cut short (rejections are kept for years).
+from .privacy import masked_echo as echo
 
 
 @dataclass(frozen=True)

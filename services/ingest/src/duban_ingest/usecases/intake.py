@@ -38,6 +38,7 @@ from ..domain.normalise import (
     content_fingerprint,
     normalise,
 )
+from ..domain.privacy import KEYLESS, PersonalDataMask, masked_echo
 from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
@@ -88,9 +89,10 @@ def _problem(code: str, field: str | None, value: str | None, zh: str, en: str) 
     return Problem(code=code, field=field, value=value, message_zh=zh, message_en=en)
 
 
-def _framing_problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Rejection:
-    """A submission refused before its content is read (no id, not JSON, not an object)."""
-    return Rejection(problems=(_problem(code, field, value, zh, en),), kind=None, unit_id=None)
+def _framing_problem(code: str, field: str | None, value: object, zh: str, en: str) -> Rejection:
+    """A submission refused before its content is read (no id, not JSON, not an object); the value it
+    quotes back is masked of personal data and cut short, as every rejection's is."""
+    return Rejection(problems=(_problem(code, field, masked_echo(value), zh, en),), kind=None, unit_id=None)
 
 
 class Intake:
@@ -106,6 +108,7 @@ class Intake:
         rejected_counter: Any,
         limits: Limits | None = None,
         integrations: IntegrationRegistry | None = None,
+        mask: PersonalDataMask = KEYLESS,
     ) -> None:
         self.plan = plan
         self.registry = registry
@@ -117,7 +120,7 @@ class Intake:
         self.rejected_counter = rejected_counter
         self.limits = limits or Limits()
         self._context_template = NormalisationContext(
-            plan=plan, registry=registry, received_at=datetime.now(UTC), limits=self.limits
+            plan=plan, registry=registry, received_at=datetime.now(UTC), limits=self.limits, mask=mask
         )
 
     def _context(self, received_at: datetime) -> NormalisationContext:
@@ -299,7 +302,7 @@ class Intake:
         if isinstance(body, Problem):  # refused as it was read (`payload.read_json`: too large, too deep, not JSON)
             return Rejection(problems=(body,), kind=None, unit_id=None), arrived
         if isinstance(body, bytes | bytearray):
-            preview = bytes(body[:200]).decode("utf-8", "replace")
+            preview = bytes(body[:2000]).decode("utf-8", "replace")
             return _framing_problem(
                 "invalid_json", None, preview, "报送内容不是有效的 JSON", "the submission is not valid JSON"
             ), arrived
@@ -307,7 +310,7 @@ class Intake:
             return _framing_problem(
                 "not_an_object",
                 None,
-                str(body)[:200],
+                body,
                 "报送内容必须是 JSON 对象（键值对）",
                 f"the submission must be a JSON object, not {type(body).__name__}",
             ), arrived
@@ -329,7 +332,7 @@ class Intake:
             return _framing_problem(
                 "invalid_date",
                 key,
-                str(value)[:200],
+                value,
                 "填报时间无法识别，或晚于报送到达时间",
                 "the submission time is unreadable or later than its arrival",
             )
