@@ -7,8 +7,8 @@ outbox). The sender then
    transaction that marks the notification dispatched; keyed by (notification, receiver, channel),
    so a crash or a second replica doing the same changes nothing;
 2. claims the deliveries that are due, channel by channel: each (receiver, channel) is a lane with
-   at most `notify_concurrency` deliveries in flight, so a slow or dead endpoint fills its own lane
-   and nobody else's;
+   at most `notify_concurrency` attempts in flight (and a few claims queued behind them, their claim
+   long enough for the wait), so a slow or dead endpoint fills its own lane and nobody else's;
 3. makes one attempt per claimed delivery, each its own task, over within `notify_timeout_seconds`;
 4. records each outcome as it comes (whatever finished meanwhile in one transaction): `sent` (a
    server took it), `written` (an .eml file, because no SMTP server is configured — nobody received
@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import yaml
 from prometheus_client import Counter
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_kit.db import Database, insert_missing
@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 #: Statuses of a delivery that is not over yet.
 UNFINISHED = ("pending", "sending")
+#: A lane claims up to this many deliveries per slot (`notify_concurrency`): the next ones wait in memory, so
+#: claiming and recording take one transaction per batch rather than per delivery.
+QUEUED_PER_SLOT = 4
 #: Notifications given their deliveries in one transaction.
 FAN_OUT_BATCH = 500
 #: How long a claim outlives the attempt's own timeout before another sender may take the delivery over.
@@ -123,12 +126,16 @@ class NotificationSender:
         self.counter = counter
         self.channels = {name: {c.channel_id: c for c in chosen} for name, chosen in channels.items()}
         self._wake = asyncio.Event()
+        self._fresh = True  # notifications may be waiting for their deliveries
         self._record_wake = asyncio.Event()
         self._held: defaultdict[Lane, set[str]] = defaultdict(set)  # claimed here, outcome not yet recorded
+        self._lanes: dict[Lane, asyncio.Semaphore] = {}  # attempts under way per lane
         self._outcomes: list[Outcome] = []
         self._attempts: set[asyncio.Task[None]] = set()
 
     def notify(self) -> None:
+        """New notifications are committed."""
+        self._fresh = True
         self._wake.set()
 
     async def run(self) -> None:
@@ -141,8 +148,10 @@ class NotificationSender:
                         await self.dispatch(client)
                     except Exception as error:  # database down: try again next round
                         log.warning("dispatching notifications failed: %r", error)
-                    with contextlib.suppress(TimeoutError):
+                    try:
                         await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notify_interval_seconds)
+                    except TimeoutError:  # look again, also for what another replica committed
+                        self._fresh = True
             finally:
                 for task in (*self._attempts, recorder):
                     task.cancel()
@@ -152,8 +161,10 @@ class NotificationSender:
 
     async def dispatch(self, client: httpx.AsyncClient) -> int:
         """One pass: give new notifications their deliveries, then start every due delivery its lane has room for."""
-        if await self.fan_out() == FAN_OUT_BATCH:
-            self._wake.set()  # there may be more
+        if self._fresh:
+            self._fresh = False
+            if await self.fan_out() == FAN_OUT_BATCH:
+                self.notify()  # there may be more
         claimed = await self._claim(datetime.now(UTC))
         for delivery in claimed:
             channel = self.channels[delivery.receiver][delivery.channel]
@@ -198,8 +209,8 @@ class NotificationSender:
 
     async def _claim(self, now: datetime) -> list[Claimed]:
         """Take the due deliveries each lane has room for; a claim lasts the attempt's timeout and a margin."""
-        d, n = t.notification_deliveries, t.notifications
-        room = self.settings.notify_concurrency
+        d = t.notification_deliveries
+        room = self.settings.notify_concurrency * QUEUED_PER_SLOT
         held = max((len(keys) for keys in self._held.values()), default=0)
         due = d.c.status.in_(UNFINISHED) & (d.c.next_attempt_at <= now)
         rank = func.row_number().over(
@@ -212,6 +223,7 @@ class NotificationSender:
         claimed: list[Claimed] = []
         gone: list[dict[str, Any]] = []
         async with self.db.begin() as conn:
+            wanted: list[Claimed] = []
             taken: defaultdict[Lane, int] = defaultdict(int)
             for key, receiver, channel, attempts, _rank in (await conn.execute(candidates)).all():
                 row = Claimed(key, receiver, channel, attempts)  # not claimed yet: attempts so far
@@ -222,46 +234,64 @@ class NotificationSender:
                     gone.append(_given_up(row, now, reason))
                 elif attempts >= self.settings.notify_max_attempts:  # the last attempt was cut short by a stop
                     gone.append(_given_up(row, now, f"attempt {attempts}, the last, was interrupted (投递中断)"))
-                elif await self._take(conn, row, now):
+                else:
                     taken[row.lane] += 1
-                    claimed.append(Claimed(key, receiver, channel, attempts + 1))
+                    wanted.append(row)
             if gone:
                 await conn.execute(_record_statement(), gone)
-            if claimed:
-                keys = {c.key for c in claimed}
-                data = dict((await conn.execute(select(n.c.key, n.c.data).where(n.c.key.in_(keys)))).all())
-                claimed = [Claimed(c.key, c.receiver, c.channel, c.attempts, data[c.key]) for c in claimed]
+            if wanted:
+                claimed = await self._take(conn, wanted, now)
         for delivery in claimed:
             self._held[delivery.lane].add(delivery.key)
         for failed in gone:
             self.counter.labels(receiver=failed["b_receiver"], outcome="failed").inc()
         return claimed
 
-    async def _take(self, conn: AsyncConnection, due: Claimed, now: datetime) -> bool:
-        """Claim one delivery unless another sender has just done so (then it is theirs)."""
-        d = t.notification_deliveries
-        lease = now + timedelta(seconds=self.settings.notify_timeout_seconds) + CLAIM_MARGIN
-        result = await conn.execute(
-            update(d)
-            .where(
-                d.c.notification_key == due.key,
-                d.c.receiver == due.receiver,
-                d.c.channel == due.channel,
-                d.c.attempts == due.attempts,
-                d.c.status.in_(UNFINISHED),
+    async def _take(self, conn: AsyncConnection, wanted: list[Claimed], now: datetime) -> list[Claimed]:
+        """Claim the deliveries wanted, in one statement, with their notifications. A delivery another sender has
+        just claimed (its attempts moved on) is theirs and left out."""
+        d, n = t.notification_deliveries, t.notifications
+        lease = now + timedelta(seconds=self.settings.notify_timeout_seconds) * self._rounds(wanted) + CLAIM_MARGIN
+        identity = tuple_(d.c.notification_key, d.c.receiver, d.c.channel, d.c.attempts)
+        taken = (
+            await conn.execute(
+                update(d)
+                .where(identity.in_([(w.key, w.receiver, w.channel, w.attempts) for w in wanted]))
+                .where(d.c.status.in_(UNFINISHED))
+                .values(status="sending", attempts=d.c.attempts + 1, next_attempt_at=lease)
+                .returning(d.c.notification_key, d.c.receiver, d.c.channel, d.c.attempts)
             )
-            .values(status="sending", attempts=due.attempts + 1, next_attempt_at=lease)
-        )
-        return bool(result.rowcount == 1)
+        ).all()
+        if not taken:
+            return []
+        keys = {key for key, *_ in taken}
+        data = dict((await conn.execute(select(n.c.key, n.c.data).where(n.c.key.in_(keys)))).all())
+        return [Claimed(key, receiver, channel, attempts, data[key]) for key, receiver, channel, attempts in taken]
+
+    def _rounds(self, wanted: list[Claimed]) -> int:
+        """How many attempts' time the last of these may need: it waits for the ones before it in its lane,
+        `notify_concurrency` at a time, then makes its own."""
+        load: defaultdict[Lane, int] = defaultdict(int)
+        for claim in wanted:
+            load[claim.lane] += 1
+        slots = self.settings.notify_concurrency
+        return max(-(-(len(self._held[lane]) + count) // slots) for lane, count in load.items())
+
+    def _slots(self, lane: Lane) -> asyncio.Semaphore:
+        if lane not in self._lanes:
+            self._lanes[lane] = asyncio.Semaphore(self.settings.notify_concurrency)
+        return self._lanes[lane]
 
     # --- one attempt and its record ----------------------------------------------------------
 
     async def _attempt(self, client: httpx.AsyncClient, claimed: Claimed, channel: Channel) -> None:
-        try:
-            notification = notification_from_json(json.loads(claimed.data))
-            result = await deliver(notification, channel, client, self.settings.notify_timeout_seconds, DEFAULT_ZONE)
-        except Exception as error:  # it cannot even be built: that will not change by retrying
-            result = DeliveryResult(claimed.receiver, "none", False, error=f"{type(error).__name__}: {error}")
+        timeout = self.settings.notify_timeout_seconds
+        async with self._slots(claimed.lane):
+            try:
+                notification = notification_from_json(json.loads(claimed.data))
+                result = await deliver(notification, channel, client, timeout, DEFAULT_ZONE)
+            except Exception as error:  # it cannot even be built: that will not change by retrying
+                result = DeliveryResult(claimed.receiver, "none", False, error=f"{type(error).__name__}: {error}")
         outcome = self._judge(claimed, result, datetime.now(UTC))
         self.counter.labels(receiver=claimed.receiver, outcome=result.outcome).inc()
         if outcome.status in ("pending", "failed"):
