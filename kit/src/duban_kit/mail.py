@@ -107,6 +107,8 @@ async def send_message(message: EmailMessage, server: SmtpServer) -> None:
         raise MailError(f"{type(error).__name__}: {error}", transient=True) from error
     except aiosmtplib.SMTPException as error:
         raise MailError(f"{server.address}: {type(error).__name__}: {error}", transient=False) from error
+    except OSError as error:  # the network, below what aiosmtplib wraps
+        raise MailError(f"{server.address}: {type(error).__name__}: {error}", transient=True) from error
 
 
 async def _secure(client: aiosmtplib.SMTP, server: SmtpServer) -> None:

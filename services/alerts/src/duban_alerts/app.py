@@ -49,7 +49,7 @@ def create_app(settings: AlertsSettings) -> ServiceRuntime:
         runtime.notices["mail"] = lambda: mail_delivery(smtp, mail_dir)
 
         async def say_where_mail_goes() -> None:
-            warn_when_mail_is_not_delivered(smtp, mail_dir, "alert notifications by e-mail")
+            warn_when_mail_is_not_delivered(smtp, mail_dir, "alert notifications")
 
         runtime.startup.append(say_where_mail_goes)
     desk = AlertDesk(

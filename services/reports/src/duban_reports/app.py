@@ -68,7 +68,7 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     runtime.notices["mail"] = lambda: mail_delivery(smtp, mail_dir)
 
     async def say_where_mail_goes() -> None:
-        warn_when_mail_is_not_delivered(smtp, mail_dir, "mailed reports")
+        warn_when_mail_is_not_delivered(smtp, mail_dir, "reports")
 
     runtime.startup.append(say_where_mail_goes)
     desk = ReportDesk(
