@@ -84,6 +84,8 @@ class ServiceRuntime:
         self.readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
         #: Work that events start and that goes on after they are acknowledged (counted in `status`).
         self.pending_work: dict[str, Callable[[], Awaitable[int]]] = {}
+        #: Told in /readyz's checks as an object (e.g. whether mail reaches anyone), never failing readiness.
+        self.notices: dict[str, Callable[[], dict[str, Any]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stop = asyncio.Event()
@@ -282,14 +284,18 @@ class ServiceRuntime:
             await self.stop_http()
             await self.stop()
 
-    async def check_readiness(self) -> dict[str, bool]:
-        checks = {
+    async def check_readiness(self) -> dict[str, Any]:
+        """Each check's verdict (true/false), and each notice as a non-empty object: /readyz shows it in its body,
+        and, being truthy, it never makes the service unready — it informs (e.g. "mail is not delivered")."""
+        checks: dict[str, Any] = {
             "started": self._started,
             "nats": bool(self.broker.config.connection_state) and self.nats.is_connected,
             "database": await self.db.ping(),
         }
         for name, check in self.readiness.items():
             checks[name] = await check()
+        for name, notice in self.notices.items():
+            checks[name] = notice() or {"ok": True}
         return checks
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:

@@ -76,6 +76,19 @@ def list_alerts(
             str(alert["escalation_level"]),
         )
     console.print(table)
+    if "deliveries" in reply:
+        console.print(deliveries_line(reply["deliveries"]))
+
+
+def deliveries_line(counts: dict[str, int]) -> str:
+    """How notifications fared, in words that do not pass a file off as a sent e-mail."""
+    line = (
+        f"通知投递 deliveries: {counts.get('sent', 0)} sent · {counts.get('written', 0)} written to file · "
+        f"{counts.get('failed', 0)} failed · {counts.get('pending', 0) + counts.get('sending', 0)} under way"
+    )
+    if counts.get("written"):
+        line += "\n[yellow]written to file: no SMTP server is configured; they are .eml files nobody received[/]"
+    return line
 
 
 @alerts_app.command("ack")
