@@ -72,7 +72,7 @@ async def march_report(
         ):
             for event in facts():
                 await publish_event(nc, topology.subjects, event)
-            await out.settle(0.5)
+            await out.caught_up(topology, {"reports"})
             await publish_tick(
                 nc, topology.subjects, datetime.fromisoformat("2023-04-01T08:00:00+08:00"), mode="replay"
             )
