@@ -319,6 +319,74 @@ class CaseworkConfig(_Config):
         return next(rule for rule in self.handling.values() if channel in rule.channels)
 
 
+# --- data quality ------------------------------------------------------------------------------
+
+
+class QualityCheck(_Config):
+    """How a data-quality check weighs in the unit's score, and the severity of its alert."""
+
+    source: str
+    severity: Severity
+    weight: float = Field(ge=0, le=1)
+
+
+class CumulativeDecreaseCheck(QualityCheck):
+    tolerance: float = Field(default=0, ge=0)
+
+
+class PlausibleRange(QualityCheck):
+    metric: str
+    metric_zh: str
+    min: float | None = None
+    max: float | None = None
+    whole: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"plausible range of {self.metric}: min {self.min} is above max {self.max}")
+        return self
+
+
+class OutlierCheck(QualityCheck):
+    threshold: float = Field(gt=0)
+    min_history: int = Field(ge=3)
+
+
+class DuplicateCheck(QualityCheck):
+    tolerance: float = Field(default=0, ge=0)
+
+
+class ScoreBand(_Config):
+    min: float = Field(ge=0, le=1)
+    label_zh: str
+
+
+class DataQualityConfig(_Config):
+    source: str
+    resolve_after: timedelta | None = None
+    cumulative_decrease: CumulativeDecreaseCheck
+    plausible_ranges: tuple[PlausibleRange, ...] = ()
+    increment_outlier: OutlierCheck
+    conflicting_duplicate: DuplicateCheck
+    score_source: str
+    score_bands: tuple[ScoreBand, ...] = Field(min_length=1)
+
+    @field_validator("score_bands")
+    @classmethod
+    def _best_first(cls, bands: tuple[ScoreBand, ...]) -> tuple[ScoreBand, ...]:
+        ordered = tuple(sorted(bands, key=lambda band: -band.min))
+        if ordered[-1].min != 0:
+            raise ValueError("the lowest score band must start at 0 so every score has a band")
+        return ordered
+
+    def range_for(self, metric: str) -> PlausibleRange | None:
+        return next((rule for rule in self.plausible_ranges if rule.metric == metric), None)
+
+    def band_for(self, score: float) -> ScoreBand:
+        return next(band for band in self.score_bands if score >= band.min)
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 
@@ -389,6 +457,7 @@ class RulesConfig(_Config):
     escalation: EscalationConfig
     notifications: NotificationConfig
     casework: CaseworkConfig
+    data_quality: DataQualityConfig
 
     @field_validator("timezone")
     @classmethod
