@@ -32,7 +32,7 @@ midnight), so the outcome does not depend on how often the clock ticks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -389,7 +389,12 @@ def case_signals(
     ladder: Sequence[str],
     zone: ZoneInfo,
 ) -> list[Signal]:
-    """Every clock's signal on `today`; `latest` maps a fingerprint to its latest alert."""
+    """Every clock's signal on `today`; `latest` maps a fingerprint to its latest alert.
+
+    Evaluate each case with a running clock or an open alert once per local day (as `deadlines`
+    are), and each case again when one of its actions arrives. A date beyond the holiday data
+    raises `workdays.UnsupportedYear`: report it, do not guess.
+    """
     found = []
     for clock in clocks_of(case, config, calendar, zone):
         current = (latest or {}).get(fingerprint(case_labels(case, clock)))
@@ -479,5 +484,6 @@ def case_row(case: CaseFile, config: CaseworkConfig, calendar: WorkCalendar, zon
 def case_summary(case: CaseFile, config: CaseworkConfig, calendar: WorkCalendar, zone: ZoneInfo) -> CaseSummary:
     """The case as the rates count it, with the handling clock's due date."""
     handling = handling_clock(case, config, calendar, zone)
-    due = handling.due if handling is not None and handling.stop_reason != FORWARDED else None
-    return case.summary(due, zone)
+    if handling is None or handling.stop_reason == FORWARDED:
+        return case.summary(None, zone)
+    return replace(case.summary(handling.due, zone), accepted_on=handling.starts_on)
