@@ -13,7 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+from .casework import CaseAction, CaseChannel, Satisfaction
 
 SCHEMA_VERSION = 1
 
@@ -160,6 +162,43 @@ class ActivityRecorded(Event):
     unit: UnitRef
     activity: str = Field(description="The activity's name as the plan says it.")
     target_id: str | None = Field(default=None, description="The dated or periodic plan target it fulfils.")
+    note: str | None = None
+    provenance: Provenance = Provenance()
+
+
+class CaseRecorded(Event):
+    """One action on a 信访 case or a 12345 work order (task 25 of the plan).
+
+    `occurred_at` is when the action happened (`at` in the submission); `source` and `unit` name
+    the unit handling the case. No personal data: a case carries no petitioner's name, phone
+    number, ID number or address — only the office's case number, channel, category, the handling
+    unit and dates; `reason` and `note` are masked by ingest like every free-text field.
+    """
+
+    event_type: ClassVar[str] = "case.recorded"
+
+    type: Literal["case.recorded"] = "case.recorded"
+    unit: UnitRef
+    case_id: str = Field(description="The office's own case number: 信访件编号 or the 12345 工单号.")
+    channel: CaseChannel = Field(description="来信, 来访, 网上信访, 12345 or 上级交办.")
+    action: CaseAction = Field(
+        description="received 登记, accepted 受理, forwarded 转送, extended 延期, concluded 办结, "
+        "revisited 回访, resolved 化解."
+    )
+    category: str = Field(
+        default="",
+        description="The matter's category; for 12345 the 诉求类别 (咨询, 求助, 意见建议, 投诉举报) "
+        "that sets its time limit.",
+    )
+    satisfaction: Satisfaction | None = Field(default=None, description="The rating given on a revisit.")
+    limit_working_days: PositiveInt | None = Field(
+        default=None, description="A work order's own 办理时限 in working days; it wins over the configured limit."
+    )
+    extension_days: PositiveInt | None = Field(
+        default=None, description="On `extended`: the extension asked for (days, or working days for 12345)."
+    )
+    reason: str | None = Field(default=None, description="On `extended` (延期理由) or `forwarded`: why.")
+    forwarded_to: str | None = Field(default=None, description="On `forwarded`: the authority it went to.")
     note: str | None = None
     provenance: Provenance = Provenance()
 
@@ -333,6 +372,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     IncidentReported,
     MeasurementRecorded,
     ActivityRecorded,
+    CaseRecorded,
     SubmissionRejected,
     TaskStatusChanged,
     AlertRaised,
@@ -349,6 +389,7 @@ AnyEvent = Annotated[
     | IncidentReported
     | MeasurementRecorded
     | ActivityRecorded
+    | CaseRecorded
     | SubmissionRejected
     | TaskStatusChanged
     | AlertRaised

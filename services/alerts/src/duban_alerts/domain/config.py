@@ -5,7 +5,7 @@ Every section names its `source`; nothing in the rules code hard-codes a thresho
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from duban_contracts.casework import CaseChannel
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 
 from .matchers import Matcher, parse_matchers
+from .workdays import WorkCalendar
 
 BUNDLED_RULES = "rules.yaml"
 
@@ -198,6 +200,193 @@ class EscalationConfig(_Config):
     step_after: dict[Severity, timedelta] = Field(default_factory=dict)
 
 
+# --- casework (信访 and the 12345 hotline) ------------------------------------------------------
+
+
+class Span(_Config):
+    """A time limit: calendar `days` (counted from the day after, last day moved off a rest day) or `working_days`."""
+
+    days: int | None = Field(default=None, ge=0)
+    working_days: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Span:
+        if (self.days is None) == (self.working_days is None):
+            raise ValueError("a time limit gives either days or working_days / 期限须写明“日”或“工作日”之一")
+        return self
+
+    @property
+    def in_working_days(self) -> bool:
+        return self.working_days is not None
+
+    @property
+    def count(self) -> int:
+        return self.working_days if self.working_days is not None else self.days or 0
+
+    def plus(self, count: int) -> Span:
+        return Span(working_days=self.count + count) if self.in_working_days else Span(days=self.count + count)
+
+    @property
+    def label_zh(self) -> str:
+        return f"{self.count}个工作日" if self.in_working_days else f"{self.count}日"
+
+
+class SpanReminder(_Config):
+    before: Span
+    severity: Severity
+
+
+class ExtensionRule(_Config):
+    source: str
+    times: int = Field(default=1, ge=0)
+    max: Span
+
+
+class ClockRule(_Config):
+    """One time limit of casework, the channels it applies to, and its reminders."""
+
+    name_zh: str
+    source: str
+    channels: tuple[CaseChannel, ...] = Field(min_length=1)
+    limit: Span
+    by_category: dict[str, Span] = Field(default_factory=dict)
+    category_aliases: dict[str, str] = Field(default_factory=dict)
+    extension: ExtensionRule | None = None
+    reminders: tuple[SpanReminder, ...] = ()
+
+    @model_validator(mode="after")
+    def _aliases_name_categories(self) -> ClockRule:
+        unknown = sorted(set(self.category_aliases.values()) - set(self.by_category))
+        if unknown:
+            raise ValueError(f"category_aliases point to categories without a limit: {unknown}")
+        return self
+
+    def canonical_category(self, category: str) -> str | None:
+        """The category as `by_category` names it, or None when it is not one of them."""
+        name = category.strip()
+        name = self.category_aliases.get(name, name)
+        return name if name in self.by_category else None
+
+    def limit_for(self, category: str) -> Span:
+        canonical = self.canonical_category(category)
+        return self.by_category[canonical] if canonical is not None else self.limit
+
+
+class OverdueLevel(_Config):
+    after: Span
+    severity: Severity
+
+
+class CalendarConfig(_Config):
+    source: str
+    extra_holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalendarConfig:
+        self.calendar()  # raises on a day listed both ways
+        return self
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar.of(self.extra_holidays, self.extra_workdays)
+
+
+class CaseworkConfig(_Config):
+    source: str
+    calendar: CalendarConfig
+    counting_source: str
+    roll_to_workday: bool = True
+    acceptance: ClockRule
+    handling: dict[str, ClockRule] = Field(min_length=1)
+    revisit: ClockRule | None = None
+    overdue_severity: Severity
+    seriously_overdue: OverdueLevel | None = None
+
+    @model_validator(mode="after")
+    def _every_channel_has_one_handling_rule(self) -> CaseworkConfig:
+        seen: dict[CaseChannel, str] = {}
+        for name, rule in self.handling.items():
+            for channel in rule.channels:
+                if channel in seen:
+                    raise ValueError(f"channel {channel.value} has two handling rules: {seen[channel]} and {name}")
+                seen[channel] = name
+        missing = [channel.value for channel in CaseChannel if channel not in seen]
+        if missing:
+            raise ValueError(f"channels without a handling rule: {missing}")
+        return self
+
+    def handling_for(self, channel: CaseChannel) -> ClockRule:
+        return next(rule for rule in self.handling.values() if channel in rule.channels)
+
+
+# --- data quality ------------------------------------------------------------------------------
+
+
+class QualityCheck(_Config):
+    """How a data-quality check weighs in the unit's score, and the severity of its alert."""
+
+    source: str
+    severity: Severity
+    weight: float = Field(ge=0, le=1)
+
+
+class CumulativeDecreaseCheck(QualityCheck):
+    tolerance: float = Field(default=0, ge=0)
+
+
+class PlausibleRange(QualityCheck):
+    metric: str
+    metric_zh: str
+    min: float | None = None
+    max: float | None = None
+    whole: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"plausible range of {self.metric}: min {self.min} is above max {self.max}")
+        return self
+
+
+class OutlierCheck(QualityCheck):
+    threshold: float = Field(gt=0)
+    min_history: int = Field(ge=3)
+
+
+class DuplicateCheck(QualityCheck):
+    tolerance: float = Field(default=0, ge=0)
+
+
+class ScoreBand(_Config):
+    min: float = Field(ge=0, le=1)
+    label_zh: str
+
+
+class DataQualityConfig(_Config):
+    source: str
+    resolve_after: timedelta | None = None
+    cumulative_decrease: CumulativeDecreaseCheck
+    plausible_ranges: tuple[PlausibleRange, ...] = ()
+    increment_outlier: OutlierCheck
+    conflicting_duplicate: DuplicateCheck
+    score_source: str
+    score_bands: tuple[ScoreBand, ...] = Field(min_length=1)
+
+    @field_validator("score_bands")
+    @classmethod
+    def _best_first(cls, bands: tuple[ScoreBand, ...]) -> tuple[ScoreBand, ...]:
+        ordered = tuple(sorted(bands, key=lambda band: -band.min))
+        if ordered[-1].min != 0:
+            raise ValueError("the lowest score band must start at 0 so every score has a band")
+        return ordered
+
+    def range_for(self, metric: str) -> PlausibleRange | None:
+        return next((rule for rule in self.plausible_ranges if rule.metric == metric), None)
+
+    def band_for(self, score: float) -> ScoreBand:
+        return next(band for band in self.score_bands if score >= band.min)
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 
@@ -267,6 +456,8 @@ class RulesConfig(_Config):
     lag: LagConfig
     escalation: EscalationConfig
     notifications: NotificationConfig
+    casework: CaseworkConfig
+    data_quality: DataQualityConfig
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,382 @@
+"""Rule 8: data quality — checks on the figures themselves, which flag and never reject.
+
+Each check is a pure function over one series: the reports of one unit on one target or metric
+(and one class, for class sizes), in event time. Every report is judged against the reports of the
+series *before it in event time*, so the findings do not depend on the order reports arrive in.
+The checks and their thresholds are in `rules.yaml` (`data_quality:`):
+
+- `cumulative_decrease`: a cumulative figure (累计至今) lower than the unit's figure just before it
+  (its previous cumulative figure plus the increments it reported since; a re-report of the same
+  period is left to `conflicting_duplicate`). Only additive targets report cumulatively: map a rate
+  (ratio, coverage) to `measurement`, since a rate may fall for real.
+- `implausible_value`: a measurement outside its plausible range (a class of 0 or 455 pupils, a
+  fraction of a pupil) — bounds from config, citing the 班额 definitions.
+- `increment_outlier`: an increment far outside the unit's own history: the modified z-score
+  M = 0.6745·(x − median)/MAD of the increment against the unit's earlier increments, |M| above the
+  threshold (3.5, Iglewicz & Hoaglin 1993), judged only with `min_history` earlier increments. When
+  MAD is 0 (over half the history identical) the mean absolute deviation around the median stands
+  in (MAD ≈ 0.7979·MeanAD for normal data); when that is 0 too, there is no spread to judge by.
+  Increments follow the tasks service's arithmetic: an increment report is its value; a cumulative
+  one is its value minus the unit's running figure (last cumulative plus later increments).
+- `conflicting_duplicate`: the same period reported again with a different value (a re-send of the
+  same value is harmless and not flagged); the first report of the period stands, later ones are
+  flagged.
+
+The data-quality score of a unit over a set of reports is 1 − Σ w(r) / N, where N is the number of
+its reports and w(r) the largest weight among the findings on report r (0 without findings): a
+report counts once however many checks it fails, and checks that may be genuine (an outlier) weigh
+less. A unit without reports has no score (not 100 %).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from duban_contracts.events import Severity
+
+from .alert import Alert, Firing, fingerprint, folded
+from .config import DataQualityConfig, PlausibleRange, QualityCheck
+
+DATA_QUALITY = "data_quality"
+CUMULATIVE_DECREASE = "cumulative_decrease"
+IMPLAUSIBLE_VALUE = "implausible_value"
+INCREMENT_OUTLIER = "increment_outlier"
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
+CHECKS = (CUMULATIVE_DECREASE, IMPLAUSIBLE_VALUE, INCREMENT_OUTLIER, CONFLICTING_DUPLICATE)
+
+#: 0.6745 = Φ⁻¹(0.75): makes MAD comparable to a standard deviation (Iglewicz & Hoaglin 1993).
+_MAD_SCALE = 0.6745
+#: E|X − μ| = σ·√(2/π) ≈ 0.7979σ for normal data: the mean absolute deviation's stand-in for MAD.
+_MEAN_AD_SCALE = 0.7979
+
+ReportKind = Literal["increment", "cumulative", "measurement"]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One figure a unit reported: progress (increment or cumulative) or a measurement."""
+
+    fact_id: str
+    occurred_at: datetime  # event time
+    unit_id: str
+    unit_name: str
+    subject: str  # the target id or metric
+    subject_zh: str  # its Chinese name, for messages
+    value: float
+    kind: ReportKind
+    period: str  # what the figure is for, e.g. the progress date 2023-06-05 or the month 2023-06
+    class_name: str | None = None
+    measure_unit: str = ""
+
+    @property
+    def series(self) -> tuple[str, str, str]:
+        return (self.unit_id, self.subject, self.class_name or "")
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.occurred_at, self.fact_id)
+
+    @property
+    def where_zh(self) -> str:
+        return f"{self.unit_name}{self.class_name or ''}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    report: Reported
+    values: tuple[float, ...]  # the figures involved, earliest first; the flagged report's value last
+    message_zh: str
+    message_en: str
+    source: str
+    severity: Severity
+    weight: float
+    detail: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def at(self) -> datetime:
+        return self.report.occurred_at
+
+    @property
+    def labels(self) -> dict[str, str]:
+        labels = {
+            "rule": DATA_QUALITY,
+            "check": self.check,
+            "unit_id": self.report.unit_id,
+            "subject": self.report.subject,
+            "fact_id": self.report.fact_id,
+        }
+        if self.report.class_name:
+            labels["class_name"] = self.report.class_name
+        return labels
+
+
+def _finding(
+    check: str,
+    rule: QualityCheck,
+    report: Reported,
+    *,
+    values: tuple[float, ...],
+    zh: str,
+    en: str,
+    detail: dict[str, float] | None = None,
+) -> Finding:
+    return Finding(check, report, values, zh, en, rule.source, rule.severity, rule.weight, detail or {})
+
+
+def _ordered(series: Iterable[Reported]) -> list[Reported]:
+    return sorted({report.fact_id: report for report in series}.values(), key=lambda report: report.order)
+
+
+def _g(value: float) -> str:
+    return f"{value:g}"
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def cumulative_decreases(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+    rule = config.cumulative_decrease
+    found = []
+    for report, before in _running_figures(series):
+        if report.kind != "cumulative" or before is None:
+            continue
+        figure, period = before
+        if report.value < figure - rule.tolerance:
+            found.append(
+                _finding(
+                    CUMULATIVE_DECREASE,
+                    rule,
+                    report,
+                    values=(figure, report.value),
+                    zh=f"{report.where_zh}报送的“{report.subject_zh}”累计数由{_g(figure)}"
+                    f"（截至{period}）降为{_g(report.value)}（{report.period}）：累计数不应减少，请核实。",
+                    en=f"{report.unit_name}'s cumulative figure for {report.subject} went down from "
+                    f"{_g(figure)} (as of {period}) to {_g(report.value)} ({report.period}); "
+                    "a cumulative figure should not decrease: please check.",
+                )
+            )
+    return found
+
+
+def implausible_values(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+    found = []
+    for report in _ordered(series):
+        rule = config.range_for(report.subject) if report.kind == "measurement" else None
+        if rule is None or _plausible(report.value, rule):
+            continue
+        bounds = f"{_g(rule.min) if rule.min is not None else '−∞'}–{_g(rule.max) if rule.max is not None else '∞'}"
+        whole = "的整数" if rule.whole else ""
+        found.append(
+            _finding(
+                IMPLAUSIBLE_VALUE,
+                rule,
+                report,
+                values=(report.value,),
+                zh=f"{report.where_zh}{rule.metric_zh}为{_g(report.value)}{report.measure_unit}，"
+                f"不在合理范围（{bounds}{whole}）内，可能录入有误，请核实。",
+                en=f"{report.where_zh}: {rule.metric} of {_g(report.value)} is outside the plausible range "
+                f"{bounds}{' (whole numbers)' if rule.whole else ''}; probably a typing error, please check.",
+            )
+        )
+    return found
+
+
+def _plausible(value: float, rule: PlausibleRange) -> bool:
+    if rule.min is not None and value < rule.min:
+        return False
+    if rule.max is not None and value > rule.max:
+        return False
+    return not (rule.whole and value != int(value))
+
+
+def _running_figures(series: Iterable[Reported]) -> list[tuple[Reported, tuple[float, str] | None]]:
+    """Each progress report (the first of its period) with the unit's figure and period just before it.
+
+    The figure follows the tasks service's arithmetic: the latest cumulative report plus the
+    increments after it. None before the unit's first report.
+    """
+    found: list[tuple[Reported, tuple[float, str] | None]] = []
+    before: tuple[float, str] | None = None
+    seen_periods: set[str] = set()
+    for report in _ordered(series):
+        if report.kind == "measurement" or report.period in seen_periods:
+            continue
+        seen_periods.add(report.period)
+        found.append((report, before))
+        running = before[0] if before is not None else 0.0
+        after = running + report.value if report.kind == "increment" else report.value
+        before = (after, report.period)
+    return found
+
+
+def increments(series: Iterable[Reported]) -> list[tuple[Reported, float]]:
+    """Each progress report (the first of its period) with the increment it stands for."""
+    return [
+        (report, report.value if report.kind == "increment" else report.value - (before[0] if before else 0.0))
+        for report, before in _running_figures(series)
+    ]
+
+
+def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, float] | None:
+    """(modified z-score, median, spread) of `value` against `history`; None when history has no spread.
+
+    Spread is the MAD, or 0.7979 × the mean absolute deviation around the median when MAD is 0.
+    """
+    median = statistics.median(history)
+    deviations = [abs(x - median) for x in history]
+    mad = statistics.median(deviations)
+    spread = mad if mad > 0 else statistics.fmean(deviations) * _MEAN_AD_SCALE
+    if spread == 0:
+        return None
+    return _MAD_SCALE * (value - median) / spread, median, spread
+
+
+def increment_outliers(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+    rule = config.increment_outlier
+    found = []
+    history: list[float] = []
+    for report, increment in increments(series):
+        scored = robust_z(increment, history) if len(history) >= rule.min_history else None
+        if scored is not None and abs(scored[0]) > rule.threshold:
+            z, median, spread = scored
+            found.append(
+                _finding(
+                    INCREMENT_OUTLIER,
+                    rule,
+                    report,
+                    values=(median, increment),
+                    zh=f"{report.where_zh}“{report.subject_zh}”本次新增{_g(increment)}（{report.period}），"
+                    f"与该单位此前{len(history)}次报送（中位数{_g(median)}）相比明显异常"
+                    f"（稳健z值{z:.1f}，阈值{_g(rule.threshold)}），请核实是否录入有误。",
+                    en=f"{report.unit_name}: the increment of {_g(increment)} for {report.subject} ({report.period}) "
+                    f"is far from the unit's {len(history)} earlier increments (median {_g(median)}; modified "
+                    f"z-score {z:.1f}, threshold {_g(rule.threshold)}): please check.",
+                    detail={"z": z, "median": median, "spread": spread},
+                )
+            )
+        history.append(increment)
+    return found
+
+
+def conflicting_duplicates(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+    rule = config.conflicting_duplicate
+    found = []
+    first_of_period: dict[tuple[str, str], Reported] = {}
+    for report in _ordered(series):
+        key = (report.kind if report.kind == "measurement" else "progress", report.period)
+        first = first_of_period.setdefault(key, report)
+        if first is report or abs(report.value - first.value) <= rule.tolerance:
+            continue
+        found.append(
+            _finding(
+                CONFLICTING_DUPLICATE,
+                rule,
+                report,
+                values=(first.value, report.value),
+                zh=f"{report.where_zh}“{report.subject_zh}”同一期（{report.period}）报送了不同数值："
+                f"先报{_g(first.value)}，后报{_g(report.value)}，请说明以哪个为准。",
+                en=f"{report.where_zh}: {report.subject} for {report.period} was reported as {_g(first.value)} "
+                f"and again as {_g(report.value)}: which one stands?",
+            )
+        )
+    return found
+
+
+def detect(reports: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+    """Every finding on `reports`, series by series, ordered by event time."""
+    by_series: dict[tuple[str, str, str], list[Reported]] = defaultdict(list)
+    for report in reports:
+        by_series[report.series].append(report)
+    found = []
+    for series in by_series.values():
+        found += cumulative_decreases(series, config)
+        found += implausible_values(series, config)
+        found += increment_outliers(series, config)
+        found += conflicting_duplicates(series, config)
+    return sorted(found, key=lambda finding: (*finding.report.order, CHECKS.index(finding.check)))
+
+
+def finding_firing(finding: Finding, current: Alert | None) -> Firing:
+    """The `data_quality` alert of a finding (one per flagged report and check)."""
+    count, first_seen, last_seen = folded(current, finding.at)
+    report = finding.report
+    return Firing(
+        labels=finding.labels,
+        severity=finding.severity,
+        title_zh=f"【数据质量】{report.where_zh}“{report.subject_zh}”{_CHECK_ZH[finding.check]}",
+        summary_zh=f"{finding.message_zh}依据：{finding.source}",
+        at=finding.at,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        count=count,
+        stage=finding.check,
+        value=report.value,
+        annotations={"unit_name": report.unit_name, "period": report.period, "message_en": finding.message_en},
+        once=True,
+    )
+
+
+def finding_fingerprint(finding: Finding) -> str:
+    return fingerprint(finding.labels)
+
+
+_CHECK_ZH = {
+    CUMULATIVE_DECREASE: "累计数减少",
+    IMPLAUSIBLE_VALUE: "数值不合理",
+    INCREMENT_OUTLIER: "新增量异常",
+    CONFLICTING_DUPLICATE: "同期重复报送不同数值",
+}
+
+
+# --- the score -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    unit_id: str
+    unit_name: str
+    reports: int
+    flagged: int
+    score: float | None
+    band_zh: str | None
+    by_check: dict[str, int]
+
+
+def quality_scores(
+    reports: Iterable[Reported], findings: Iterable[Finding], config: DataQualityConfig
+) -> list[UnitScore]:
+    """Each unit's score over `reports` (pass the reports of a period and the findings on them), worst first."""
+    by_unit: dict[str, dict[str, Reported]] = defaultdict(dict)
+    for report in reports:
+        by_unit[report.unit_id][report.fact_id] = report
+    weights: dict[str, float] = defaultdict(float)
+    checks: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CHECKS, 0))
+    for finding in findings:
+        report = finding.report
+        if report.fact_id not in by_unit.get(report.unit_id, {}):
+            continue  # a finding on a report outside the set being scored
+        weights[report.fact_id] = max(weights[report.fact_id], finding.weight)
+        checks[report.unit_id][finding.check] += 1
+    scores = []
+    for unit_id, unit_reports in by_unit.items():
+        total = len(unit_reports)
+        penalty = sum(weights.get(fact_id, 0.0) for fact_id in unit_reports)
+        score = 1 - penalty / total if total else None
+        scores.append(
+            UnitScore(
+                unit_id=unit_id,
+                unit_name=next(iter(unit_reports.values())).unit_name,
+                reports=total,
+                flagged=sum(1 for fact_id in unit_reports if fact_id in weights),
+                score=score,
+                band_zh=config.band_for(score).label_zh if score is not None else None,
+                by_check=dict(checks[unit_id]) if unit_id in checks else dict.fromkeys(CHECKS, 0),
+            )
+        )
+    return sorted(scores, key=lambda s: (s.score if s.score is not None else 2.0, s.unit_id))
