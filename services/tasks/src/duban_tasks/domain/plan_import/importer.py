@@ -99,6 +99,8 @@ def _target(draft: Draft, target_id: str) -> Target:
         due=draft.due,
         start=draft.start,
         schedule=draft.schedule,
+        range=draft.value_range,
+        standard=draft.standard,
         notes=draft.notes,
     )
 

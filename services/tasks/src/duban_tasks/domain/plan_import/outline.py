@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -79,8 +80,23 @@ def read_outline(text: str) -> Outline:
 
 
 def _after_title(text: str) -> int:
+    """Where the body begins: after the first line when it is a title, at the text's start when the
+    first line is already a sentence of the body (2023 年由市体育局承担的…项目主要包括…。)."""
     title = re.search(r"\S[^\n]*", text)
-    return title.end() if title else len(text)
+    if title is None:
+        return len(text)
+    return title.end() if is_title_line(title.group()) else title.start()
+
+
+def is_title_line(line: str) -> bool:
+    """A title is short and is not a sentence: no 。；, at most one comma, no trailing full stop."""
+    stripped = line.strip().translate(FULL_WIDTH)
+    return (
+        0 < len(stripped) <= 60
+        and not re.search(r"[。;!?]", stripped.rstrip("。"))
+        and not stripped.endswith("。")
+        and stripped.count(",") <= 1
+    )
 
 
 def first_line(text: str) -> str:
@@ -177,8 +193,12 @@ def _issuer(title: str, lines: list[str]) -> str | None:
 
 
 def _year(title: str, text: str) -> int | None:
-    found = re.search(r"20\d{2}", title) or _YEAR.search(text)
-    return int(found.group()[:4]) if found else None
+    """The year of the title; else the year the text names most often (the latest on a tie)."""
+    found = re.search(r"20\d{2}", title)
+    if found:
+        return int(found.group())
+    years = Counter(int(match.group(1)) for match in _YEAR.finditer(text.translate(FULL_WIDTH)))
+    return max(years, key=lambda year: (years[year], year)) if years else None
 
 
 def _published(head_lines: list[str], text: str) -> date | None:
