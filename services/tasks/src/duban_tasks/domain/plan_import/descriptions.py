@@ -25,7 +25,7 @@ from .figures import Figure
 #: Words that say a figure is what already is or was: 现有, 已建成, 目前, 去年 …
 _BASELINE = re.compile(
     r"现有(?!基础)|已有|已经|已(?:建成|建|完成|累计|达到|达|实现|培育|认定|创建|投入|开工|获批|入选|拥有)"
-    r"|目前|去年|上年度?|前期"
+    r"|共有|目前|去年|上年度?|前期|过去|以来|年来|近[一二两三四五六七八九十\d]+年"
 )
 #: Before a baseline word or a past year, these make it the base of a comparison: 较上年, 比2022年.
 _COMPARISON = ("较", "比", "与", "同", "相比", "在", "于", "对比")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import Protocol
 
 import cn2an
 
@@ -36,7 +38,7 @@ class Heading:
 
 @dataclass
 class TaskSpan:
-    written_no: int
+    written_no: int | None
     start: int  # body start (after the marker), in the original text
     end: int
     no: int = 0
@@ -76,7 +78,7 @@ def read_outline(text: str) -> Outline:
         # No numbering at all (一是…二是…): the text after the title is one task.
         sections = [SectionSpan(1, body_start, len(text), [TaskSpan(1, body_start, len(text))])]
     _number_tasks(sections)
-    return Outline(_read_header(text[:body_start], text), sections, section_style is not None)
+    return Outline(read_header(text[:body_start], text), sections, section_style is not None)
 
 
 def _after_title(text: str) -> int:
@@ -153,14 +155,23 @@ def _next_boundary(headings: list[Heading], index: int, styles: set[Numbering | 
     return default
 
 
+class Numbered(Protocol):
+    written_no: int | None
+    no: int
+
+
 def _number_tasks(sections: list[SectionSpan]) -> None:
+    number_tasks_in_order([task for section in sections for task in section.tasks])
+
+
+def number_tasks_in_order(tasks: Sequence[Numbered]) -> None:
     """Keep the written numbers when they run through the whole plan (1 … 36); otherwise, as when
     every section restarts at 1 or （一）, number the tasks in order so that ids stay unique."""
-    tasks = [task for section in sections for task in section.tasks]
     written = [task.written_no for task in tasks]
-    keep = all(a < b for a, b in itertools.pairwise(written))
+    keep = all(a is not None and b is not None and a < b for a, b in itertools.pairwise(written))
+    keep = keep and all(number is not None and number >= 1 for number in written)
     for position, task in enumerate(tasks, start=1):
-        task.no = task.written_no if keep else position
+        task.no = task.written_no if keep and task.written_no is not None else position
 
 
 _TITLE_WORDS = re.compile(r"计划|要点|方案|清单|实事|安排|任务|意见")
@@ -169,7 +180,8 @@ _YEAR = re.compile(r"(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
-def _read_header(head: str, text: str) -> Header:
+def read_header(head: str, text: str) -> Header:
+    """Title, issuer, year and publication date from the lines above the body (`head`)."""
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     titles = [line for line in lines if _TITLE_WORDS.search(line) and len(line) <= 60 and ">" not in line]
     title = titles[0] if titles else (lines[0][:60] if lines else "导入的工作计划")

@@ -56,7 +56,7 @@ _EVERY_PERIOD = re.compile(
 )
 #: A per-item floor or limit: 每生, 每所, 每个, 每套 (any measure word after 每), 各校.
 _EVERY_UNIT = re.compile(
-    r"每(?:天|日|节|课|生|校|园|村|周|学期|年|季度|月|次|"
+    r"生均|每(?:天|日|节|课|生|校|园|村|周|学期|年|季度|月|次|"
     + "|".join(sorted((s for s in SPELLINGS_LONGEST_FIRST if len(s) == 1 and "\u4e00" <= s <= "\u9fff"), key=len))
     + r")|各(?:校|学校|班|园|单位|乡镇|镇|村|县|区|街道)"
 )
@@ -425,7 +425,8 @@ class _TaskText:
         times = (int(figures[0].value) if figures else 1) * per_period
         after = "".join(self.original[a:b] for a, b in _gaps(every.end(), end, [(f.start, f.stop) for f in figures]))
         name = _strip_leading(_clean_metric(after), ("至少", "不少于", "召开", "开展", "组织", "举办", "进行"))
-        if not name:
+        if len(name) < 2 or _comparator_word(name) or name in _TAIL_WORDS:
+            # 校园食品安全检查每月不少于1次: what recurs is named before the frequency word.
             name = _clean_metric(self.original[start : every.start()])
         return Draft(
             text=self._text(start, end),
