@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from duban_tasks.domain.plan_import import read_commitments
+from duban_tasks.domain.plan_import import import_plan, read_commitments
 from duban_tasks.domain.plan_import.dates import deadlines
 from duban_tasks.domain.plan_import.numbers import parse_number
 from duban_tasks.domain.plan_import.observances import OBSERVANCES, window_of
@@ -284,3 +284,38 @@ def test_periodic_target_carries_its_schedule() -> None:
 )
 def test_metric_names_what_is_counted(phrase: str, metrics: list[str]) -> None:
     assert [d.metric for d in read_commitments(phrase, year=2023).drafts] == metrics
+
+
+def test_a_range_keeps_its_high_end_beside_the_low_end_target() -> None:
+    [draft] = read_commitments("打造品牌学校3-4所", year=2023).drafts
+    assert (draft.value, draft.value_range) == (3, (3, 4))
+    [wan] = read_commitments("带动参与群众3-5万人次", year=2023).drafts
+    assert wan.value_range == (30000, 50000)
+
+
+def test_a_level_names_the_standard_it_reaches() -> None:
+    [draft] = read_commitments("第一中学创建为四星级高中", year=2023).drafts
+    assert (draft.standard, draft.metric) == ("四星级高中", "第一中学达到四星级高中")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "every", "times"),
+    [("坚持双周例会制度", "year", 26), ("每学期开展一次专项督查", "year", 2), ("每旬开展巡查", "month", 3)],
+)
+def test_a_frequency_word_gives_the_schedule(phrase: str, every: str, times: int) -> None:
+    [draft] = read_commitments(phrase, year=2023).drafts
+    assert draft.schedule is not None
+    assert (draft.schedule.every, draft.schedule.times, draft.value) == (every, times, times)
+
+
+def test_a_review_section_of_the_past_year_yields_no_targets() -> None:
+    text = "某县教育局2024年工作要点\n一、2023年工作回顾\n1.新建幼儿园5所。\n二、2024年主要任务\n2.新建幼儿园3所。\n"
+    result = import_plan(text)
+    assert [(p.task.no, p.target.value) for p in result.placed_targets] == [(2, 3)]
+
+
+def test_a_first_line_that_is_a_sentence_is_read_and_the_year_comes_from_the_body() -> None:
+    text = "2023 年由市体育局承担的实事项目包括新建社区市民健身中心 30 个,新建市民运动球场 150 片。\n该项目由各区负责。"
+    result = import_plan(text)
+    assert result.plan.year == 2023
+    assert [(p.target.value, p.target.unit) for p in result.placed_targets] == [(30, "个"), (150, "片")]
