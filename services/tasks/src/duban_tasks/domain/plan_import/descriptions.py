@@ -8,7 +8,8 @@ A plan names quantities that are not commitments for its year, and the corpus's 
   (the names are the content; the count only sums them) — unless a verb of the promise stands before the list
   (新建、改扩建中小学校和幼儿园5所, 创建国家、省、市、区级…学校10所);
 - a class of things: 研发投入过5000万元的企业 (过 = "over", naming which enterprises);
-- the scope of a coverage promise: 对全市34所…学校实行课后服务全覆盖 (the promise is the coverage).
+- the scope of a coverage promise: 对全市34所…学校实行课后服务全覆盖 (the promise is the coverage);
+- the count of the plan's own items: 办好10件民生实事, 2项核心指标, 六个方面.
 
 Every function reads the masked or normalised text of one task (same offsets) and decides for one
 figure; none of them knows the sentence structure beyond its clause and sentence.
@@ -25,12 +26,12 @@ from .figures import Figure
 #: Words that say a figure is what already is or was: 现有, 已建成, 目前, 去年 …
 _BASELINE = re.compile(
     r"现有(?!基础)|已有|已经|已(?:建成|建|完成|累计|达到|达|实现|培育|认定|创建|投入|开工|获批|入选|拥有)"
-    r"|共有|目前|去年|上年度?|前期|过去|以来|年来|近[一二两三四五六七八九十\d]+年"
+    r"|共有|目前|去年|上年度?|过去|以来|年来|近[一二两三四五六七八九十\d]+年"
 )
 #: Before a baseline word or a past year, these make it the base of a comparison: 较上年, 比2022年.
 _COMPARISON = ("较", "比", "与", "同", "相比", "在", "于", "对比")
 #: From these on, a sentence speaks of the plan year again: 2022年完成…, 今年力争….
-_PROMISE_RESET = re.compile(r"今年|本年度?|明年|力争|争取|计划|确保|目标|预计|全年")
+_PROMISE_RESET = re.compile(r"今年|本年度?|明年|年内|年底|力争|争取|计划|确保|目标|预计|全年")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!度?\s*[-—~至到])")
 
 #: A list of names has at least three: 中冶银河、三和纺织、海亮奥博特.
@@ -83,3 +84,17 @@ def names_a_class(before: str) -> bool:
 def is_scope_of_coverage(figures: list[Figure], coverage_at_end: bool) -> bool:
     """对全市34所义务教育学校实行课后服务全覆盖: counts in a clause that ends in 全覆盖 are its scope."""
     return coverage_at_end and bool(figures) and all(f.unit != RATIO for f in figures)
+
+
+#: What a plan calls its own items: 10件民生实事, 8项重点任务, 2项核心指标, 六个方面.
+_PLAN_ITEMS = re.compile(
+    r"(?:民生|为民|重点|核心|主要|关键|惠民)?(?:实事|工作|任务|举措|措施|指标|方面|要点|领域|板块)"
+    r"(?![\u4e00-\u9fff]{0,2}(?:项目|学校|基地|中心))"
+)
+
+
+def counts_the_plans_items(masked: str, figure: Figure) -> bool:
+    """办好10件民生实事, 实施8项重点任务: the figure counts the plan's own list, not an outcome."""
+    if figure.spelling not in {"件", "项", "个"}:
+        return False
+    return bool(_PLAN_ITEMS.match(masked, figure.end))

@@ -66,6 +66,9 @@ _WORD_BEFORE_CHINESE_NUMERAL = set("第每逐统唯同这那某之其单万周�
 
 APPROXIMATE = "余多"
 
+#: An unknown character after a longer number is not guessed to be its measure word.
+_MAX_GUESSED_DIGITS = 4
+
 #: Characters after a number that make it a date, an age, an edition or a range, not a count.
 _NOT_MEASURE_WORDS = set("年月日号时点届级岁后前末底初旬至到或和及与的是为在以之余多万亿千百周")
 
@@ -112,6 +115,48 @@ def bare_numbers(masked: str, start: int, end: int, figures: list[Figure]) -> li
     return [
         m.span() for m in _BARE_NUMBER.finditer(masked, start, end) if not any(a <= m.start() < b for a, b in taken)
     ]
+
+
+#: A number whose unit the metric before it already names: 参与人次达到10万, 销售额突破3亿.
+_UNIT_NAMED_BEFORE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"人次$"), "人次"),
+    (re.compile(r"人数$"), "人"),
+    (re.compile(r"场次$"), "场次"),
+    (re.compile(r"次数$"), "次"),
+    (re.compile(r"(?:金额|资金|经费|投资|投入|产值|收入|营收|销售额|成交额|交易额|总额)$"), "元"),
+)
+_NUMBER_WITH_MULTIPLIER = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?)([万亿]?)(?![\d.])")
+_COMPARATOR_WORDS_BEFORE = re.compile(r"(?:达到|达|突破|超过|不少于|不低于|不超过|控制在|保持在|稳定在|为)\s*$")
+
+
+def figures_with_unit_named_before(masked: str, start: int, end: int, figures: list[Figure]) -> list[Figure]:
+    """参与人次达到10万: a bare number after a comparator, its unit named by the metric before it
+    (人次, 人数, 场次, 次数; 元 for an amount written with 万 or 亿)."""
+    taken = [(f.start, f.stop) for f in figures]
+    found = []
+    for match in _NUMBER_WITH_MULTIPLIER.finditer(masked, start, end):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        following = masked[match.end() : match.end() + 1]
+        if (
+            following
+            and "\u4e00" <= following <= "\u9fff"
+            and not masked.startswith(tuple(COMPARATOR_AFTER), match.end())
+        ):
+            continue  # a unit follows after all, or a word: not a bare number
+        comparator = _COMPARATOR_WORDS_BEFORE.search(masked, start, match.start())
+        if comparator is None:
+            continue
+        metric = masked[start : comparator.start()].rstrip()
+        unit = next((u for pattern, u in _UNIT_NAMED_BEFORE if pattern.search(metric)), None)
+        if unit is None or (unit == "元" and not match.group(2)):
+            continue
+        number = parse_number(match.group(1) + match.group(2))
+        bound = next((w for w in COMPARATOR_AFTER if masked.startswith(w, match.end())), "")
+        found.append(
+            Figure(match.start(), match.end(), match.end() + len(bound), match.group(), "", unit, number, False, bound)
+        )
+    return found
 
 
 def scaled(number: float, factor: float) -> float:
@@ -188,8 +233,14 @@ def _with_multiplier_of(low: str, high: str | None) -> str:
 
 
 def _unknown_measure_word(numeral: str, following: str) -> bool:
-    """2片, 40枚: an Arabic figure followed by a character that may be a measure word we do not know."""
-    return not is_chinese_numeral(numeral) and "\u4e00" <= following <= "\u9fff" and following not in _NOT_MEASURE_WORDS
+    """12孔: an Arabic figure followed by a character that may be a measure word we do not know. Long
+    numbers (12345热线, 2024327) are codes, not counts."""
+    return (
+        not is_chinese_numeral(numeral)
+        and len(numeral) <= _MAX_GUESSED_DIGITS
+        and "\u4e00" <= following <= "\u9fff"
+        and following not in _NOT_MEASURE_WORDS
+    )
 
 
 def _percent_in_words(masked: str, match: re.Match[str]) -> Figure | None:

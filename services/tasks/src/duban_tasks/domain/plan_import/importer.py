@@ -7,12 +7,18 @@ the verbatim phrase it comes from; promise-like phrases it could not read are li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from duban_contracts.plan.model import PlacedTarget, Plan, Section, Target, Task
 
+from .dates import due_in
 from .outline import Outline, SectionSpan, TaskSpan, chinese_ordinal, first_line, read_outline
 from .reading import Draft, Reading, read_commitments
+
+#: Fields a 分解方案 writes under each task: 责任单位：区教育局 / 完成时限：2025年12月底前.
+_RESPONSIBLE_FIELD = re.compile(r"(?:牵头|责任|主责)(?:单位|部门)\s*[:：]\s*(?P<units>[^\n;；。)）]+)")
+_DUE_FIELD = re.compile(r"(?:完成时限|完成时间|时间节点|完成期限)\s*[:：]\s*(?P<due>[^\n;；。)）]+)")
+_UNIT_SEPARATOR = re.compile(r"[、,，/]|\s+")
 
 #: A section that looks back (2023年工作回顾, 主要成绩) reports what was done: its figures are no targets.
 _REVIEW = re.compile(r"回顾|总结|成绩|成效|完成情况|基本情况|工作现状")
@@ -85,13 +91,20 @@ def _task(text: str, span: TaskSpan, year: int, unread: list[UnreadPhrase], *, r
     body = text[span.start : span.end]
     reading = read_commitments(body, year=year) if not review else Reading()
     unread += [UnreadPhrase(span.no, phrase.text, phrase.reason) for phrase in reading.unread]
+    due = next((due_in(m.group("due"), year) for m in _DUE_FIELD.finditer(body)), None)
+    drafts = [d if d.due or due is None else replace(d, due=due) for d in reading.drafts]
     return Task(
         no=span.no,
         title=task_title(body),
-        targets=[
-            draft_target(draft, f"t{span.no:02d}_{index:02d}") for index, draft in enumerate(reading.drafts, start=1)
-        ],
+        responsible=responsible_units(body),
+        targets=[draft_target(draft, f"t{span.no:02d}_{index:02d}") for index, draft in enumerate(drafts, start=1)],
     )
+
+
+def responsible_units(body: str) -> list[str]:
+    """责任单位：区教育局、区财政局 (or 牵头单位, 责任部门) written in a task: its owning units."""
+    units = [unit for m in _RESPONSIBLE_FIELD.finditer(body) for unit in _UNIT_SEPARATOR.split(m.group("units"))]
+    return list(dict.fromkeys(unit.strip() for unit in units if unit.strip()))
 
 
 def draft_target(draft: Draft, target_id: str) -> Target:

@@ -45,8 +45,13 @@ _LABELS = (
     re.compile(r"\d{1,2}:\d{2}"),
     # 一校一品, 一人一档, 一生一案.
     re.compile(r"一[\u4e00-\u9fff]一[\u4e00-\u9fff]"),
-    # Vague amounts and idioms built on 一: 一批, 一系列, 一次性.
-    re.compile(r"一(?:批|些|系列|大批|揽子|次性|站式|体化|把手|票否决|岗双责)"),
+    # Vague amounts and idioms built on 一: 一批, 一系列, 一次性, 一张网, 高效办成一件事.
+    re.compile(
+        r"一(?:批|些|系列|大批|揽子|次性|站式|体化|把手|票否决|岗双责|盘棋|条龙|本账|件事"
+        r"|张(?:网|图|蓝图|表|清单)|片天)"
+    ),
+    # Named standards of distance in time: 15分钟健身圈, 15分钟生活圈.
+    re.compile(r"\d+\s*分钟[\u4e00-\u9fff]{0,4}圈"),
     # Political formulas that read like counts when left unquoted.
     re.compile(
         r"两个(?:确立|维护|务必|结合|只增不减|全覆盖)|[三四]个(?:意识|自信|全面|代表|务必|引路人|相统一|服务)"

@@ -17,8 +17,21 @@ from duban_contracts.plan.model import Comparator, Schedule, TargetKind
 from duban_contracts.units import ATTAINMENT, RATIO, SPELLINGS_LONGEST_FIRST
 
 from .dates import DatedMention, dated_mentions, deadlines
-from .descriptions import counts_a_named_list, is_baseline, is_scope_of_coverage, names_a_class
-from .figures import COMPARATOR_AFTER, Figure, bare_numbers, find_figures, with_quoted_percents
+from .descriptions import (
+    counts_a_named_list,
+    counts_the_plans_items,
+    is_baseline,
+    is_scope_of_coverage,
+    names_a_class,
+)
+from .figures import (
+    COMPARATOR_AFTER,
+    Figure,
+    bare_numbers,
+    figures_with_unit_named_before,
+    find_figures,
+    with_quoted_percents,
+)
 from .formulas import find_formulas
 from .levels import find_level
 from .masking import mask_labels, normalise
@@ -49,10 +62,12 @@ _COMPARATOR_BEFORE: tuple[tuple[str, Comparator], ...] = tuple(
 _GROWTH_WORDS = ("同比增长", "增长", "提高", "提升", "增加", "上升", "增幅")
 _DECLINE_WORDS = ("同比下降", "下降", "降低", "减少", "缩减", "压减")
 _PROHIBITION = re.compile(r"严禁|禁止|不得|不准|不允许|杜绝|防止|避免|消除")
-_LEVEL_WORDS = re.compile(r"总量|总数|累计|总计|保有量|拥有量|存量|总规模|人均|稳定在|保持在")
+_LEVEL_WORDS = re.compile(r"总量|总数|累计|总计|保有量|拥有量|存量|总规模|人均|每[十百千万]+人|稳定在|保持在")
 #: A frequency word: 每季度, 每学期, 双周 (every second week), 每旬 …
 _EVERY_PERIOD = re.compile(
     r"每(?:个)?(?P<every>季度|两周|双周|半月|两个?月|月|年度?|周|星期|学期|半年|旬)|(?P<other>双周|隔周|双月)"
+    # 周例会, 月调度, 季通报: a standing duty named with its period (not 3月巡查, a month).
+    r"|(?<![\d一二三四五六七八九十两_])(?P<duty>周|月|季度|季|旬)(?=例会|例检|调度|巡查|通报|督查|督导|研判|讲评|点评)"
 )
 #: A per-item floor or limit: 每生, 每所, 每个, 每套 (any measure word after 每), 各校.
 _EVERY_UNIT = re.compile(
@@ -70,7 +85,7 @@ _PERIODS: dict[str, tuple[Period, int]] = {
     "季度": ("quarter", 1), "月": ("month", 1), "年": ("year", 1), "年度": ("year", 1),
     "周": ("week", 1), "星期": ("week", 1), "学期": ("year", 2), "半年": ("year", 2), "旬": ("month", 3),
     "两周": ("year", 26), "双周": ("year", 26), "隔周": ("year", 26), "半月": ("month", 2),
-    "两月": ("year", 6), "两个月": ("year", 6), "双月": ("year", 6),
+    "两月": ("year", 6), "两个月": ("year", 6), "双月": ("year", 6), "季": ("quarter", 1),
 }  # fmt: skip
 #: A floor on the size of each thing built: 篮球场占地面积不少于560平方米.
 _SIZE_OF_EACH = re.compile(r"(?:占地|建筑|使用|比赛区)?面积|宽度|长度|高度|容量|标准")
@@ -178,15 +193,20 @@ class _TaskText:
 
     def _read_clause(self, start: int, end: int, reading: Reading, *, sentence_start: int) -> None:
         figures = self._figures(start, end)
-        periodic = _EVERY_PERIOD.search(self.masked, start, end)
-        if periodic:
-            counted = [f for f in figures if f.start >= periodic.start()]
+        frequencies = list(_EVERY_PERIOD.finditer(self.masked, start, end))
+        if frequencies:
+            counted = [f for f in figures if f.start >= frequencies[0].start()]
             if all(f.unit in _FREQUENCY_UNITS for f in counted):
-                # 为120名适龄残疾儿童每月送教上门不少于2次: a count, then what recurs.
-                first = start if counted == figures else periodic.start()
-                if not is_baseline(self.normalised, sentence_start, periodic.start(), self.year):
-                    reading.drafts.append(self._periodic(first, end, periodic, counted))
-                figures, end = [f for f in figures if f not in counted], periodic.start()
+                # 为120名适龄残疾儿童每月送教上门不少于2次: a count, then what recurs; 实行月调度、
+                # 季通报: one duty per frequency word.
+                first = start if counted == figures else frequencies[0].start()
+                for index, every in enumerate(frequencies):
+                    duty_end = frequencies[index + 1].start() if index + 1 < len(frequencies) else end
+                    times = [f for f in counted if every.start() <= f.start < duty_end]
+                    if not is_baseline(self.normalised, sentence_start, every.start(), self.year):
+                        duty_start = first if index == 0 else every.start()
+                        reading.drafts.append(self._periodic(duty_start, duty_end, every, times))
+                figures, end = [f for f in figures if f not in counted], frequencies[0].start()
         figures = [f for f in figures if self._counts(f, start, end, figures)]
         if is_scope_of_coverage(figures, bool(find_formulas(self.normalised, start, end))):
             figures = []
@@ -211,6 +231,9 @@ class _TaskText:
 
     def _figures(self, start: int, end: int) -> list[Figure]:
         figures = with_quoted_percents(find_figures(self.masked, start, end), self.normalised, start, end)
+        figures = sorted(
+            [*figures, *figures_with_unit_named_before(self.masked, start, end, figures)], key=lambda f: f.start
+        )
         # 8件一套: the 一套 says "per set" and counts nothing.
         return [
             f
@@ -225,6 +248,7 @@ class _TaskText:
         return not (
             is_baseline(self.normalised, sentence_start, figure.start, self.year)
             or counts_a_named_list(before, figure, promise_verbs=COMMIT_VERBS, linking_words=_TAIL_WORDS)
+            or counts_the_plans_items(self.masked, figure)
             or names_a_class(before)
         )
 
@@ -421,13 +445,16 @@ class _TaskText:
         return name or first
 
     def _periodic(self, start: int, end: int, every: re.Match[str], figures: list[Figure]) -> Draft:
-        period, per_period = _PERIODS[every.group("every") or every.group("other")]
+        period, per_period = _PERIODS[every.group("every") or every.group("other") or every.group("duty")]
         times = (int(figures[0].value) if figures else 1) * per_period
         after = "".join(self.original[a:b] for a, b in _gaps(every.end(), end, [(f.start, f.stop) for f in figures]))
         name = _strip_leading(_clean_metric(after), ("至少", "不少于", "召开", "开展", "组织", "举办", "进行"))
         if len(name) < 2 or _comparator_word(name) or name in _TAIL_WORDS:
             # 校园食品安全检查每月不少于1次: what recurs is named before the frequency word.
             name = _clean_metric(self.original[start : every.start()])
+        name = re.sub(r"(?<=.)(?:制度|机制)$", "", name)
+        if every.group("duty"):
+            name = every.group("duty") + name  # 月调度, 周例会
         return Draft(
             text=self._text(start, end),
             metric=name or "定期工作",
