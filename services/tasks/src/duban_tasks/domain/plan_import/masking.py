@@ -50,6 +50,8 @@ _LABELS = (
         r"一(?:批|些|系列|大批|揽子|次性|站式|体化|把手|票否决|岗双责|盘棋|条龙|本账|件事"
         r"|张(?:网|图|蓝图|表|清单)|片天)"
     ),
+    # Slogans that count ones: 四个一, 三个一百.
+    re.compile(r"[二两三四五六七八九十]个一(?:百|千|万)?"),
     # Named standards of distance in time: 15分钟健身圈, 15分钟生活圈.
     re.compile(r"\d+\s*分钟[\u4e00-\u9fff]{0,4}圈"),
     # Political formulas that read like counts when left unquoted.

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import cn2an
 
-from .numbers import FULL_WIDTH
+from .numbers import FULL_WIDTH, parse_number
 
 
 class Numbering(Enum):
@@ -118,7 +118,10 @@ def _headings(text: str) -> list[Heading]:
         for style in Numbering:
             marker = style.value.match(stripped)
             if marker and stripped[marker.end() :].strip():
-                number = int(cn2an.cn2an(marker.group(1), "smart"))
+                try:
+                    number = int(parse_number(marker.group(1)))
+                except ValueError:
+                    break  # 十六一、 is no number: not a heading
                 start = line.start() + indent
                 headings.append(Heading(style, number, line.start(), start + marker.end()))
                 break

@@ -87,6 +87,14 @@ _PERIODS: dict[str, tuple[Period, int]] = {
     "两周": ("year", 26), "双周": ("year", 26), "隔周": ("year", 26), "半月": ("month", 2),
     "两月": ("year", 6), "两个月": ("year", 6), "双月": ("year", 6), "季": ("quarter", 1),
 }  # fmt: skip
+#: A figure a copy blanked out: X家, XX%, X亿元.
+_PLACEHOLDER = re.compile(
+    r"(?<![A-Za-z])[Xx×]{1,3}\s*(?:%|"
+    + "|".join(re.escape(s) for s in SPELLINGS_LONGEST_FIRST if not s.isascii())
+    + r")"
+)
+#: A rank to reach: 进入全市前三, 保持全省前列 is no figure at all.
+_RANK = re.compile(r"(?:进入|保持|位居|位列|稳居|跻身)[^,;。]{0,10}前[一二三四五六七八九十\d]+")
 #: A floor on the size of each thing built: 篮球场占地面积不少于560平方米.
 _SIZE_OF_EACH = re.compile(r"(?:占地|建筑|使用|比赛区)?面积|宽度|长度|高度|容量|标准")
 _SIZE_IS_TOTAL = re.compile(r"新增|新建|增加|扩大|总|累计|人均|全[区县市省]")
@@ -228,6 +236,7 @@ class _TaskText:
             reading.drafts += drafts
             previous += drafts
         reading.unread += self._unread_bare_numbers(start, end, figures)
+        reading.unread += self._unread_placeholders_and_ranks(start, end)
 
     def _figures(self, start: int, end: int) -> list[Figure]:
         figures = with_quoted_percents(find_figures(self.masked, start, end), self.normalised, start, end)
@@ -446,7 +455,7 @@ class _TaskText:
 
     def _periodic(self, start: int, end: int, every: re.Match[str], figures: list[Figure]) -> Draft:
         period, per_period = _PERIODS[every.group("every") or every.group("other") or every.group("duty")]
-        times = (int(figures[0].value) if figures else 1) * per_period
+        times = max(1, round(figures[0].value) if figures else 1) * per_period
         after = "".join(self.original[a:b] for a, b in _gaps(every.end(), end, [(f.start, f.stop) for f in figures]))
         name = _strip_leading(_clean_metric(after), ("至少", "不少于", "召开", "开展", "组织", "举办", "进行"))
         if len(name) < 2 or _comparator_word(name) or name in _TAIL_WORDS:
@@ -522,6 +531,16 @@ class _TaskText:
             before, after = self.masked[start:number_start], self.masked[number_end:end]
             if _comparator_word(before) or after.startswith(tuple(COMPARATOR_AFTER)):
                 return [Unread(self._text(start, end), "数字没有单位")]
+        return []
+
+    def _unread_placeholders_and_ranks(self, start: int, end: int) -> list[Unread]:
+        """新增高新技术企业X家 (the figure blanked out in the copy), 进入全市前三 (a rank): promises
+        whose figure cannot be read."""
+        clause = self.masked[start:end]
+        if _PLACEHOLDER.search(clause):
+            return [Unread(self._text(start, end), "数字缺失（原文为X）")]
+        if _RANK.search(clause) and not re.search(r"前[一二三四五六七八九十\d]+[名位]", clause):
+            return [Unread(self._text(start, end), "名次目标，不是数量")]
         return []
 
     def _text(self, start: int, end: int) -> str:

@@ -15,12 +15,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-import cn2an
-
 from duban_contracts.plan.model import Plan, Section, Task
 
 from .dates import due_in
 from .importer import ImportResult, UnreadPhrase, draft_target, short_title, task_title
+from .numbers import parse_number
 from .outline import chinese_ordinal, number_tasks_in_order, read_header
 from .reading import Draft, read_commitments
 from .tables import Grid
@@ -53,6 +52,7 @@ _ROLES: tuple[tuple[Role, re.Pattern[str]], ...] = (
 )
 _SECTION_HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(.*)$", re.DOTALL)
 _WRITTEN_NUMBER = re.compile(r"^\s*(\d{1,3})\s*(?:[.、．](?!\d)|$)\s*")
+_CHINESE_NUMBER = re.compile(r"^\s*[(（]?\s*([一二三四五六七八九十]+)\s*[)）]?\s*$")
 _UNITS_SEPARATOR = re.compile(r"[、,，;；/\s]+")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 
@@ -129,6 +129,7 @@ def _role(header: str) -> Role:
 
 def _sections(grid: Grid, roles: list[Role], plan_title: str) -> list[_SectionRows]:
     sections = [_SectionRows(plan_title)]
+    numbered = Role.NUMBER in roles  # without a 序号 column every row is a task of its own
     for index, cells in enumerate(grid.rows):
         fresh = [
             "" if (index, column) in grid.merged_below else cell for column, cell in enumerate(cells[: len(roles)])
@@ -141,7 +142,7 @@ def _sections(grid: Grid, roles: list[Role], plan_title: str) -> list[_SectionRo
         if row is None:
             continue
         current = sections[-1].tasks[-1] if sections[-1].tasks else None
-        if row.written_no is None and current is not None and not row.title:
+        if numbered and row.written_no is None and current is not None and not row.title:
             current.texts += row.texts  # a continuation row: the number cell is merged
             current.responsible += [unit for unit in row.responsible if unit not in current.responsible]
             continue
@@ -166,7 +167,11 @@ def _heading(cell: str) -> tuple[str, int | None]:
     found = _SECTION_HEADING.match(cell)
     if not found:
         return cell.strip(), None
-    return (found.group(2).strip() or cell.strip()), int(cn2an.cn2an(found.group(1), "smart"))
+    try:
+        number: int | None = int(parse_number(found.group(1)))
+    except ValueError:
+        number = None
+    return (found.group(2).strip() or cell.strip()), number
 
 
 def _row(cells: list[str], fresh: list[str], roles: list[Role]) -> _Row | None:
@@ -191,8 +196,15 @@ def _row(cells: list[str], fresh: list[str], roles: list[Role]) -> _Row | None:
 
 
 def _number(cell: str) -> int | None:
+    """3, 3., (三) or 三 in a 序号 cell."""
     found = _WRITTEN_NUMBER.match(cell)
-    return int(found.group(1)) if found else None
+    if found:
+        return int(found.group(1))
+    chinese = _CHINESE_NUMBER.match(cell)
+    try:
+        return int(parse_number(chinese.group(1))) if chinese else None
+    except ValueError:
+        return None
 
 
 def _task(rows: _TaskRows, year: int, unread: list[UnreadPhrase]) -> Task:
