@@ -69,16 +69,15 @@ _EVERY_PERIOD = re.compile(
     # 周例会, 月调度, 季通报: a standing duty named with its period (not 3月巡查, a month).
     r"|(?<![\d一二三四五六七八九十两_])(?P<duty>周|月|季度|季|旬)(?=例会|例检|调度|巡查|通报|督查|督导|研判|讲评|点评)"
 )
-#: A per-item floor or limit: 每生, 每所, 每个, 每套 (any measure word after 每), 各校.
+#: Single-character unit spellings (个, 所, 套, 片 …): the measure words that may follow 每 or 一.
+_MEASURE_CHARACTERS = "".join(sorted({s for s in SPELLINGS_LONGEST_FIRST if len(s) == 1 and "\u4e00" <= s <= "\u9fff"}))
+#: A per-item floor or limit: 生均, 每生, 每所, 每个, 每套 (any measure word after 每), 各校.
 _EVERY_UNIT = re.compile(
-    r"生均|每(?:天|日|节|课|生|校|园|村|周|学期|年|季度|月|次|"
-    + "|".join(sorted((s for s in SPELLINGS_LONGEST_FIRST if len(s) == 1 and "\u4e00" <= s <= "\u9fff"), key=len))
-    + r")|各(?:校|学校|班|园|单位|乡镇|镇|村|县|区|街道)"
+    rf"生均|每(?:天|日|节|课|生|校|园|村|周|学期|年|季度|月|次|[{_MEASURE_CHARACTERS}])"
+    r"|各(?:校|学校|班|园|单位|乡镇|镇|村|县|区|街道)"
 )
 #: 8件一套: a figure followed by 一 and a measure word is so many per item.
-_PER_ITEM_AFTER = re.compile(
-    r"一(?:" + "|".join(s for s in SPELLINGS_LONGEST_FIRST if len(s) == 1 and "\u4e00" <= s <= "\u9fff") + r")"
-)
+_PER_ITEM_AFTER = re.compile(rf"一[{_MEASURE_CHARACTERS}]")
 Period = Literal["week", "month", "quarter", "year"]
 #: Frequency word -> the schedule's period and how many times a period one occurrence per step makes.
 _PERIODS: dict[str, tuple[Period, int]] = {
