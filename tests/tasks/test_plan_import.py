@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +175,21 @@ def test_printable_lines_name_section_task_and_phrase() -> None:
 
 
 def test_unread_phrases_name_their_task() -> None:
-    result = import_plan("某县教育局2022年为民办实事\n1、新建幼儿园三所。\n2、新增校车12辆。\n")
-    assert [(u.task_no, u.text) for u in result.unread] == [(2, "新增校车12辆")]
+    result = import_plan("某县教育局2022年为民办实事\n1、新建幼儿园三所。\n2、改造窑洞教室12孔。\n")
+    assert [(u.task_no, u.text) for u in result.unread] == [(2, "改造窑洞教室12孔")]
+
+
+def test_responsible_units_and_deadline_written_under_a_task_are_read() -> None:
+    text = (
+        "某区2025年民生实事任务分解方案\n1.新建幼儿园3所。\n责任单位：区教育局、区住建局\n完成时限：2025年9月底前\n"
+        "2.新增学位2000个(牵头单位:区教育局)。\n"
+    )
+    plan = import_plan(text).plan
+    assert [(t.no, t.responsible) for _, t in plan.tasks()] == [(1, ["区教育局", "区住建局"]), (2, ["区教育局"])]
+    assert [(p.task.no, p.target.value, p.due) for p in plan.placed_targets()] == [
+        (1, 3, date(2025, 9, 30)),
+        (2, 2000, date(2025, 12, 31)),
+    ]
 
 
 def test_scoring_counts_matches_misses_and_inventions() -> None:
@@ -193,6 +207,8 @@ PLAN_PIECES = [
     *"一二三四五六七八九十百千万两零第每个所名人次项家元%％１２0123456789.．、，。；（）“”《》余多前\n ",
     *("1.", "（一）", "一、", "2023年", "教师节", "“4.15”", "万平方米", "个百分点", "以上", "不低于", "突破", "以内"),
     *("严禁", "全覆盖", "只增不减", "增长", "下降", "每季度", "新建", "学校", "教育"),
+    *("片", "-", "至", "双周", "月调度", "各", "其中", "(其中", "创建为", "达省", "标准", "一套", "现有", "已建成"),
+    *("销售额", "人次", "X", "前三", "十六一、", "责任单位：", "完成时限：", "12月底前"),
 ]
 
 

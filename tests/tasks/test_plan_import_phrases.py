@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from duban_tasks.domain.plan_import import read_commitments
+from duban_tasks.domain.plan_import import import_plan, read_commitments
 from duban_tasks.domain.plan_import.dates import deadlines
 from duban_tasks.domain.plan_import.numbers import parse_number
 from duban_tasks.domain.plan_import.observances import OBSERVANCES, window_of
@@ -97,7 +97,66 @@ PHRASES: list[tuple[str, list[Row]]] = [
     ("推进巴州区教育园区（一期）建设", []),
     ("持续开展“一校一品”党建品牌创建活动", []),
     ("组织高2020级一诊二诊三诊分析", []),
-    ("力争金牌突破40枚", []),
+    # Measure words (量词) count in their own unit, spelled as written; 公里 converts to 米.
+    ("力争金牌突破40枚", [(40, "枚", GT, COUNT)]),
+    ("新增校车12辆", [(12, "辆", GE, COUNT)]),
+    ("建设健身步道15公里", [(15000, "米", GE, COUNT)]),
+    ("为二百六十间教室更换护眼灯具", [(260, "间", GE, COUNT)]),
+    ("建成 2 栋乡镇中学教学楼", [(2, "栋", GE, COUNT)]),
+    # Figures written with spaces; enumerations with a count and a measure word per item.
+    ("增加公办幼儿园学位 970 个", [(970, "个", GE, COUNT)]),
+    (
+        "新建改建市民健身步道 80 条、市民运动球场 150 片、健身驿站 8 个",
+        [(80, "条", GE, COUNT), (150, "片", GE, COUNT), (8, "个", GE, COUNT)],
+    ),
+    ("新建运动球场150片(其中羽毛球场100片)", [(150, "片", GE, COUNT), (100, "片", GE, COUNT)]),
+    # Ranges: the low end is the target.
+    ("打造品牌学校3-4所", [(3, "所", GE, COUNT)]),
+    ("新建幼儿园三至五所", [(3, "所", GE, COUNT)]),
+    ("带动参与群众3-5万人次", [(30000, "人次", GE, COUNT)]),
+    # 各N over listed years or places: one target each; 各校 is a per-school floor.
+    ("2023年、2024年各新增学位800个", [(800, "个", GE, COUNT)] * 2),
+    ("城区和乡镇各建1所", [(1, "所", GE, COUNT)] * 2),
+    # Standing duties named by a frequency word.
+    ("坚持双周例会制度", [(26, "次", GE, PERIODIC)]),
+    ("每周开展校园安全巡查", [(1, "次", GE, PERIODIC)]),
+    ("每月例检", [(1, "次", GE, PERIODIC)]),
+    # Per-item floors: 每套, 每个, N件一套, a size of each thing.
+    ("配建体育健身器材每套2.5万元", [(25000, "元", GE, CONSTRAINT)]),
+    ("配建健身器材8件一套", [(8, "件", GE, CONSTRAINT)]),
+    ("建设比赛区面积不少于210平方米的篮球场", [(210, "平方米", GE, CONSTRAINT)]),
+    # Levels and standards: one attainment each.
+    ("第一中学创建为四星级高中", [(1, "达标", GE, LEVEL)]),
+    ("学校装备达省Ⅰ类标准", [(1, "达标", GE, LEVEL)]),
+    ("力争创成省级示范校", [(1, "达标", GE, LEVEL)]),
+    ("通过国家义务教育优质均衡发展县督导评估", [(1, "达标", GE, LEVEL)]),
+    ("做好创建省级未成年人保护示范区迎检工作", []),
+    ("推进全民健身示范县区创建工作", []),
+    # Coverage promised, and coverage as a manner; counts that are a coverage promise's scope.
+    ("对全县58所中小学实现课后服务全覆盖", [(1, "ratio", GE, COVERAGE)]),
+    ("开展多形式、分层次、全覆盖的学习培训", []),
+    ("全覆盖开展教师培训", []),
+    # Not promises: document numbers, dates, what exists or was done, lists of names, classes.
+    ("根据巴教发〔2023〕12号文件要求", []),
+    ("临湘市人民政府《通知》(临政发〔2020〕4号)", []),
+    ("2023-03-27印发", []),
+    ("现有中小学校58所", []),
+    ("2022年完成校舍改造3万平方米", []),
+    ("已建成智慧校园20所", []),
+    ("重点抓好中冶银河、三和纺织、海亮奥博特3家研发投入过亿元企业", []),
+    ("支持研发投入过5000万元的企业", []),
+    ("全市共有中小学校312所,在校学生28.6万人", []),
+    ("一年来,全县新建幼儿园5所", []),
+    ("办好10件民生实事", []),
+    ("实施8项重点任务", []),
+    ("打造城市社区15分钟健身圈", []),
+    ("3月巡查全部学校", []),
+    ("比2022年增长10%", [(0.1, "ratio", GE, GROWTH)]),
+    # A unit the metric names before a bare figure; duties named with their period.
+    ("参与人次达到10万", [(100000, "人次", GE, COUNT)]),
+    ("体育彩票销售额突破3亿", [(300_000_000, "元", GT, COUNT)]),
+    ("实行月调度、季通报制度", [(1, "次", GE, PERIODIC), (1, "次", GE, PERIODIC)]),
+    ("在现有基础上新增学位500个", [(500, "个", GE, COUNT)]),
 ]
 
 
@@ -127,11 +186,10 @@ def test_target_text_is_cut_from_the_phrase(phrase: str, expected: list[Row]) ->
 @pytest.mark.parametrize(
     ("phrase", "reason_part"),
     [
-        ("新增校车12辆", "辆"),
-        ("建设健身步道15公里", "公里"),
-        ("新建（改建）社会足球场2片", "片"),
         ("团体总分进入全市前三名", "名次"),
         ("平均分不低于85", "单位"),
+        ("改造窑洞教室12孔", "孔"),
+        ("5个工作日内办结", "工作日"),
     ],
 )
 def test_commitment_without_a_base_unit_is_reported_unread(phrase: str, reason_part: str) -> None:
@@ -236,3 +294,38 @@ def test_periodic_target_carries_its_schedule() -> None:
 )
 def test_metric_names_what_is_counted(phrase: str, metrics: list[str]) -> None:
     assert [d.metric for d in read_commitments(phrase, year=2023).drafts] == metrics
+
+
+def test_a_range_keeps_its_high_end_beside_the_low_end_target() -> None:
+    [draft] = read_commitments("打造品牌学校3-4所", year=2023).drafts
+    assert (draft.value, draft.value_range) == (3, (3, 4))
+    [wan] = read_commitments("带动参与群众3-5万人次", year=2023).drafts
+    assert wan.value_range == (30000, 50000)
+
+
+def test_a_level_names_the_standard_it_reaches() -> None:
+    [draft] = read_commitments("第一中学创建为四星级高中", year=2023).drafts
+    assert (draft.standard, draft.metric) == ("四星级高中", "第一中学达到四星级高中")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "every", "times"),
+    [("坚持双周例会制度", "year", 26), ("每学期开展一次专项督查", "year", 2), ("每旬开展巡查", "month", 3)],
+)
+def test_a_frequency_word_gives_the_schedule(phrase: str, every: str, times: int) -> None:
+    [draft] = read_commitments(phrase, year=2023).drafts
+    assert draft.schedule is not None
+    assert (draft.schedule.every, draft.schedule.times, draft.value) == (every, times, times)
+
+
+def test_a_review_section_of_the_past_year_yields_no_targets() -> None:
+    text = "某县教育局2024年工作要点\n一、2023年工作回顾\n1.新建幼儿园5所。\n二、2024年主要任务\n2.新建幼儿园3所。\n"
+    result = import_plan(text)
+    assert [(p.task.no, p.target.value) for p in result.placed_targets] == [(2, 3)]
+
+
+def test_a_first_line_that_is_a_sentence_is_read_and_the_year_comes_from_the_body() -> None:
+    text = "2023 年由市体育局承担的实事项目包括新建社区市民健身中心 30 个,新建市民运动球场 150 片。\n该项目由各区负责。"
+    result = import_plan(text)
+    assert result.plan.year == 2023
+    assert [(p.target.value, p.target.unit) for p in result.placed_targets] == [(30, "个"), (150, "片")]

@@ -12,6 +12,25 @@ from dataclasses import dataclass
 #: Ratios (rates, coverage, growth) travel as fractions: 90% is 0.9.
 RATIO = "ratio"
 
+#: A level or standard reached (创建为四星级高中, 达省Ⅰ类标准): one attainment, value 1.
+ATTAINMENT = "达标"
+
+#: Chinese measure words (量词) that count things no other unit here takes. Each is its own base unit,
+#: spelled as written: 150片 球场 stays 150 片 and is never converted to 个 (a pitch is not a court).
+MEASURE_WORDS: dict[str, str] = {
+    "片": "pitches, plots", "张": "sheets, tables, beds", "间": "rooms", "座": "structures",
+    "栋": "buildings", "幢": "buildings", "层": "storeys", "件": "pieces, articles, cases",
+    "辆": "vehicles", "艘": "vessels", "架": "aircraft, racks", "部": "devices, works", "支": "teams, units",
+    "队": "teams", "组": "groups", "批": "batches", "班": "classes", "门": "courses", "节": "lessons",
+    "只": "items, animals", "头": "head (livestock)", "匹": "horses", "棵": "trees", "株": "plants",
+    "本": "volumes", "册": "volumes", "篇": "articles", "首": "songs, poems", "幅": "pictures", "份": "copies",
+    "封": "letters", "枚": "medals, badges", "面": "flags", "盏": "lamps", "根": "rods, poles", "颗": "grains",
+    "把": "chairs, tools", "副": "sets (pairs)", "双": "pairs", "对": "pairs", "块": "pieces, plots",
+    "户": "households", "宗": "lots, cases", "起": "incidents", "例": "cases", "笔": "transactions",
+    "口": "wells, mouths", "眼": "wells", "轮": "rounds", "亩": "mu (666.7 m², kept as written)",
+    "学时": "credit hours", "课时": "lesson hours", "吨": "tonnes",
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class MeasureUnit:
@@ -35,7 +54,9 @@ UNITS: dict[str, MeasureUnit] = {
         MeasureUnit(
             "平方米",
             "square metres",
-            _with_multipliers("平方米", "平米", "㎡", extra={"m2": 1.0, "m²": 1.0, "万㎡": 1e4}),
+            _with_multipliers(
+                "平方米", "平米", "㎡", extra={"m2": 1.0, "m²": 1.0, "万㎡": 1e4, "公顷": 1e4, "平方公里": 1e6}
+            ),
         ),
         MeasureUnit("元", "yuan", _with_multipliers("元", extra={"千元": 1e3, "百万元": 1e6, "千万元": 1e7})),
         MeasureUnit("人次", "person-times", _with_multipliers("人次")),
@@ -51,6 +72,9 @@ UNITS: dict[str, MeasureUnit] = {
         MeasureUnit("条", "entries", _with_multipliers("条")),
         MeasureUnit("分钟", "minutes", {"分钟": 1.0, "分": 1.0, "小时": 60.0, "h": 60.0, "min": 1.0}),
         MeasureUnit(RATIO, "ratio", {"%": 0.01, "％": 0.01, "百分之": 0.01, "‰": 0.001}),
+        MeasureUnit("米", "metres", {"米": 1.0, "公里": 1000.0, "千米": 1000.0, "万米": 1e4, "万公里": 1e7}),
+        MeasureUnit(ATTAINMENT, "attainment of a level or standard", {ATTAINMENT: 1.0}),
+        *(MeasureUnit(word, name, _with_multipliers(word)) for word, name in MEASURE_WORDS.items()),
     )
 }
 

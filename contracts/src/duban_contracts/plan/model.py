@@ -63,7 +63,10 @@ class Schedule(_Model):
 
 
 class Target(_Model):
-    id: str = Field(pattern=r"^t\d{2}_[a-z0-9_]+$", description="Stable id, e.g. t07_school_building_new.")
+    id: str = Field(
+        pattern=r"^t\d{2,3}_[a-z0-9_]+$",
+        description="Stable id, e.g. t07_school_building_new (three digits for task tables past 序号 99).",
+    )
     text: str = Field(description="The verbatim Chinese phrase the target comes from.")
     metric: str = Field(description="Short Chinese metric name, e.g. 新建中小学校舍.")
     aliases: list[str] = Field(default_factory=list, description="Other names integrations use.")
@@ -77,6 +80,12 @@ class Target(_Model):
     responsible: list[str] = Field(default_factory=list, description="Owning units (股室).")
     milestones: list[Milestone] = Field(default_factory=list)
     baseline: float | None = Field(default=None, description="Last year's value, for growth targets.")
+    range: tuple[float, float] | None = Field(
+        default=None, description="A range as written (品牌校3-4所): [low, high]; `value` is the low end."
+    )
+    standard: str | None = Field(
+        default=None, description="The level or standard a level target names (四星级高中, 省Ⅰ类标准)."
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -87,6 +96,8 @@ class Target(_Model):
             raise ValueError(f"target {self.id}: a periodic target needs a schedule")
         if self.start and self.due and self.start > self.due:
             raise ValueError(f"target {self.id}: start {self.start} is after due {self.due}")
+        if self.range and not self.range[0] <= self.value <= self.range[1]:
+            raise ValueError(f"target {self.id}: value {self.value:g} is outside its range {list(self.range)}")
         return self
 
 

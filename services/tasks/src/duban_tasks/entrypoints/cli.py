@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from duban_contracts.plan import Plan, load_plan
 from duban_contracts.rpc import StatusQuery
 from duban_contracts.subjects import Subjects
 from duban_kit.cli import namespace, print_json, request
+
+if TYPE_CHECKING:
+    from ..domain.plan_import import ImportResult
 
 plan_app = typer.Typer(help="The plan: show it, import one, see where it stands.", no_args_is_help=True)
 console = Console()
@@ -81,7 +84,7 @@ def show(
 
 @plan_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A Chinese work-plan text (UTF-8).")],
+    file: Annotated[Path, typer.Argument(help="A Chinese work-plan text (UTF-8), or a task table (.xlsx, .docx).")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the draft plan's targets (or the score) as JSON.")
     ] = False,
@@ -90,16 +93,22 @@ def import_command(
         Path | None,
         typer.Option("--score", help="A gold reading (YAML): print precision and recall against it instead."),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the draft as a plan file (YAML) to review; unread phrases as comments."),
+    ] = None,
 ) -> None:
-    """Read a work-plan text and print a draft plan, with the phrases it could not read."""
-    from ..domain.plan_import import import_plan
+    """Read a work plan (text or task table) and print a draft plan, with the phrases it could not read."""
+    from ..domain.plan_import.writing import plan_yaml
 
+    result = _imported(file, year)
     if gold_file is not None:
-        _score_command(file, gold_file, year=year, as_json=as_json)
+        _score_command(file, gold_file, result, as_json=as_json)
         return
-    if file.suffix.lower() in TABLE_SUFFIXES:
-        raise typer.BadParameter(TABLES_NOT_READ, param_hint="FILE")
-    result = import_plan(file.read_text(encoding="utf-8"), year=year)
+    if out is not None:
+        out.write_text(plan_yaml(result, source=file.name), encoding="utf-8")
+        console.print(f"已写入 / written: {out} — {len(result.placed_targets)} 项指标, {len(result.unread)} 处未读")
+        return
     rows = targets_as_rows(result.plan)
     if as_json:
         print_json(rows)
@@ -113,41 +122,65 @@ def import_command(
     if result.unread:
         console.print(f"[yellow]未能识别的表述 ({len(result.unread)}) / phrases not read:[/]")
         for phrase in result.unread:
-            console.print(f"  任务{phrase.task_no}: {phrase.text} — {phrase.reason}")
+            console.print(f"  任务{phrase.task_no}: {phrase.text} — {phrase.reason}", markup=False)
 
 
-TABLE_SUFFIXES = (".xlsx", ".xls")
-TABLES_NOT_READ = "暂不能读取任务分解表（XLSX），只能读取文本 / task tables (XLSX) are not read yet, only plain text"
+def _imported(file: Path, year: int | None) -> ImportResult:
+    """The draft plan in `file`; a file that cannot be read is a usage error naming the file."""
+    from ..domain.plan_import.documents import import_document
+
+    try:
+        return import_document(file.read_bytes(), suffix=file.suffix, year=year)
+    except OSError as error:
+        raise typer.BadParameter(f"无法读取 / cannot read {file}: {error.strerror}", param_hint="FILE") from error
+    except ValueError as error:
+        raise typer.BadParameter(f"{file}: {error}", param_hint="FILE") from error
 
 
-def _score_command(file: Path, gold_file: Path, *, year: int | None, as_json: bool) -> None:
-    """Import `file` and score it against the gold reading; a table the importer cannot read scores 0."""
-    from ..domain.plan_import import GoldError, import_plan, load_gold, score, score_plan
+def _score_command(file: Path, gold_file: Path, result: ImportResult, *, as_json: bool) -> None:
+    """Score the draft of `file` against the gold reading."""
+    from ..domain.plan_import import GoldError, load_gold, score_plan
 
     try:
         gold = load_gold(gold_file.read_text(encoding="utf-8"), source=str(gold_file))
     except GoldError as error:
         raise typer.BadParameter(str(error), param_hint="--score") from error
-    note: str | None = None
-    if file.suffix.lower() in TABLE_SUFFIXES:
-        result, read_year, note = score([], gold.targets), None, TABLES_NOT_READ
-    else:
-        plan = import_plan(file.read_text(encoding="utf-8"), year=year).plan
-        result, read_year = score_plan(plan, gold), plan.year
+    scored, read_year = score_plan(result.plan, gold), result.plan.year
     if as_json:
         print_json({"file": str(file), "gold": str(gold_file), "year": read_year, "gold_year": gold.year,
-                    "note": note, **result.as_dict()})  # fmt: skip
+                    **scored.as_dict()})  # fmt: skip
         return
-    console.print(f"{file.name}: {result.summary()}")
-    if note:
-        console.print(f"[yellow]{note}[/]")
-    if read_year is not None and read_year != gold.year:
+    console.print(f"{file.name}: {scored.summary()}")
+    if read_year != gold.year:
         console.print(f"[yellow]年份不符 / year differs: read {read_year}, gold {gold.year}[/]")
-    for label, targets in (("漏读 missed", result.missed), ("多读 spurious", result.spurious)):
+    for label, targets in (("漏读 missed", scored.missed), ("多读 spurious", scored.spurious)):
         for target in targets:
             console.print(f"  {label}: {target.line()}", markup=False)
-    for found, expected in result.kind_mismatches:
+    for found, expected in scored.kind_mismatches:
         console.print(f"  类型不符 kind: {found.kind.value} ≠ {expected.line()}", markup=False)
+
+
+@plan_app.command("check")
+def check_command(
+    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML), e.g. one written by plan import --out.")],
+) -> None:
+    """Validate a plan file: schema, unique ids, dues inside the plan year, duplicate targets."""
+    from ..domain.plan_import.checking import check_plan_text
+
+    try:
+        text = plan_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(f"无法读取 / cannot read {plan_file}: {error}", param_hint="PLAN_FILE") from error
+    checked = check_plan_text(text)
+    for problem in checked.problems:
+        typer.echo(f"{plan_file}:{problem}", err=True)
+    if checked.plan is None:
+        typer.echo(f"{plan_file}: {len(checked.problems)} 处错误 / problems", err=True)
+        raise typer.Exit(code=1)
+    plan = checked.plan
+    tasks = [task for _, task in plan.tasks()]
+    counts = f"{len(plan.sections)} 部分, {len(tasks)} 项任务, {sum(len(task.targets) for task in tasks)} 项指标"
+    typer.echo(f"{plan_file}: 通过 / ok — {plan.year}, {counts}")
 
 
 @plan_app.command("status")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .numbers import parse_number
+from .numbers import FULL_WIDTH, parse_number
 from .observances import OBSERVANCES, observance_on, window_of
 
 _QUOTED_DAY = re.compile(r"[“\"](\d{1,2})\s*[.·]\s*(\d{1,2})[”\"]")
@@ -86,3 +86,34 @@ def _valid(year: int, month: int, day: int) -> bool:
 
 def _window_start(start: date, end: date) -> date | None:
     return start if start != end else None
+
+
+_DUE_DATE = re.compile(
+    r"(?:(?P<year>20\d{2})\s*[年.\-/]\s*)?(?P<month>\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
+    r"(?:\s*(?P<day>\d{1,2})\s*日)?(?P<part>底|末|份|上旬|中旬|下旬)?"
+)
+_YEAR_END_WORDS = re.compile(r"年底|年末|年内|全年|本年度|当年")
+
+
+def due_in(text: str, year: int) -> date | None:
+    """The due date a 完成时限 cell gives: the latest date it names (2024年12月底前, 6月30日, 年底);
+    None for standing work (长期, 持续推进). A month alone means its last day."""
+    normalised = text.translate(FULL_WIDTH)
+    dues = []
+    due_year = year  # a year written once holds for the dates after it: 2025年6月底…12月底
+    for match in _DUE_DATE.finditer(normalised):
+        month = int(parse_number(match.group("month")))
+        due_year = int(match.group("year")) if match.group("year") else due_year
+        if not 1 <= month <= 12:
+            continue
+        day = match.group("day")
+        if day:
+            if _valid(due_year, month, int(day)):
+                dues.append(date(due_year, month, int(day)))
+            continue
+        dues.append(
+            date(due_year, month, _PART_DAY.get(match.group("part") or "", calendar.monthrange(due_year, month)[1]))
+        )
+    if not dues and _YEAR_END_WORDS.search(normalised):
+        dues.append(date(year, 12, 31))
+    return max(dues, default=None)

@@ -30,7 +30,9 @@ class Formula:
 
 FORMULAS: tuple[Formula, ...] = (
     Formula(
-        re.compile(_COUNT + r"全覆盖"),
+        # A promise only where it ends its clause (实现高品质高中全覆盖); 全覆盖的学习培训 and
+        # 全覆盖开展培训 describe a manner.
+        re.compile(_COUNT + r"全覆盖(?=[”\"’)\s]*(?:的?目标|要求)?[”\"’)\s]*$)"),
         TargetKind.COVERAGE,
         1.0,
         RATIO,

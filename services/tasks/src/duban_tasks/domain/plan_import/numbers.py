@@ -41,12 +41,20 @@ def parse_number(numeral: str) -> float:
     if not cleaned:
         raise ValueError("empty numeral")
     try:
-        return _exact(cn2an.cn2an(cleaned, "smart"))
+        return _exact(_cn2an(cleaned))
     except ValueError:
         multiplier = LARGE_MULTIPLIERS.get(cleaned[-1])
         if multiplier is None or len(cleaned) == 1:
             raise
-        return _exact(Decimal(str(cn2an.cn2an(cleaned[:-1], "smart"))) * multiplier)
+        return _exact(Decimal(str(_cn2an(cleaned[:-1]))) * multiplier)
+
+
+def _cn2an(numeral: str) -> object:
+    """cn2an's reading; its KeyError and IndexError on malformed numerals (六十零千) as ValueError."""
+    try:
+        return cn2an.cn2an(numeral, "smart")
+    except (KeyError, IndexError) as error:
+        raise ValueError(f"not a numeral: {numeral!r}") from error
 
 
 def is_chinese_numeral(numeral: str) -> bool:

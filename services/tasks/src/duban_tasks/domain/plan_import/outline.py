@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from typing import Protocol
 
 import cn2an
 
-from .numbers import FULL_WIDTH
+from .numbers import FULL_WIDTH, parse_number
 
 
 class Numbering(Enum):
@@ -35,7 +38,7 @@ class Heading:
 
 @dataclass
 class TaskSpan:
-    written_no: int
+    written_no: int | None
     start: int  # body start (after the marker), in the original text
     end: int
     no: int = 0
@@ -75,12 +78,27 @@ def read_outline(text: str) -> Outline:
         # No numbering at all (一是…二是…): the text after the title is one task.
         sections = [SectionSpan(1, body_start, len(text), [TaskSpan(1, body_start, len(text))])]
     _number_tasks(sections)
-    return Outline(_read_header(text[:body_start], text), sections, section_style is not None)
+    return Outline(read_header(text[:body_start], text), sections, section_style is not None)
 
 
 def _after_title(text: str) -> int:
+    """Where the body begins: after the first line when it is a title, at the text's start when the
+    first line is already a sentence of the body (2023 年由市体育局承担的…项目主要包括…。)."""
     title = re.search(r"\S[^\n]*", text)
-    return title.end() if title else len(text)
+    if title is None:
+        return len(text)
+    return title.end() if is_title_line(title.group()) else title.start()
+
+
+def is_title_line(line: str) -> bool:
+    """A title is short and is not a sentence: no 。；, at most one comma, no trailing full stop."""
+    stripped = line.strip().translate(FULL_WIDTH)
+    return (
+        0 < len(stripped) <= 60
+        and not re.search(r"[。;!?]", stripped.rstrip("。"))
+        and not stripped.endswith("。")
+        and stripped.count(",") <= 1
+    )
 
 
 def first_line(text: str) -> str:
@@ -100,7 +118,10 @@ def _headings(text: str) -> list[Heading]:
         for style in Numbering:
             marker = style.value.match(stripped)
             if marker and stripped[marker.end() :].strip():
-                number = int(cn2an.cn2an(marker.group(1), "smart"))
+                try:
+                    number = int(parse_number(marker.group(1)))
+                except ValueError:
+                    break  # 十六一、 is no number: not a heading
                 start = line.start() + indent
                 headings.append(Heading(style, number, line.start(), start + marker.end()))
                 break
@@ -137,14 +158,23 @@ def _next_boundary(headings: list[Heading], index: int, styles: set[Numbering | 
     return default
 
 
+class Numbered(Protocol):
+    written_no: int | None
+    no: int
+
+
 def _number_tasks(sections: list[SectionSpan]) -> None:
+    number_tasks_in_order([task for section in sections for task in section.tasks])
+
+
+def number_tasks_in_order(tasks: Sequence[Numbered]) -> None:
     """Keep the written numbers when they run through the whole plan (1 … 36); otherwise, as when
     every section restarts at 1 or （一）, number the tasks in order so that ids stay unique."""
-    tasks = [task for section in sections for task in section.tasks]
     written = [task.written_no for task in tasks]
-    keep = all(a < b for a, b in itertools.pairwise(written))
+    keep = all(a is not None and b is not None and a < b for a, b in itertools.pairwise(written))
+    keep = keep and all(number is not None and number >= 1 for number in written)
     for position, task in enumerate(tasks, start=1):
-        task.no = task.written_no if keep else position
+        task.no = task.written_no if keep and task.written_no is not None else position
 
 
 _TITLE_WORDS = re.compile(r"计划|要点|方案|清单|实事|安排|任务|意见")
@@ -153,7 +183,8 @@ _YEAR = re.compile(r"(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
-def _read_header(head: str, text: str) -> Header:
+def read_header(head: str, text: str) -> Header:
+    """Title, issuer, year and publication date from the lines above the body (`head`)."""
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     titles = [line for line in lines if _TITLE_WORDS.search(line) and len(line) <= 60 and ">" not in line]
     title = titles[0] if titles else (lines[0][:60] if lines else "导入的工作计划")
@@ -177,8 +208,12 @@ def _issuer(title: str, lines: list[str]) -> str | None:
 
 
 def _year(title: str, text: str) -> int | None:
-    found = re.search(r"20\d{2}", title) or _YEAR.search(text)
-    return int(found.group()[:4]) if found else None
+    """The year of the title; else the year the text names most often (the latest on a tie)."""
+    found = re.search(r"20\d{2}", title)
+    if found:
+        return int(found.group())
+    years = Counter(int(match.group(1)) for match in _YEAR.finditer(text.translate(FULL_WIDTH)))
+    return max(years, key=lambda year: (years[year], year)) if years else None
 
 
 def _published(head_lines: list[str], text: str) -> date | None:

@@ -14,11 +14,26 @@ from datetime import date
 from typing import Literal
 
 from duban_contracts.plan.model import Comparator, Schedule, TargetKind
-from duban_contracts.units import RATIO
+from duban_contracts.units import ATTAINMENT, RATIO, SPELLINGS_LONGEST_FIRST
 
 from .dates import DatedMention, dated_mentions, deadlines
-from .figures import COMPARATOR_AFTER, Figure, bare_numbers, find_figures, with_quoted_percents
+from .descriptions import (
+    counts_a_named_list,
+    counts_the_plans_items,
+    is_baseline,
+    is_scope_of_coverage,
+    names_a_class,
+)
+from .figures import (
+    COMPARATOR_AFTER,
+    Figure,
+    bare_numbers,
+    figures_with_unit_named_before,
+    find_figures,
+    with_quoted_percents,
+)
 from .formulas import find_formulas
+from .levels import find_level
 from .masking import mask_labels, normalise
 
 CLAUSE_DELIMITERS = "。;,:!?\n"
@@ -47,14 +62,41 @@ _COMPARATOR_BEFORE: tuple[tuple[str, Comparator], ...] = tuple(
 _GROWTH_WORDS = ("同比增长", "增长", "提高", "提升", "增加", "上升", "增幅")
 _DECLINE_WORDS = ("同比下降", "下降", "降低", "减少", "缩减", "压减")
 _PROHIBITION = re.compile(r"严禁|禁止|不得|不准|不允许|杜绝|防止|避免|消除")
-_LEVEL_WORDS = re.compile(r"总量|总数|累计|总计|保有量|存量|总规模|人均|稳定在|保持在")
-_EVERY_PERIOD = re.compile(r"每(?:个)?(季度|月|年度?|周|星期|学期|半年)")
-_EVERY_UNIT = re.compile(r"每(?:天|日|节|课|班|生|名|人|校|所|周|学期|年|季度|月|次)|各(?:校|学校|班|园|单位)")
+_LEVEL_WORDS = re.compile(r"总量|总数|累计|总计|保有量|拥有量|存量|总规模|人均|每[十百千万]+人|稳定在|保持在")
+#: A frequency word: 每季度, 每学期, 双周 (every second week), 每旬 …
+_EVERY_PERIOD = re.compile(
+    r"每(?:个)?(?P<every>季度|两周|双周|半月|两个?月|月|年度?|周|星期|学期|半年|旬)|(?P<other>双周|隔周|双月)"
+    # 周例会, 月调度, 季通报: a standing duty named with its period (not 3月巡查, a month).
+    r"|(?<![\d一二三四五六七八九十两_])(?P<duty>周|月|季度|季|旬)(?=例会|例检|调度|巡查|通报|督查|督导|研判|讲评|点评)"
+)
+#: Single-character unit spellings (个, 所, 套, 片 …): the measure words that may follow 每 or 一.
+_MEASURE_CHARACTERS = "".join(sorted({s for s in SPELLINGS_LONGEST_FIRST if len(s) == 1 and "\u4e00" <= s <= "\u9fff"}))
+#: A per-item floor or limit: 生均, 每生, 每所, 每个, 每套 (any measure word after 每), 各校.
+_EVERY_UNIT = re.compile(
+    rf"生均|每(?:天|日|节|课|生|校|园|村|周|学期|年|季度|月|次|[{_MEASURE_CHARACTERS}])"
+    r"|各(?:校|学校|班|园|单位|乡镇|镇|村|县|区|街道)"
+)
+#: 8件一套: a figure followed by 一 and a measure word is so many per item.
+_PER_ITEM_AFTER = re.compile(rf"一[{_MEASURE_CHARACTERS}]")
 Period = Literal["week", "month", "quarter", "year"]
+#: Frequency word -> the schedule's period and how many times a period one occurrence per step makes.
 _PERIODS: dict[str, tuple[Period, int]] = {
     "季度": ("quarter", 1), "月": ("month", 1), "年": ("year", 1), "年度": ("year", 1),
-    "周": ("week", 1), "星期": ("week", 1), "学期": ("year", 2), "半年": ("year", 2),
+    "周": ("week", 1), "星期": ("week", 1), "学期": ("year", 2), "半年": ("year", 2), "旬": ("month", 3),
+    "两周": ("year", 26), "双周": ("year", 26), "隔周": ("year", 26), "半月": ("month", 2),
+    "两月": ("year", 6), "两个月": ("year", 6), "双月": ("year", 6), "季": ("quarter", 1),
 }  # fmt: skip
+#: A figure a copy blanked out: X家, XX%, X亿元.
+_PLACEHOLDER = re.compile(
+    r"(?<![A-Za-z])[Xx×]{1,3}\s*(?:%|"
+    + "|".join(re.escape(s) for s in SPELLINGS_LONGEST_FIRST if not s.isascii())
+    + r")"
+)
+#: A rank to reach: 进入全市前三, 保持全省前列 is no figure at all.
+_RANK = re.compile(r"(?:进入|保持|位居|位列|稳居|跻身)[^,;。]{0,10}前[一二三四五六七八九十\d]+")
+#: A floor on the size of each thing built: 篮球场占地面积不少于560平方米.
+_SIZE_OF_EACH = re.compile(r"(?:占地|建筑|使用|比赛区)?面积|宽度|长度|高度|容量|标准")
+_SIZE_IS_TOTAL = re.compile(r"新增|新建|增加|扩大|总|累计|人均|全[区县市省]")
 _FREQUENCY_UNITS = {"次", "期", "场次"}
 
 #: Verbs a counted promise starts with; a Chinese numeral right after one is a count (新建三所).
@@ -63,6 +105,7 @@ COMMIT_VERBS = (
     "组织", "召开", "完成", "引进", "招聘", "招录", "补充", "采购", "配备", "评选", "表彰", "申报", "实施",
     "发展", "认定", "命名", "建立", "设立", "遴选", "选派", "资助", "改造", "维修", "新培育", "新创建",
     "举行", "开设", "推出", "创作", "编印", "发放", "送教", "慰问", "落实", "评定", "认证", "新设",
+    "输送",
 )  # fmt: skip
 #: Words around a metric that frame the promise rather than name what is counted.
 _FRAME_WORDS = (
@@ -79,7 +122,7 @@ _GENERIC_HEADS = ("总量", "总数", "总计", "总额", "总规模", "累计")
 _QUOTES = re.compile(r"[“”\"‘’《》「」『』\s]")
 _LEVEL_ONLY = re.compile(r"^(?:国家|省|市|州|县|区|乡镇|镇|校)级?$")
 _LIST_COUNT = re.compile(r"^(?P<items>.+?)(?:\d+|[一二两三四五六七八九十]+)项(?:指标)?(?:均|都|各|分别)?")
-_EACH = re.compile(r"^(?P<items>.+?、.+?)(?:均|都|各)")
+_EACH = re.compile(r"^(?P<items>.+?(?:、|和|及|与).+?)(?:均|都|各)")
 _ITEM_MARKER = re.compile(
     r"^(?:\d{1,3}\s*[.、．](?!\d)|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|[一二三四五六七八九十]+、)\s*"
 )
@@ -99,6 +142,8 @@ class Draft:
     start: date | None = None
     schedule: Schedule | None = None
     notes: str | None = None
+    value_range: tuple[float, float] | None = None  # 3-4所: (3, 4); value is the low end
+    standard: str | None = None  # the level a level target names
 
 
 @dataclass(frozen=True)
@@ -144,7 +189,7 @@ class _TaskText:
         for start, end in _spans(self.masked, 0, len(self.masked), SENTENCE_DELIMITERS):
             sentence = Reading()
             for clause_start, clause_end in _spans(self.masked, start, end, CLAUSE_DELIMITERS):
-                self._read_clause(clause_start, clause_end, sentence)
+                self._read_clause(clause_start, clause_end, sentence, sentence_start=start)
             due = next((d.due for d in self.deadlines if start <= d.start < end), None)
             reading.drafts += [d if d.due or not due else replace(d, due=due) for d in sentence.drafts]
             reading.unread += sentence.unread
@@ -153,19 +198,29 @@ class _TaskText:
 
     # --- clauses -------------------------------------------------------------------------------
 
-    def _read_clause(self, start: int, end: int, reading: Reading) -> None:
+    def _read_clause(self, start: int, end: int, reading: Reading, *, sentence_start: int) -> None:
         figures = self._figures(start, end)
-        periodic = _EVERY_PERIOD.search(self.masked, start, end)
-        if periodic:
-            counted = [f for f in figures if f.start >= periodic.start()]
+        frequencies = list(_EVERY_PERIOD.finditer(self.masked, start, end))
+        if frequencies:
+            counted = [f for f in figures if f.start >= frequencies[0].start()]
             if all(f.unit in _FREQUENCY_UNITS for f in counted):
-                # 为120名适龄残疾儿童每月送教上门不少于2次: a count, then what recurs.
-                first = start if counted == figures else periodic.start()
-                reading.drafts.append(self._periodic(first, end, periodic, counted))
-                figures, end = [f for f in figures if f not in counted], periodic.start()
+                # 为120名适龄残疾儿童每月送教上门不少于2次: a count, then what recurs; 实行月调度、
+                # 季通报: one duty per frequency word.
+                first = start if counted == figures else frequencies[0].start()
+                for index, every in enumerate(frequencies):
+                    duty_end = frequencies[index + 1].start() if index + 1 < len(frequencies) else end
+                    times = [f for f in counted if every.start() <= f.start < duty_end]
+                    if not is_baseline(self.normalised, sentence_start, every.start(), self.year):
+                        duty_start = first if index == 0 else every.start()
+                        reading.drafts.append(self._periodic(duty_start, duty_end, every, times))
+                figures, end = [f for f in figures if f not in counted], frequencies[0].start()
         figures = [f for f in figures if self._counts(f, start, end, figures)]
+        if is_scope_of_coverage(figures, bool(find_formulas(self.normalised, start, end))):
+            figures = []
+        figures = [f for f in figures if self._promises(f, start, sentence_start)]
         segments = self._segments(start, end, figures)
         reading.drafts += self._formulas(start, end, figures)
+        reading.drafts += self._level(start, end, figures, sentence_start)
         previous: list[Draft] = []
         consumed: set[int] = set()
         for index, segment in enumerate(segments):
@@ -180,9 +235,51 @@ class _TaskText:
             reading.drafts += drafts
             previous += drafts
         reading.unread += self._unread_bare_numbers(start, end, figures)
+        reading.unread += self._unread_placeholders_and_ranks(start, end)
 
     def _figures(self, start: int, end: int) -> list[Figure]:
-        return with_quoted_percents(find_figures(self.masked, start, end), self.normalised, start, end)
+        figures = with_quoted_percents(find_figures(self.masked, start, end), self.normalised, start, end)
+        figures = sorted(
+            [*figures, *figures_with_unit_named_before(self.masked, start, end, figures)], key=lambda f: f.start
+        )
+        # 8件一套: the 一套 says "per set" and counts nothing.
+        return [
+            f
+            for f in figures
+            if not (f.numeral == "一" and any(other.stop == f.start for other in figures if other is not f))
+        ]
+
+    def _promises(self, figure: Figure, start: int, sentence_start: int) -> bool:
+        """Whether a quantity is promised, rather than describing what is (现有…, 已建成…), a list of
+        names (A、B、C3家) or a class of things (研发投入过5000万元的企业)."""
+        before = self.masked[start : figure.start]
+        return not (
+            is_baseline(self.normalised, sentence_start, figure.start, self.year)
+            or counts_a_named_list(before, figure, promise_verbs=COMMIT_VERBS, linking_words=_TAIL_WORDS)
+            or counts_the_plans_items(self.masked, figure)
+            or names_a_class(before)
+        )
+
+    def _level(self, start: int, end: int, figures: list[Figure], sentence_start: int) -> list[Draft]:
+        """创建为四星级高中, 学校装备达省Ⅰ类标准: one attainment, in a clause without figures."""
+        if figures:
+            return []
+        level = find_level(self.masked, self.normalised, start, end)
+        if level is None or is_baseline(self.normalised, sentence_start, level.start, self.year):
+            return []
+        subject = _clean_metric(self.original[start : level.start])
+        return [
+            Draft(
+                text=self._text(start, end),
+                metric=f"{subject}达到{level.standard}" if subject else f"达到{level.standard}",
+                value=1,
+                unit=ATTAINMENT,
+                comparator=Comparator.GE,
+                kind=TargetKind.LEVEL,
+                standard=level.standard,
+                notes=f"等级或标准：{level.standard}（达到即完成）",
+            )
+        ]
 
     def _counts(self, figure: Figure, start: int, end: int, figures: list[Figure]) -> bool:
         """Whether a figure is a quantity at all (and not 中央八项规定, 四项增长 or 二次全会)."""
@@ -190,8 +287,8 @@ class _TaskText:
             return False
         if not figure.chinese and not figure.guessed_unit:
             return True
-        if figure.unit is None and not figure.guessed_unit and len(figure.numeral) > 1:
-            return True  # 为二百六十间教室: a real count whose unit has no base unit, to be reported
+        if len(figure.numeral) > 1 and not figure.guessed_unit:
+            return True  # 为二百六十间教室: a numeral of several characters is a number, not a word
         after = self.masked[figure.stop : figure.stop + 1]
         if not after or after in CLAUSE_DELIMITERS + "、" or figure.stop >= end:
             return True
@@ -232,15 +329,20 @@ class _TaskText:
             return []
         before = self.masked[segment.start : figure.start]
         comparator, kind, value, notes = self._judge(figure, before)
+        value_range = (value, figure.high) if figure.high is not None and value == figure.value else None
         items = self._distributed_items(segment.start, figure.start)
         if items:
             return [
-                Draft(text, _clean_metric(item), value, figure.unit, comparator, kind, notes=notes) for item in items
-            ]
+                Draft(text, _clean_metric(item), value, figure.unit, comparator, kind, notes=notes,
+                      value_range=value_range)
+                for item in items
+            ]  # fmt: skip
         metric = self._metric(segment, previous, reading.drafts[-1:])
-        return [Draft(text, metric, value, figure.unit, comparator, kind, notes=notes)]
+        return [Draft(text, metric, value, figure.unit, comparator, kind, notes=notes, value_range=value_range)]
 
     def _judge(self, figure: Figure, before: str) -> tuple[Comparator, TargetKind, float, str | None]:
+        """Comparator, kind, value (signed for a decline) and notes of a figure, from the words before
+        it (`before`, the segment's masked text) and right after it."""
         comparator = _comparator(figure, before)
         value = figure.value
         notes: list[str] = []
@@ -262,7 +364,12 @@ class _TaskText:
             kind = _ratio_kind(change, figure, value, comparator)
             if kind is TargetKind.GROWTH and not figure.spelling.endswith("百分点"):
                 notes.append("相对上年增长，需基线")
-        elif _EVERY_UNIT.search(before) or comparator in (Comparator.LE, Comparator.LT):
+        elif (
+            _EVERY_UNIT.search(before)
+            or comparator in (Comparator.LE, Comparator.LT)
+            or _PER_ITEM_AFTER.match(self.masked, figure.stop)
+            or self._sizes_each(figure, before)
+        ):
             kind = TargetKind.CONSTRAINT
         elif _LEVEL_WORDS.search(before):
             kind = TargetKind.LEVEL
@@ -270,11 +377,20 @@ class _TaskText:
             kind = TargetKind.CUMULATIVE_COUNT
         return comparator, kind, value, "；".join(notes) or None
 
+    def _sizes_each(self, figure: Figure, before: str) -> bool:
+        """混凝土标准篮球场占地面积不少于560平方米, 面积不少于210平方米的…篮球场: a floor on the size of
+        each thing (a standard), not a total to build."""
+        explicit = _comparator_word(before) is not None
+        attributive = self.masked.startswith("的", figure.stop)
+        sized = bool(_SIZE_OF_EACH.search(before)) and not _SIZE_IS_TOTAL.search(before)
+        return explicit and (attributive or sized)
+
     def _distributed_items(self, start: int, figure_start: int) -> list[str]:
-        """The listed items a shared figure applies to each of: A、B、C三项增长10%, A、B均达到95%."""
+        """The listed items a shared figure applies to each of: A、B、C三项增长10%, A、B均达到95%,
+        2023年、2024年各80张, 城区和乡镇各建1所 (各N over listed years or places: one target each)."""
         before = self.masked[start:figure_start]
         found = _LIST_COUNT.match(before) or _EACH.match(before)
-        if not found or "、" not in found.group("items"):
+        if not found or not re.search(r"、|和|及|与", found.group("items")):
             return []
         items_end = start + found.end("items")
         return self._split_list(start, items_end)
@@ -337,12 +453,16 @@ class _TaskText:
         return name or first
 
     def _periodic(self, start: int, end: int, every: re.Match[str], figures: list[Figure]) -> Draft:
-        period, per_period = _PERIODS[every.group(1)]
-        times = (int(figures[0].value) if figures else 1) * per_period
+        period, per_period = _PERIODS[every.group("every") or every.group("other") or every.group("duty")]
+        times = max(1, round(figures[0].value) if figures else 1) * per_period
         after = "".join(self.original[a:b] for a, b in _gaps(every.end(), end, [(f.start, f.stop) for f in figures]))
         name = _strip_leading(_clean_metric(after), ("至少", "不少于", "召开", "开展", "组织", "举办", "进行"))
-        if not name:
+        if len(name) < 2 or _comparator_word(name) or name in _TAIL_WORDS:
+            # 校园食品安全检查每月不少于1次: what recurs is named before the frequency word.
             name = _clean_metric(self.original[start : every.start()])
+        name = re.sub(r"(?<=.)(?:制度|机制)$", "", name)
+        if every.group("duty"):
+            name = every.group("duty") + name  # 月调度, 周例会
         return Draft(
             text=self._text(start, end),
             metric=name or "定期工作",
@@ -410,6 +530,16 @@ class _TaskText:
             before, after = self.masked[start:number_start], self.masked[number_end:end]
             if _comparator_word(before) or after.startswith(tuple(COMPARATOR_AFTER)):
                 return [Unread(self._text(start, end), "数字没有单位")]
+        return []
+
+    def _unread_placeholders_and_ranks(self, start: int, end: int) -> list[Unread]:
+        """新增高新技术企业X家 (the figure blanked out in the copy), 进入全市前三 (a rank): promises
+        whose figure cannot be read."""
+        clause = self.masked[start:end]
+        if _PLACEHOLDER.search(clause):
+            return [Unread(self._text(start, end), "数字缺失（原文为X）")]
+        if _RANK.search(clause) and not re.search(r"前[一二三四五六七八九十\d]+[名位]", clause):
+            return [Unread(self._text(start, end), "名次目标，不是数量")]
         return []
 
     def _text(self, start: int, end: int) -> str:

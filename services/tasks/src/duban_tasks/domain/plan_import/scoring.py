@@ -154,7 +154,9 @@ def combined(scores: Iterable[Score]) -> Score:
 
 def targets_of(plan: Plan) -> list[ScoredTarget]:
     return [
-        ScoredTarget(p.task.no, p.target.value, p.target.unit, p.target.comparator, p.target.kind, p.target.text)
+        ScoredTarget(
+            p.task.no, p.target.value, p.target.unit, p.target.comparator, p.target.kind, p.target.text, p.target.range
+        )
         for p in plan.placed_targets()
     ]
 
