@@ -77,7 +77,12 @@ def test_quantities_convert_exactly_to_the_base_unit(text: str, base: str, expec
 
 @pytest.mark.parametrize(
     ("text", "base", "fault"),
-    [("100元", "平方米", "mismatch"), ("100吨", "平方米", "unknown"), ("95", RATIO, "ambiguous_ratio")],
+    [
+        ("100元", "平方米", "mismatch"),
+        ("100斤", "平方米", "unknown"),
+        ("100吨", "平方米", "mismatch"),
+        ("95", RATIO, "ambiguous_ratio"),
+    ],
 )
 def test_quantities_that_do_not_fit_the_target_are_faults(text: str, base: str, fault: str) -> None:
     quantity = parse_quantity(text)

@@ -31,7 +31,7 @@ from typing import Generic, TypeVar
 
 import yaml
 
-from duban_contracts.units import SPELLINGS_LONGEST_FIRST
+from duban_contracts.units import MEASURE_WORDS, SPELLINGS_LONGEST_FIRST
 
 from .numbers import NotANumber, parse_quantity, resolve_spelling
 from .text import nfkc
@@ -209,8 +209,9 @@ def _without_figure(match: re.Match[str], units: set[str]) -> str:
     if match["ordinal"]:
         return match[0]
     number, unit = (match["percent"], "") if match["percent"] else (match["number"], match["unit"])
-    if not number[0].isdigit() and not unit and not (len(number) > 1 and _MAGNITUDE & set(number)):
-        return match[0]  # 五好, 一本, 百城: numerals inside words, not figures
+    words_numeral = not number[0].isdigit() and not (len(number) > 1 and _MAGNITUDE & set(number))
+    if words_numeral and (not unit or unit in MEASURE_WORDS):
+        return match[0]  # 五好, 一本, 百城, 两门: numerals inside words, not figures
     quantity = parse_quantity(number + unit)
     if isinstance(quantity, NotANumber):
         return match[0]
