@@ -157,9 +157,14 @@ class Session:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no permissions violation for {fragment!r} reached {self.user}; got {self.errors}")
 
-    async def no_violation(self, settle: float = 0.2) -> None:
+    async def no_violation(self) -> None:
+        """No refusal reached this client for anything it sent so far.
+
+        The server answers a connection's operations in order, and the client hands an `-ERR` to the
+        error callback before it reads the next line: once the PONG of a flush is in, every refusal of
+        what was sent before it has been seen.
+        """
         await self.nc.flush()
-        await asyncio.sleep(settle)
         assert self.violations() == [], f"{self.user} was refused: {self.violations()}"
 
 

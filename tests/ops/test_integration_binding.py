@@ -139,8 +139,8 @@ async def test_ingest_rejects_an_integration_speaking_for_anothers_school_on_its
     async with bound.login("school-a") as school_a, bound.login("school-b") as school_b:
         await publish(school_a, subjects.integration_submission("school-a"), "a-as-b", activity(SCHOOL_B, 3))
         await publish(school_b, subjects.integration_submission("school-b"), "b-own", activity(SCHOOL_B, 4))
-        await school_a.no_violation(settle=0)
-        await school_b.no_violation(settle=0)
+        await school_a.no_violation()
+        await school_b.no_violation()
 
     assert await bound.outcome("a-as-b") == ("unit_not_permitted", "bz-zkzx")
     assert await bound.outcome("b-own") == ("accepted", "bz-zkzx")

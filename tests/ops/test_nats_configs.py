@@ -229,6 +229,6 @@ async def test_r3_streams_keep_accepting_submissions_with_one_node_down(
                 break
             except Exception:
                 await asyncio.sleep(0.5)
-        await integration.no_violation(settle=0)
+        await integration.no_violation()
     assert ack is not None, "no acknowledgement from the two remaining nodes"
     assert (ack.stream, ack.seq) == (inbound, 1)

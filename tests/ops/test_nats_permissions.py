@@ -24,7 +24,9 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig
 
 from duban_contracts.events import ClockTicked, ProgressMode, ProgressRecorded, UnitRef, derived_event_id
@@ -77,21 +79,41 @@ def secured(tmp_path: Path) -> Iterator[SecuredNats]:
 async def nats_with_topology(secured: SecuredNats) -> SecuredNats:
     async with secured.login("provisioner") as provisioner:
         report = await provision(provisioner.nc, TOPOLOGY)
-        await provisioner.no_violation(settle=0)
+        await provisioner.no_violation()
     assert len(report.created) == len(TOPOLOGY.streams) + len(TOPOLOGY.consumers)
     return secured
 
 
+class Seen(list[Msg]):
+    """Messages a watcher received; `caught_up()` before asserting that one did NOT arrive."""
+
+    def __init__(self, nc: Client) -> None:
+        super().__init__()
+        self.nc = nc
+        self.subscription: Subscription | None = None
+
+    async def caught_up(self) -> None:
+        """Every message the server routed to the watcher before now is in the list.
+
+        A flush's PONG comes after every message the server sent before it; then the subscription's
+        queue is emptied into the list.
+        """
+        await self.nc.flush()
+        while self.subscription is not None and self.subscription.pending_msgs:  # noqa: ASYNC110 - no event to wait on
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+
+
 @contextlib.asynccontextmanager
-async def watching(secured: SecuredNats, subject: str) -> AsyncIterator[list[Msg]]:
+async def watching(secured: SecuredNats, subject: str) -> AsyncIterator[Seen]:
     """What reaches `subject`, seen by admin (core subscription)."""
-    seen: list[Msg] = []
-
-    async def collect(msg: Msg) -> None:
-        seen.append(msg)
-
     async with secured.login("admin") as admin:
-        await admin.nc.subscribe(subject, cb=collect)
+        seen = Seen(admin.nc)
+
+        async def collect(msg: Msg) -> None:
+            seen.append(msg)
+
+        seen.subscription = await admin.nc.subscribe(subject, cb=collect)
         await admin.nc.flush()
         yield seen
 
@@ -146,8 +168,10 @@ async def test_integration_may_not_read_alerts(nats_with_topology: SecuredNats) 
         await integration.nc.subscribe("duban.v1.alert.>", cb=collect)
         await integration.violation('subscription to "duban.v1.alert.>"')
         async with nats_with_topology.login("svc-alerts") as alerts:
+            # Acknowledged: stored, and routed to every subscriber there is before the ack was sent.
             await alerts.nc.jetstream().publish("duban.v1.alert.raised", b"{}", headers={"Nats-Msg-Id": "a1"})
-        await asyncio.sleep(0.3)
+        await integration.nc.flush()  # whatever was routed to the integration is in before the PONG
+        await asyncio.sleep(0)
     assert received == []
 
 
@@ -203,8 +227,8 @@ async def test_users_publish_only_their_own_subjects(
         if allowed:
             await client.no_violation()
         else:
-            await client.violation(f'publish to "{subject}"')
-            await asyncio.sleep(0.1)
+            await client.violation(f'publish to "{subject}"')  # the server has refused it: nothing to route
+        await seen.caught_up()
     assert len(seen) == (1 if allowed else 0)
 
 
