@@ -94,7 +94,7 @@ def _progress_workbook() -> bytes:
 def test_xlsx_with_title_and_two_level_merged_header_is_read() -> None:
     table = _table(read_table(_progress_workbook(), "进度.xlsx", FileLimits(), default_kind="progress"))
     assert (table.format, table.sheet, table.header_row) == ("xlsx", "校舍建设", 3)
-    assert table.headers == ("序号", "单位", "指标", "数值（万平方米）", "方式", "日期", "备注")
+    assert table.headers == ("序号", "单位", "指标", "完成情况/数值（万平方米）", "完成情况/方式", "日期", "备注")
     assert [row.number for row in table.rows] == [4, 6]
     assert [skipped.number for skipped in table.skipped] == [7]
     first = table.rows[0].values

@@ -52,12 +52,23 @@ async def publish_submissions(
 
 
 def file_row(
-    file_id: str, row: int, body: Mapping[str, object], default_source: str | None, default_kind: str | None
+    file_id: str,
+    row: int,
+    body: Mapping[str, object],
+    default_source: str | None,
+    default_kind: str | None,
+    *,
+    sheet_index: int = 0,
 ) -> tuple[str, dict[str, object], dict[str, str]]:
-    """A spreadsheet row as a submission: id `<file sha256>:<row>`, defaults filled in, provenance headers."""
+    """A spreadsheet row as a submission: id `<file sha256>:<row>`, defaults filled in, provenance headers.
+
+    Rows of the second and later sheets read from one workbook have ids `<file sha256>:<sheet>:<row>`
+    (`<sheet>` counting from 1), so that row 5 of two sheets are two submissions.
+    """
     item = dict(body)
     if default_source and not item.get("source"):
         item["source"] = default_source
     if default_kind and not item.get("kind"):
         item["kind"] = default_kind
-    return f"{file_id}:{row}", item, {FILE_ID_HEADER: file_id, ROW_HEADER: str(row)}
+    submission_id = f"{file_id}:{row}" if sheet_index == 0 else f"{file_id}:{sheet_index + 1}:{row}"
+    return submission_id, item, {FILE_ID_HEADER: file_id, ROW_HEADER: str(row)}
