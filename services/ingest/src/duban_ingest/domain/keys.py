@@ -424,10 +424,12 @@ def _guesses(name: str, whole: str) -> tuple[FieldGuess, ...]:
         if matched:
             weight, word = max(matched, key=lambda pair: (pair[0], len(pair[1])))
             found[field] = FieldGuess(field, weight, "keyword", word)
-    if not found and len(name) >= _FUZZY_MIN_CHARS:
-        fuzzy = _fuzzy(name)
-        if fuzzy is not None:
-            found[fuzzy.field] = fuzzy
+    # A cut-off or mistyped header (测量日, 填报单) is close to a known spelling even when a word in it
+    # suggests something else; the columns' contents then decide between them.
+    exact = any(guess.how == "exact" for guess in found.values())
+    fuzzy = _fuzzy(name) if len(name) >= _FUZZY_MIN_CHARS and not exact else None
+    if fuzzy is not None and (fuzzy.field not in found or fuzzy.score > found[fuzzy.field].score):
+        found[fuzzy.field] = fuzzy
     return _ranked(found.values())
 
 
