@@ -859,6 +859,518 @@ def _t29() -> bytes:
     )
 
 
+# --- the held-out half: added after tuning, and only scored -----------------------------------
+
+
+@shape(
+    "h01_gbk_quarter_money.csv",
+    "held_out",
+    "a section's quarterly CSV in GB18030: 报送学校, 工作任务, 本季度完成（万元）, 截止时间, 存在问题",
+    kind="progress",
+    expect={
+        "encoding": "gb18030",
+        "header_rows": [2],
+        "columns": {
+            "报送学校": "source",
+            "工作任务": "indicator",
+            "本季度完成（万元）": "value",
+            "截止时间": "date",
+            "存在问题": "note",
+        },
+        "units": ["万元"],
+        "implied": {"mode": "increment"},
+        "rows": [3, 4],
+        "values": {3: {"value": "35万元", "date": "2023/6/30"}},
+    },
+)
+def _h01() -> bytes:
+    return csv_bytes(
+        [
+            ["2023年第二季度学校项目资金执行情况", "", "", "", ""],
+            ["报送学校", "工作任务", "本季度完成（万元）", "截止时间", "存在问题"],
+            ["巴中二中", "薄弱学校改造", "35", "2023/6/30", "资金未全部到位"],
+            ["区七小", "薄弱学校改造", "12.5", "2023/6/30", ""],
+        ],
+        "gb18030",
+    )
+
+
+@shape(
+    "h02_kindergarten_area.xlsx",
+    "held_out",
+    "学校（园）名称, 建设项目, 新增面积(㎡), 竣工日期; a title, a subtitle with the period, a 合计 row",
+    kind="progress",
+    expect={
+        "header_rows": [3],
+        "columns": {
+            "学校（园）名称": "source",
+            "建设项目": "indicator",
+            "新增面积(㎡)": "value",
+            "竣工日期": "date",
+            "备注": "note",
+        },
+        "not_used": ["序号"],
+        "units": ["㎡"],
+        "rows": [4, 5],
+        "values": {4: {"value": "640㎡", "date": "2023-05-20"}},
+        "skipped": {"total": [6]},
+    },
+)
+def _h02() -> bytes:
+    rows: list[list[Cell]] = [
+        ["巴州区2023年公办幼儿园建设进度表", None, None, None, None, None],
+        ["（2023年4月—6月）", None, None, None, None, None],
+        ["序号", "学校（园）名称", "建设项目", "新增面积(㎡)", "竣工日期", "备注"],
+        [1, "巴州区第一幼儿园", "新建幼儿园", 640, D(2023, 5, 20), None],
+        [2, "巴州区第三幼儿园", "新建幼儿园", 420, D(2023, 6, 18), "已验收"],
+        ["合  计", None, None, 1060, None, None],
+    ]
+    return one_sheet(rows, merges=[(0, 0, 0, 5), (1, 0, 1, 5), (5, 0, 5, 2)])
+
+
+@shape(
+    "h03_plan_done_rate.xlsx",
+    "held_out",
+    "指标完成情况 merged over 计划数, 完成数, 完成率（%）: the value is 完成数; the plan and the rate are not",
+    kind="progress",
+    expect={
+        "header_rows": [1, 2],
+        "columns": {
+            "单位": "source",
+            "指标名称": "indicator",
+            "指标完成情况/完成数": "value",
+            "日期": "date",
+        },
+        "not_used": ["指标完成情况/计划数", "指标完成情况/完成率（%）"],
+        "rows": [3, 4],
+        "values": {3: {"value": 80}},
+    },
+)
+def _h03() -> bytes:
+    rows: list[list[Cell]] = [
+        ["单位", "指标名称", "指标完成情况", None, None, "日期"],
+        [None, None, "计划数", "完成数", "完成率（%）", None],
+        ["人事股", "补充教师", 260, 80, 30.8, D(2023, 6, 30)],
+        ["人事股", "教师培训", 6600, 3100, 47.0, D(2023, 6, 30)],
+    ]
+    return one_sheet(rows, merges=[(0, 2, 0, 4), (0, 0, 1, 0), (0, 1, 1, 1), (0, 5, 1, 5)])
+
+
+@shape(
+    "h04_exercise_minutes.xlsx",
+    "held_out",
+    "a school's daily exercise by class: 年级, 班级, 每天体育锻炼时间（分钟）, 统计日期",
+    kind="measurement",
+    source="区七小",
+    expect={
+        "header_rows": [1],
+        "columns": {"班级": "class", "每天体育锻炼时间（分钟）": "value", "统计日期": "date"},
+        "not_used": ["年级"],
+        "units": ["分钟"],
+        "implied": {"metric": "每天体育锻炼时间"},
+        "rows": [2, 3],
+        "values": {2: {"value": "70分钟", "class": "1班"}},
+    },
+)
+def _h04() -> bytes:
+    rows: list[list[Cell]] = [
+        ["年级", "班级", "每天体育锻炼时间（分钟）", "统计日期"],
+        ["三年级", "1班", 70, D(2023, 10, 31)],
+        ["三年级", "2班", 55, D(2023, 10, 31)],
+    ]
+    return one_sheet(rows)
+
+
+@shape(
+    "h05_outbreak_register.csv",
+    "held_out",
+    "an outbreak register with no category column: 病种 says it is an infectious disease",
+    kind="incident",
+    expect={
+        "header_rows": [1],
+        "columns": {
+            "学校": "source",
+            "班级": "class",
+            "病种": "disease",
+            "发病人数": "cases",
+            "首例发病时间": "date",
+            "报告时间": "reported_at",
+            "处置情况": "note",
+        },
+        "implied": {"category": "传染病"},
+        "rows": [2],
+        "values": {2: {"disease": "诺如病毒", "cases": "12"}},
+    },
+)
+def _h05() -> bytes:
+    return csv_bytes(
+        [
+            ["学校", "班级", "病种", "发病人数", "首例发病时间", "报告时间", "处置情况"],
+            ["区七小", "二年级3班", "诺如病毒", "12", "2023-03-06 08:00", "2023-03-06 15:20", "已消杀，停课观察"],
+        ]
+    )
+
+
+@shape(
+    "h06_activity_themes.xlsx",
+    "held_out",
+    "activities headed 活动主题 and 开展时间, with 参与人次 beside them",
+    kind="activity",
+    expect={
+        "header_rows": [2],
+        "columns": {"学校": "source", "活动主题": "activity", "开展时间": "date"},
+        "not_used": ["参与人次"],
+        "rows": [3],
+    },
+)
+def _h06() -> bytes:
+    rows: list[list[Cell]] = [
+        ["2023年推普周活动开展情况", None, None, None],
+        ["学校", "活动主题", "开展时间", "参与人次"],
+        ["巴中二中", "推广普通话宣传周系列活动", D(2023, 9, 12), 1800],
+    ]
+    return one_sheet(rows, merges=[(0, 0, 0, 3)])
+
+
+@shape(
+    "h07_data_on_second_sheet.xlsx",
+    "held_out",
+    "Sheet1 left empty, the data on Sheet2",
+    kind="progress",
+    expect={
+        "sheets": ["Sheet2"],
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "数值": "value", "日期": "date", "备注": "note"},
+        "rows": [2, 3, 4],
+    },
+)
+def _h07() -> bytes:
+    return xlsx_bytes(
+        SheetSpec("Sheet1", []), SheetSpec("Sheet2", [["学校", "指标", "数值", "日期", "备注"], *SCHOOL_ROWS])
+    )
+
+
+@shape(
+    "h08_semicolons.csv",
+    "held_out",
+    "a semicolon-separated CSV (Excel with a European list separator)",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"单位": "source", "指标": "indicator", "数值": "value", "日期": "date"},
+        "rows": [2, 3],
+        "values": {2: {"value": "1200"}},
+    },
+)
+def _h08() -> bytes:
+    rows: list[list[Cell]] = [["单位", "指标", "数值", "日期"], ["巴中二中", "新建校舍", "1200", "2023-06-05"]]
+    rows.append(["区七小", "新建校舍", "300", "2023-06-06"])
+    return csv_bytes(rows, delimiter=";")
+
+
+@shape(
+    "h09_unit_line_above.xlsx",
+    "held_out",
+    "a long preamble, and '单位：万元' on its own line above the table: the figures are in 万元",
+    kind="progress",
+    expect={
+        "header_rows": [5],
+        "columns": {"单位名称": "source", "项目名称": "indicator", "完成投资": "value", "时间": "date"},
+        "units": ["万元"],
+        "rows": [6],
+        "values": {6: {"value": "230万元"}},
+    },
+)
+def _h09() -> bytes:
+    rows: list[list[Cell]] = [
+        ["巴州区教育系统2023年重点项目投资完成情况", None, None, None],
+        ["填报单位：计划财务股", None, None, None],
+        ["填报日期：2023年7月5日", None, None, None],
+        [None, None, None, "单位：万元"],
+        ["单位名称", "项目名称", "完成投资", "时间"],
+        ["计划财务股", "薄弱学校改造", 230, D(2023, 6, 30)],
+    ]
+    return one_sheet(rows)
+
+
+@shape(
+    "h10_line_breaks_in_headers.xlsx",
+    "held_out",
+    "headers with line breaks typed in the cell (完成\\n面积\\n（㎡）)",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校\n名称": "source", "项目": "indicator", "完成\n面积\n（㎡）": "value", "完成\n时间": "date"},
+        "units": ["㎡"],
+        "rows": [2],
+        "values": {2: {"value": "1200㎡"}},
+    },
+)
+def _h10() -> bytes:
+    rows: list[list[Cell]] = [
+        ["学校\n名称", "项目", "完成\n面积\n（㎡）", "完成\n时间"],
+        ["巴中二中", "新建校舍", 1200, D(2023, 6, 5)],
+    ]
+    return one_sheet(rows)
+
+
+@shape(
+    "h11_spacer_columns.csv",
+    "held_out",
+    "empty spacer columns between the columns, and a trailing comma on every line",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "数值": "value", "日期": "date"},
+        "rows": [2],
+        "values": {2: {"source": "巴中二中", "value": "1200", "date": "2023-06-05"}},
+    },
+)
+def _h11() -> bytes:
+    return csv_bytes(
+        [["学校", "", "指标", "", "数值", "日期", ""], ["巴中二中", "", "新建校舍", "", "1200", "2023-06-05", ""]]
+    )
+
+
+@shape(
+    "h12_school_merged_down.xlsx",
+    "held_out",
+    "one school's name merged down over its three indicators: every row is that school's",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "数值": "value", "日期": "date"},
+        "rows": [2, 3, 4],
+        "values": {3: {"source": "巴中二中"}, 4: {"source": "巴中二中", "indicator": "补充教师"}},
+    },
+)
+def _h12() -> bytes:
+    rows: list[list[Cell]] = [
+        ["学校", "指标", "数值", "日期"],
+        ["巴中二中", "新建校舍", 1200, D(2023, 6, 5)],
+        [None, "新增运动场地", 800, D(2023, 6, 5)],
+        [None, "补充教师", 6, D(2023, 6, 5)],
+    ]
+    return one_sheet(rows, merges=[(1, 0, 3, 0)])
+
+
+@shape(
+    "h13_chinese_dates.csv",
+    "held_out",
+    "dates written 2023年6月5日 under a header 时间",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "完成数": "value", "时间": "date"},
+        "rows": [2],
+        "values": {2: {"date": "2023年6月5日"}},
+    },
+)
+def _h13() -> bytes:
+    return csv_bytes([["学校", "指标", "完成数", "时间"], ["巴中二中", "新建校舍", "1200平方米", "2023年6月5日"]])
+
+
+@shape(
+    "h14_figures_under_wancheng_qingkuang.csv",
+    "held_out",
+    "the figures with their units under 完成情况: a column of amounts is the value",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "完成情况": "value", "日期": "date"},
+        "rows": [2, 3],
+        "values": {2: {"value": "1200平方米"}},
+    },
+)
+def _h14() -> bytes:
+    return csv_bytes(
+        [
+            ["学校", "指标", "完成情况", "日期"],
+            ["巴中二中", "新建校舍", "1200平方米", "2023-06-05"],
+            ["区七小", "新建校舍", "300平方米", "2023-06-06"],
+        ]
+    )
+
+
+@shape(
+    "h15_no_date_column.xlsx",
+    "held_out",
+    "a progress sheet with no date anywhere: refused once, naming the date wanted",
+    kind="progress",
+    expect={"reject": "missing_columns", "wanted": ["date"], "found": ["学校", "指标", "数值", "备注"]},
+)
+def _h15() -> bytes:
+    rows: list[list[Cell]] = [["学校", "指标", "数值", "备注"], *[[r[0], r[1], r[2], r[4]] for r in SCHOOL_ROWS]]
+    return one_sheet(rows)
+
+
+@shape(
+    "h16_kind_column.csv",
+    "held_out",
+    "a 报送类型 column: each row says its own kind (no default given)",
+    expect={
+        "kind": None,
+        "header_rows": [1],
+        "columns": {"报送类型": "kind", "单位": "source", "指标": "indicator", "数值": "value", "日期": "date"},
+        "rows": [2, 3],
+        "values": {2: {"kind": "进度"}},
+    },
+)
+def _h16() -> bytes:
+    return csv_bytes(
+        [
+            ["报送类型", "单位", "指标", "数值", "日期"],
+            ["进度", "巴中二中", "新建校舍", "1200", "2023-06-05"],
+            ["进度", "区七小", "新建校舍", "300", "2023-06-06"],
+        ]
+    )
+
+
+@shape(
+    "h17_bilingual_headers.xlsx",
+    "held_out",
+    "bilingual headers: 学校 School, 指标 Indicator, 数值 Value, 日期 Date",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校 School": "source", "指标 Indicator": "indicator", "数值 Value": "value", "日期 Date": "date"},
+        "rows": [2],
+    },
+)
+def _h17() -> bytes:
+    rows: list[list[Cell]] = [["学校 School", "指标 Indicator", "数值 Value", "日期 Date"], SCHOOL_ROWS[0][:4]]
+    return one_sheet(rows)
+
+
+@shape(
+    "h18_hidden_but_mapped.xlsx",
+    "held_out",
+    "the figures are in a hidden column; --map names it, so it is read",
+    kind="progress",
+    mapping=["C=value"],
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "实际完成": "value", "日期": "date"},
+        "matches": {"实际完成": "map"},
+        "rows": [2],
+        "values": {2: {"value": 1200}},
+    },
+)
+def _h18() -> bytes:
+    rows: list[list[Cell]] = [["学校", "指标", "实际完成", "日期"], SCHOOL_ROWS[0][:4]]
+    return one_sheet(rows, hidden_columns=[2])
+
+
+@shape(
+    "h19_plan_before_done.csv",
+    "held_out",
+    "计划完成数 before 实际完成数: the plan is not the progress",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "实际完成数": "value", "日期": "date"},
+        "not_used": ["计划完成数"],
+        "rows": [2],
+        "values": {2: {"value": "900"}},
+    },
+)
+def _h19() -> bytes:
+    return csv_bytes(
+        [["学校", "指标", "计划完成数", "实际完成数", "日期"], ["巴中二中", "新建校舍", "1200", "900", "2023-06-05"]]
+    )
+
+
+@shape(
+    "h20_section_headings.xlsx",
+    "held_out",
+    "section headings inside the table (一、校舍建设) over their rows: not data",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"单位": "source", "项目": "indicator", "完成数": "value", "日期": "date"},
+        "not_used": ["序号"],
+        "rows": [3, 5],
+        "skipped": {"no_data": [2, 4]},
+    },
+)
+def _h20() -> bytes:
+    rows: list[list[Cell]] = [
+        ["序号", "单位", "项目", "完成数", "日期"],
+        ["一", "校舍建设", None, None, None],
+        [1, "巴中二中", "新建校舍", 1200, D(2023, 6, 5)],
+        ["二", "教师队伍", None, None, None],
+        [2, "人事股", "补充教师", 80, D(2023, 6, 30)],
+    ]
+    return one_sheet(rows)
+
+
+@shape(
+    "h21_dotted_text_dates.xlsx",
+    "held_out",
+    "dates typed as text 2023.06.05, and figures typed as text",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"学校": "source", "指标": "indicator", "完成量": "value", "完成日期": "date"},
+        "rows": [2],
+        "values": {2: {"value": "1200", "date": "2023.06.05"}},
+    },
+)
+def _h21() -> bytes:
+    return one_sheet([["学校", "指标", "完成量", "完成日期"], ["巴中二中", "新建校舍", "1200", "2023.06.05"]])
+
+
+@shape(
+    "h22_monitoring_items.xlsx",
+    "held_out",
+    "measurements with 监测项目, 监测值, 计量单位, 监测日期, 班级",
+    kind="measurement",
+    source="巴中二中",
+    expect={
+        "header_rows": [1],
+        "columns": {
+            "监测项目": "metric",
+            "班级": "class",
+            "监测值": "value",
+            "计量单位": "measure_unit",
+            "监测日期": "date",
+        },
+        "rows": [2, 3],
+        "values": {2: {"metric": "班额", "value": 48, "measure_unit": "人"}},
+    },
+)
+def _h22() -> bytes:
+    rows: list[list[Cell]] = [
+        ["监测项目", "班级", "监测值", "计量单位", "监测日期"],
+        ["班额", "八年级1班", 48, "人", D(2023, 9, 4)],
+        ["班额", "八年级2班", 51, "人", D(2023, 9, 4)],
+    ]
+    return one_sheet(rows)
+
+
+@shape(
+    "h23_whole_district_total_first.csv",
+    "held_out",
+    "全区合计 as the first data row, above the schools",
+    kind="progress",
+    expect={
+        "header_rows": [1],
+        "columns": {"单位": "source", "指标": "indicator", "数值": "value", "日期": "date"},
+        "rows": [3, 4],
+        "skipped": {"total": [2]},
+    },
+)
+def _h23() -> bytes:
+    return csv_bytes(
+        [
+            ["单位", "指标", "数值", "日期"],
+            ["全区合计", "新建校舍", "1500", "2023-06-30"],
+            ["巴中二中", "新建校舍", "1200", "2023-06-30"],
+            ["区七小", "新建校舍", "300", "2023-06-30"],
+        ]
+    )
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 
