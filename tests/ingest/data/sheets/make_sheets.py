@@ -911,6 +911,7 @@ def _h01() -> bytes:
         },
         "not_used": ["序号"],
         "units": ["㎡"],
+        "implied": {"mode": "increment"},  # 新增面积: added after the blind scoring, the reading is right
         "rows": [4, 5],
         "values": {4: {"value": "640㎡", "date": "2023-05-20"}},
         "skipped": {"total": [6]},

@@ -63,6 +63,8 @@ REQUIRED_BY_KIND: dict[str, tuple[tuple[str, ...], ...]] = {
     "incident": (("category",), ("occurred_at", "date")),
     "activity": (("activity",), ("date",)),
 }
+#: The category of an incident told by a 病种 column (the incident category's Chinese name).
+INFECTIOUS_DISEASE = "传染病"
 #: A field only one kind has tells the kind when no kind column or default says it.
 KIND_BY_FIELD = {"indicator": "progress", "metric": "measurement", "category": "incident", "activity": "activity"}
 _KIND_WORDS = {
@@ -80,8 +82,11 @@ _MODE_WORDS = frozenset(
 )
 _DATE_TEXT = re.compile(r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{8}$)")
 _NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d[\d,]*(\.\d+)?|\.\d+)\s*$")
-_LEADING_NUMBER = re.compile(r"^\s*[-+约近]?\d")
+_AMOUNT_TEXT = re.compile(r"^[-+约近]?(\d[\d,]*(\.\d+)?|\.\d+)(?P<unit>\D{0,6})$")
 _PROFILE_ROWS = 200
+#: The score of a field told only by a column's contents (dates, figures, units, 新增/累计).
+_CONTENT_SCORE = 0.5
+_EXACT_FIT = 0.6
 _MOSTLY = 0.8
 
 
@@ -226,11 +231,15 @@ def profile(cells: Sequence[object]) -> Profile:
 
 
 def _is_number(cell: object) -> bool:
+    """An amount: a number, or a figure with a unit of measure (1200平方米, 12.5万元) — not 1班 or 2023年."""
     if isinstance(cell, bool):
         return False
     if isinstance(cell, int | float):
         return True
-    return isinstance(cell, str) and bool(_LEADING_NUMBER.match(cell)) and not _DATE_TEXT.match(cell)
+    if not isinstance(cell, str) or _DATE_TEXT.match(cell):
+        return False
+    found = _AMOUNT_TEXT.match(compact(cell))
+    return found is not None and (not found["unit"] or resolve_spelling(found["unit"]) is not None)
 
 
 def _is_date(cell: object) -> bool:
@@ -355,9 +364,13 @@ def _scored(column: Column) -> list[tuple[str, float, str]]:
         if shape.modes >= _MOSTLY:
             scores["mode"] = (max(0.85, scores.get("mode", (0.0, ""))[0]), "content")
         for field, (score, how) in list(scores.items()):
-            scores[field] = (score * _fit(field, shape), how)
+            misfit = _fit(field, shape)
+            # A known spelling (班级) is trusted more than a word in passing: its column may hold 1, 2, 3.
+            scores[field] = (score * (max(misfit, _EXACT_FIT) if how == "exact" else misfit), how)
+        if shape.numbers >= _MOSTLY and "value" not in scores and "value" not in reading.ruled_out and reading.text:
+            scores["value"] = (_CONTENT_SCORE, "content")  # a column of figures under 完成情况 is the value
         if shape.dates >= _MOSTLY and "date" not in scores and not (_DATE_FIELDS & scores.keys()) and reading.text:
-            scores["date"] = (0.5, "content")
+            scores["date"] = (_CONTENT_SCORE, "content")
     return [(field, score, how) for field, (score, how) in scores.items()]
 
 
@@ -377,10 +390,7 @@ def _fields(choices: Sequence[_Choice]) -> set[str]:
 
 
 def _inferred_kind(choices: Sequence[_Choice]) -> str | None:
-    fields = _fields(choices)
-    names_metric = any(c.field == "value" and c.column.reading.names_metric for c in choices)
-    if names_metric and not {"indicator", "metric"} & fields:
-        fields.add("metric")
+    fields = _fields(choices) | set(_implied(choices, None))
     kinds = {kind for field, kind in KIND_BY_FIELD.items() if field in fields}
     if kinds == {"progress", "measurement"}:  # 指标 and 测量项目 side by side: the measurement's own word wins
         return "measurement"
@@ -438,8 +448,12 @@ def _why_unused(column: Column) -> str:
 
 
 def _implied(choices: Sequence[_Choice], kind: str | None) -> dict[str, str]:
+    """What the headers say of every row: 累计完成 → mode cumulative, 班额（人） → metric 班额, a 病种
+    column without a category → an infectious disease."""
     implied: dict[str, str] = {}
     fields = _fields(choices)
+    if "disease" in fields and "category" not in fields and kind in {None, "incident"}:
+        implied["category"] = INFECTIOUS_DISEASE
     value = next((c for c in choices if c.field == "value"), None)
     if value is None:
         return implied

@@ -167,6 +167,7 @@ FIELD_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
     "metric": (("测量", 0.8), ("监测", 0.8), ("metric", 0.7)),
     "value": (
         ("测量值", 0.9),
+        ("数值", 0.9),
         ("完成量", 0.9),
         ("完成值", 0.85),
         ("完成额", 0.8),
@@ -227,6 +228,8 @@ FIELD_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
         ("备注", 0.9),
         ("存在问题", 0.5),
         ("进展情况", 0.5),
+        ("处置", 0.6),
+        ("情况", 0.45),
         ("完成情况", 0.4),
         ("note", 0.8),
         ("remark", 0.8),
@@ -245,39 +248,45 @@ FIELD_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
     "activity": (("活动", 0.85), ("主题", 0.7), ("会议", 0.6)),
 }
 
+#: A column headed so is never the progress figure: the plan, a target, a numbering, a rate of the plan.
+_VALUE_NEVER = (
+    "计划",
+    "目标",
+    "年度任务",
+    "任务数",
+    "预计",
+    "应完成",
+    "下达",
+    "序号",
+    "编号",
+    "代码",
+    "电话",
+    "排名",
+    "完成率",
+)
+#: A column headed so usually holds text or dates; if it holds figures after all, it may be the value.
+_VALUE_UNLIKELY = (
+    "时间",
+    "日期",
+    "时点",
+    "年月",
+    "期限",
+    "时限",
+    "情况",
+    "说明",
+    "单位",
+    "方式",
+    "口径",
+    "名称",
+    "项目",
+    "指标",
+)
+
 #: Words that rule a field out, whatever else the header says (`计划数` is the plan, not progress).
 FIELD_VETOES: dict[str, tuple[str, ...]] = {
     "source": ("计量", "单位：", "单位:", "类型", "性质", "代码", "地址", "电话", "人数", "数量"),
     "indicator": ("计划", "目标值", "值", "数", "量", "额", "率", "时间", "日期", "测量", "监测", "单位"),
-    "value": (
-        "计划",
-        "目标",
-        "年度任务",
-        "任务数",
-        "预计",
-        "应完成",
-        "下达",
-        "时间",
-        "日期",
-        "时点",
-        "年月",
-        "期限",
-        "时限",
-        "情况",
-        "说明",
-        "单位",
-        "方式",
-        "口径",
-        "名称",
-        "序号",
-        "编号",
-        "代码",
-        "电话",
-        "排名",
-        "项目",
-        "指标",
-        "率",
-    ),
+    "value": _VALUE_NEVER + _VALUE_UNLIKELY,
     "date": ("时长", "运动时间", "锻炼时间", "时间段"),
     "class": ("班额", "人数", "规模"),
     "category": ("学校", "单位"),
@@ -286,6 +295,12 @@ FIELD_VETOES: dict[str, tuple[str, ...]] = {
     "reported_at": ("单位", "人"),
     "summary": ("完成情况", "进展情况"),
 }
+
+#: The vetoes that the contents of a column cannot lift: a column of figures headed 计划数 is the plan.
+HARD_VETOES: dict[str, tuple[str, ...]] = {"value": _VALUE_NEVER}
+#: A header ending so (完成值, 学生数, 监测值, 金额) counts something.
+_VALUE_SUFFIXES = ("值", "数", "量", "额")
+_VALUE_SUFFIX_SCORE = 0.5
 
 #: Headers that are never a field, and why they are left out (said in the mapping).
 IGNORED_HEADERS: dict[str, str] = {
@@ -324,6 +339,8 @@ _MODE_WORDS: dict[str, str] = {
 _METRIC_WORDS = ("班额", "班级人数", "运动时间", "锻炼时间", "锻炼时长")
 
 _BRACKETS = re.compile(r"[(\[【〔]([^()\[\]【】〔〕]{0,20})[)\]】〕]")
+_WRITTEN_BRACKETS = re.compile(r"[(（\[【〔]([^()（）\[\]【】〔〕]{0,20})[)）\]】〕]")
+_SCRIPTS = re.compile(r"[a-z][a-z_ .]*|[^a-z_ .]+")
 _UNIT_LABEL = re.compile(r"^(计量)?单位[:：]?")
 _UNIT_AFTER = re.compile(r"(?:计量)?单位[:：](?P<unit>[^,，;；/]{1,8})$")
 _FUZZY_CUTOFF = 80.0
@@ -345,16 +362,11 @@ class HeaderReading:
 
     text: str
     guesses: tuple[FieldGuess, ...]  # best first
-    unit: str | None  # a unit of measure in brackets: 完成面积（平方米） -> 平方米
+    unit: str | None  # a unit of measure in brackets, as written: 完成面积（平方米） -> 平方米
     mode: str | None  # increment or cumulative, when the header says 本期 / 累计
     names_metric: str | None  # 班额（人） -> 班额: the header is itself the measurement
     ignored_because: str | None  # 序号, 联系电话 …: never read
-
-    def score(self, field: str) -> float:
-        return next((guess.score for guess in self.guesses if guess.field == field), 0.0)
-
-    def guess(self, field: str) -> FieldGuess | None:
-        return next((guess for guess in self.guesses if guess.field == field), None)
+    ruled_out: frozenset[str] = frozenset()  # fields its words exclude whatever the column holds (计划数)
 
 
 def read_header(text: str, above: str = "") -> HeaderReading:
@@ -375,52 +387,60 @@ def read_header(text: str, above: str = "") -> HeaderReading:
         mode=lower.mode or upper.mode,
         names_metric=lower.names_metric or upper.names_metric,
         ignored_because=lower.ignored_because if text else upper.ignored_because,
+        ruled_out=lower.ruled_out | upper.ruled_out,
     )
 
 
 @lru_cache(maxsize=4096)
 def _read_one(text: str) -> HeaderReading:
-    written = nfkc(text).strip()
-    units = [inner for inner in _BRACKETS.findall(written) if _unit_in(inner)]
-    name = _clean(_BRACKETS.sub("", written)) or _clean(written)
+    written = text.strip()
+    units = [unit for inner in _WRITTEN_BRACKETS.findall(written) if (unit := _unit_in(inner))]
+    normal = nfkc(written)
+    name = _clean(_BRACKETS.sub("", normal)) or _clean(normal)
     after = _UNIT_AFTER.search(name)
-    if after and _unit_in(after["unit"]):
-        units.append(after["unit"])
+    if after and (unit := _unit_in(after["unit"])):
+        units.append(unit)
         name = name[: after.start()] or name
-    unit = _unit_in(units[0]) if units else None
     ignored = IGNORED_HEADERS.get(name)
-    guesses = () if ignored or len(name) > MAX_KEY_CHARS else _guesses(name, _clean(written))
+    names_metric = next((name for word in _METRIC_WORDS if word in name), None)
+    guesses = () if ignored or len(name) > MAX_KEY_CHARS else _guesses(name, _clean(normal), bool(names_metric))
     return HeaderReading(
         text=text,
         guesses=guesses,
-        unit=unit,
-        mode=next((mode for word, mode in _MODE_WORDS.items() if word in written), None),
-        names_metric=next((name for word in _METRIC_WORDS if word in name), None),
+        unit=units[0] if units else None,
+        mode=next((mode for word, mode in _MODE_WORDS.items() if word in normal), None),
+        names_metric=names_metric,
         ignored_because=ignored,
+        ruled_out=frozenset(field for field, vetoes in HARD_VETOES.items() if any(veto in name for veto in vetoes)),
     )
 
 
 def _unit_in(inner: str) -> str | None:
-    """The unit of measure written in brackets (`平方米`, `单位：万元`, `%`), or None (`园`, `累计`)."""
+    """The unit of measure in brackets (`平方米`, `单位：万元`, `㎡`, `%`) as written, or None (`园`, `累计`)."""
     from .numbers import resolve_spelling  # here: numbers imports nothing from keys, but keep it lazy
 
-    spelling = _UNIT_LABEL.sub("", nfkc(inner).strip()).strip()
+    spelling = _UNIT_LABEL.sub("", inner.strip()).strip()
     if not spelling:
         return None
-    resolved = resolve_spelling(spelling)
+    resolved = resolve_spelling(nfkc(spelling))
     return spelling if resolved is not None and resolved[0] is not None else None
 
 
-def _guesses(name: str, whole: str) -> tuple[FieldGuess, ...]:
+def _guesses(name: str, whole: str, names_metric: bool) -> tuple[FieldGuess, ...]:
     found: dict[str, FieldGuess] = {}
-    for key in (name, whole):
+    # A bilingual header (学校 School, 数值Value) is read in each of its languages as well.
+    parts = _SCRIPTS.findall(name.lower()) if not name.isascii() and any(c.isascii() for c in name) else []
+    for key in (name, whole, *(part.strip(" _.") for part in parts)):
         field = _INDEX.get(key)
         if field is not None:
             found[field] = FieldGuess(field, EXACT, "exact", key)
+    lowered = name.lower()
     for field, words in FIELD_WORDS.items():
-        if field in found or any(veto in name for veto in FIELD_VETOES.get(field, ())):
+        if field in found or _vetoed(field, lowered, names_metric):
             continue
-        matched = [(weight, word) for word, weight in words if word in name]
+        matched = [(weight, word) for word, weight in words if word in lowered]
+        if field == "value" and lowered.endswith(_VALUE_SUFFIXES):
+            matched.append((_VALUE_SUFFIX_SCORE, lowered[-1]))
         if matched:
             weight, word = max(matched, key=lambda pair: (pair[0], len(pair[1])))
             found[field] = FieldGuess(field, weight, "keyword", word)
@@ -433,6 +453,12 @@ def _guesses(name: str, whole: str) -> tuple[FieldGuess, ...]:
     return _ranked(found.values())
 
 
+def _vetoed(field: str, name: str, names_metric: bool) -> bool:
+    if field == "value" and names_metric:  # 每天体育锻炼时间（分钟） is a figure, 时间 notwithstanding
+        return False
+    return any(veto in name for veto in FIELD_VETOES.get(field, ()))
+
+
 def _fuzzy(name: str) -> FieldGuess | None:
     from rapidfuzz import fuzz, process
 
@@ -441,7 +467,7 @@ def _fuzzy(name: str) -> FieldGuess | None:
         return None
     spelling, similarity, _ = match
     field = _INDEX[spelling]
-    if any(veto in name for veto in FIELD_VETOES.get(field, ())):
+    if _vetoed(field, name, names_metric=False):
         return None
     return FieldGuess(field, round(0.5 + (similarity - _FUZZY_CUTOFF) / 100, 4), "fuzzy", spelling)
 

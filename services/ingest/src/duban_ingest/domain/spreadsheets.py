@@ -40,7 +40,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Literal
 
@@ -81,6 +81,7 @@ _LABEL_THEN_VALUE = re.compile(r"[:：]\s*\S")
 _BRACKETED = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]")
 _COLUMN_NUMBERS = re.compile(r"^([0-9]{1,3}|[甲乙丙丁戊己庚辛壬癸])$")
 _SUMMARY_SHEET = re.compile(r"汇总|合计|总表")
+_UNIT_LINE = re.compile(r"^[(]?(计量)?单位[:：]\s*(?P<unit>[^\s()]{1,8})[)]?$")
 _LABEL_FIELDS = frozenset({"source", "indicator", "metric", "activity", "category", "class", "kind"})
 
 
@@ -409,7 +410,6 @@ class _Header:
     numbers: tuple[int, ...]  # sheet rows of the header (one or two)
     readings: tuple[HeaderReading, ...]  # by position
     data_from: int  # index into the grid's rows of the first row below the header
-    units: Mapping[int, str]  # position -> unit, from a row of units under the header
 
 
 def _locate_header(grid: _Grid, limits: FileLimits) -> _Header | None:
@@ -472,7 +472,23 @@ def _header_at(grid: _Grid, index: int) -> _Header:
             break
         units.update(furniture)
         data_from += 1
-    return _Header(numbers, readings, data_from, units)
+    first_header = index - 1 if numbers[0] != number else index
+    table_unit = _unit_line(rows[:first_header])
+    with_units = tuple(
+        replace(reading, unit=reading.unit or units.get(position) or table_unit)
+        for position, reading in enumerate(readings)
+    )
+    return _Header(numbers, with_units, data_from)
+
+
+def _unit_line(above: Sequence[tuple[int, list[object]]]) -> str | None:
+    """The unit a line above the table gives all its figures: `单位：万元`, `（计量单位：平方米）`."""
+    for _number, cells in reversed(above):
+        for cell in cells:
+            found = _UNIT_LINE.match(nfkc(_cell_text(cell)))
+            if found and resolve_spelling(found["unit"]) is not None:
+                return found["unit"]
+    return None
 
 
 def _continues_header(upper: Sequence[object], lower: Sequence[object], row: int, merged: Sequence[CellRange]) -> bool:
@@ -716,6 +732,8 @@ def _missing_columns(sheet: str | None, missing: MissingColumns, header_row: int
 
 def _read_sheet(grid: _Grid, header: _Header, limits: FileLimits, defaults: _Defaults) -> _SheetResult:
     body = grid.rows[header.data_from :]
+    if grid.layout is not None:
+        _fill_merged_down(body, grid.layout.merged)
     hidden = grid.layout.hidden_columns if grid.layout else frozenset()
     candidates = [cells for _number, cells in body if sum(1 for cell in cells if _cell_text(cell)) >= 2]
     columns = [
@@ -734,6 +752,20 @@ def _read_sheet(grid: _Grid, header: _Header, limits: FileLimits, defaults: _Def
     mapping = mapped.partial if isinstance(mapped, MissingColumns) else mapped
     rows, skipped = _data_rows(grid, header, mapping, columns, body, limits, defaults)
     return _SheetResult(grid, header, mapped, tuple(rows), tuple(skipped))
+
+
+def _fill_merged_down(body: Sequence[tuple[int, list[object]]], merged: Sequence[CellRange]) -> None:
+    """A name merged down over several rows (one school over its three indicators) belongs to each."""
+    by_number = dict(body)
+    for span in merged:
+        if span.first_column != span.last_column or span.last_row == span.first_row or span.first_row not in by_number:
+            continue
+        top = by_number[span.first_row]
+        value = top[span.first_column] if span.first_column < len(top) else None
+        for number in range(span.first_row + 1, span.last_row + 1):
+            cells = by_number.get(number)
+            if cells is not None and span.first_column < len(cells) and cells[span.first_column] is None:
+                cells[span.first_column] = value
 
 
 def _data_rows(  # noqa: PLR0917 - one sheet's parts, passed straight through
@@ -778,11 +810,15 @@ def _skip_reason(
         if text and (position in label_positions or position not in used_positions) and _is_total(text):
             return "total"
     used_texts = [texts[p] for p in used_positions if p < len(texts) and texts[p]]
-    if not used_texts:
-        return "no_data"
+    if not used_texts or (len(used_texts) == 1 and _filled_labels(texts, label_positions) == 1):
+        return "no_data"  # nothing, or one name alone: an empty numbered row, a heading (一、校舍建设)
     if len(used_texts) >= 2 and all(compact(text) in header_words for text in used_texts):
         return "repeated_header"
     return None
+
+
+def _filled_labels(texts: Sequence[str], label_positions: set[int]) -> int:
+    return sum(1 for position in label_positions if position < len(texts) and texts[position])
 
 
 def _is_total(text: str) -> bool:
@@ -807,9 +843,8 @@ def _row_values(  # noqa: PLR0917 - one row and the sheet's parts
         value = _checked_value(number, cells, use.position, use.header, limits)
         if value is None or use.field is None:
             continue
-        unit = use.unit or header.units.get(use.position)
-        if use.field == "value" and unit and not row_has_unit:
-            value = _with_unit(value, unit)
+        if use.field == "value" and use.unit and not row_has_unit:
+            value = _with_unit(value, use.unit)
         values[use.field] = value
     for use in mapping.duplicates:
         value = _checked_value(number, cells, use.position, use.header, limits)
