@@ -5,7 +5,8 @@ request of the service, `/healthz` included, for as long as it takes. So `SheetP
 to a small `ProcessPoolExecutor` (created by the app factory, shut down with the service):
 
 - workers come from a fork server that has already imported the reader, so a new worker is ready
-  in milliseconds and inherits nothing of the service (no sockets, no event loop);
+  in milliseconds and inherits nothing of the service (no sockets, no event loop); they run at a
+  lower CPU priority (nice 10), so that on a busy machine the service's own loop is served first;
 - each worker lowers its own address-space limit (`RLIMIT_AS`) to the memory budget: a file that
   needs more gets `MemoryError` in the worker, which is answered as `parse_memory_exceeded`;
 - each parse runs under a `SIGALRM` timer set to the time budget, which interrupts it in the worker
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 from collections.abc import Iterator, Sequence
@@ -29,10 +31,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType
 
-from ..domain.spreadsheets import FileLimits, FileRejection, Table, read_table
+from ..domain.spreadsheets import FileLimits, FileRejection
+from .inbound import PreparedFile, prepare_file
 
 log = logging.getLogger(__name__)
 
+#: Parsing uploads yields the CPU to the service's event loop (and its /healthz) on a busy machine.
+WORKER_NICENESS = 10
 #: How much longer than the budget the service waits for a worker before killing it.
 KILL_GRACE_SECONDS = 5.0
 
@@ -54,11 +59,12 @@ class SheetPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__, "openpyxl"])
+            # "__main__" first, as by default: the server imports it once and its children need not.
+            context.set_forkserver_preload(["__main__", __name__, "openpyxl"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_limit_memory,
+                initializer=_start_worker,
                 initargs=(self.budget.memory_bytes,),
             )
         return self._pool
@@ -69,7 +75,7 @@ class SheetPool:
         executor = self._executor()
         await asyncio.gather(*(loop.run_in_executor(executor, _ready) for _ in range(self.workers)))
 
-    async def read(
+    async def prepare(
         self,
         data: bytes,
         filename: str,
@@ -77,7 +83,8 @@ class SheetPool:
         default_kind: str | None = None,
         default_source: str | None = None,
         mapping: Sequence[str] = (),
-    ) -> Table | FileRejection:
+    ) -> PreparedFile | FileRejection:
+        """The file's rows as submissions (`inbound.prepare_file`), read in a worker within the budgets."""
         async with self._turns:
             loop = asyncio.get_running_loop()
             task = _Task(data, filename, self.limits, default_kind, default_source, tuple(mapping), self.budget.seconds)
@@ -127,7 +134,8 @@ class _OutOfTime(BaseException):
     """Raised by the timer in the worker; a BaseException so that no `except Exception` swallows it."""
 
 
-def _limit_memory(memory_bytes: int | None) -> None:
+def _start_worker(memory_bytes: int | None) -> None:
+    os.nice(WORKER_NICENESS)
     if memory_bytes is None:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -139,10 +147,10 @@ def _ready() -> bool:
     return True
 
 
-def _read_in_worker(task: _Task) -> Table | FileRejection:
+def _read_in_worker(task: _Task) -> PreparedFile | FileRejection:
     try:
         with _alarm(task.seconds):
-            return read_table(
+            return prepare_file(
                 task.data,
                 task.filename,
                 task.limits,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +12,9 @@ import typer
 from duban_contracts.subjects import Subjects
 from duban_kit.cli import client, namespace, print_json, request
 
-from ..adapters.inbound import file_row, publish_submissions
+from ..adapters.inbound import prepare_file, publish_encoded
 from ..domain.registry import UnitRegistry, registry_as_json
-from ..domain.spreadsheets import FileLimits, FileRejection, Table, read_table, skipped_by_reason
+from ..domain.spreadsheets import FileLimits, FileRejection, Table, skipped_by_reason
 
 units_app = typer.Typer(help="The registry of reporting units.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Rejected submissions: list them, re-run one after a correction.", no_args_is_help=True)
@@ -49,24 +48,25 @@ def submit(
     measure found, the columns not used and the rows skipped. A file whose header has no column for a
     field its kind needs is refused whole, with nothing published.
     """
-    data = file.read_bytes()
-    table = read_table(data, file.name, FileLimits(), default_kind=kind, default_source=source, mapping=mapping or ())
-    if isinstance(table, FileRejection):
-        raise SystemExit(f"{file}: {describe_rejection(table)}")
-    print(describe_reading(table))
+    prepared = prepare_file(
+        file.read_bytes(), file.name, FileLimits(), default_kind=kind, default_source=source, mapping=mapping or ()
+    )
+    if isinstance(prepared, FileRejection):
+        raise SystemExit(f"{file}: {describe_rejection(prepared)}")
+    print(describe_reading(prepared.reading))
     if dry_run:
         return
-    file_id = hashlib.sha256(data).hexdigest()
-    rows = [file_row(file_id, row.number, row.values, source, kind, sheet_index=row.sheet_index) for row in table.rows]
 
     async def run() -> tuple[int, int]:
         async with client() as nc:
-            summary = await publish_submissions(nc.jetstream(), Subjects(namespace()), rows)
+            summary = await publish_encoded(nc.jetstream(), Subjects(namespace()), prepared.submissions())
         return summary.published, summary.duplicates
 
     published, duplicates = asyncio.run(run())
-    skipped = f", {len(table.skipped)} rows skipped (totals, notes …)" if table.skipped else ""
-    print(f"{file}: {published} rows published, {duplicates} already sent before{skipped}; file id {file_id}")
+    skipped = len(prepared.reading.skipped)
+    skipped_text = f", {skipped} rows skipped (totals, notes …)" if skipped else ""
+    print(f"{file}: {published} rows published, {duplicates} already sent before{skipped_text}")
+    print(f"file id {prepared.file_id}")
 
 
 def describe_rejection(rejection: FileRejection) -> str:

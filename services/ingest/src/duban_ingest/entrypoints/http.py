@@ -14,7 +14,6 @@ comma-separated; `列名=-` leaves a column out) as form fields, or as query par
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ from duban_contracts.subjects import Subjects
 from duban_kit.boundedjson import loads_bounded
 from duban_kit.http import BodyTooLarge, Role, TokenAuth, body_problem, capped, guarded, problem
 
-from ..adapters.inbound import content_id, file_row, publish_submissions
+from ..adapters.inbound import content_id, publish_encoded, publish_submissions
 from ..adapters.sheet_pool import SheetPool
 from ..config import IngestSettings
 from ..domain.spreadsheets import FileLimits, FileRejection
@@ -159,24 +158,19 @@ async def _form_upload(request: Request, settings: IngestSettings) -> Upload | N
 
 
 async def _submit_file(upload: Upload, sheets: SheetPool, js: JetStreamContext, subjects: Subjects) -> Response:
-    table = await sheets.read(
+    prepared = await sheets.prepare(
         upload.data, upload.name, default_kind=upload.kind, default_source=upload.source, mapping=upload.mapping
     )
-    if isinstance(table, FileRejection):
-        return _refused(table)
-    file_id = hashlib.sha256(upload.data).hexdigest()
-    triples = [
-        file_row(file_id, row.number, row.values, upload.source, upload.kind, sheet_index=row.sheet_index)
-        for row in table.rows
-    ]
-    summary = await publish_submissions(js, subjects, triples)
+    if isinstance(prepared, FileRejection):
+        return _refused(prepared)
+    summary = await publish_encoded(js, subjects, prepared.submissions())
     return JSONResponse(
         {
-            "file_id": file_id,
-            "rows": len(triples),
+            "file_id": prepared.file_id,
+            "rows": len(prepared.rows),
             "published": summary.published,
             "duplicates": summary.duplicates,
-            "mapping": table.as_json(),
+            "mapping": prepared.reading.as_json(),
         },
         status_code=202,
     )
