@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus docker-compose
 
-.PHONY: help install compile system-deps run test lint format typecheck unit schemas bench clean
+.PHONY: help install compile system-deps run test lint format typecheck unit schemas bench clean reliability
 
 help:
 	@echo "make run        start duban on embedded defaults, replay the simulated 2023 (ONCE=1: exit when done;"
@@ -70,6 +70,11 @@ test: install system-deps compile lint typecheck
 
 unit: install
 	$(BIN)/pytest -m "not e2e and not reliability and not slow"
+
+# The fault-injection suite RUNS times in a row, stopping at the first failure (docs/reliability-runs.md).
+RUNS ?= 20
+reliability: install system-deps compile
+	$(BIN)/python -m tests.reliability.repeat --runs $(RUNS)
 
 schemas: install
 	$(BIN)/python -m duban.schemas --write

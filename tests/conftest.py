@@ -15,9 +15,6 @@ from duban_contracts.topology import Topology
 from duban_kit.provision import deprovision, provision
 from tests.support.servers import nats_server, postgres_server
 
-REPO = Path(__file__).resolve().parent.parent
-SEED = REPO.parent / "shared" / "seed" / "000_ac2340792b57d51d.txt"
-
 
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:

@@ -6,20 +6,25 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerInfo
 
 from duban_contracts.events import ClockTicked, derived_event_id
+from duban_contracts.rpc import ServiceStatus
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 
-from .settings import RuntimeSettings
+from .settings import SERVICES, RuntimeSettings
+
+#: How long one look waits for a service's status before counting it as "not yet".
+STATUS_TIMEOUT = 2.0
 
 
 @contextlib.asynccontextmanager
@@ -70,40 +75,54 @@ async def live_clock(nc: Client, subjects: Subjects, interval: float) -> None:
 
 @dataclass(frozen=True)
 class PipelineState:
-    """One look at every durable consumer and stream."""
+    """One look at every durable consumer, stream and outbox."""
 
     pending: int  # messages not yet delivered, over every consumer
     ack_pending: int  # messages delivered but not acknowledged
     heads: tuple[int, ...]  # each stream's last sequence
+    unpublished: int = 0  # events committed to outboxes but not yet in JetStream, and work still going on
 
     @property
     def idle(self) -> bool:
-        return self.pending == 0 and self.ack_pending == 0
+        return self.pending == 0 and self.ack_pending == 0 and self.unpublished == 0
 
 
-async def pipeline_state(nc: Client, topology: Topology) -> PipelineState:
-    """Every consumer's and stream's info, asked for all at once (one round trip's worth of waiting).
+async def pipeline_state(nc: Client, topology: Topology, services: Iterable[str] = SERVICES) -> PipelineState:
+    """The consumers and outboxes of `services` and every stream's head, asked for all at once.
 
     Consumers are listed per stream (one request each) where the connection may list them, else asked
     for one by one (a least-privilege user may only read its own consumers' info).
     """
     js = nc.jetstream()
-    streams = await asyncio.gather(*(js.stream_info(spec.name) for spec in topology.streams.values()))
-    consumers = await _consumer_infos(nc, topology)
+    services = tuple(services)
+    streams, consumers, outboxes = await asyncio.gather(
+        asyncio.gather(*(js.stream_info(spec.name) for spec in topology.streams.values())),
+        _consumer_infos(nc, topology, services),
+        asyncio.gather(*(_outbox_pending(nc, topology.subjects, service) for service in services)),
+    )
     return PipelineState(
         pending=sum(info.num_pending or 0 for info in consumers),
         ack_pending=sum(info.num_ack_pending or 0 for info in consumers),
         heads=tuple(info.state.last_seq for info in streams),
+        unpublished=sum(outboxes),
     )
 
 
-async def _consumer_infos(nc: Client, topology: Topology) -> list[ConsumerInfo]:
+async def _outbox_pending(nc: Client, subjects: Subjects, service: str) -> int:
+    reply = await nc.request(subjects.rpc(service, "status"), b"{}", timeout=STATUS_TIMEOUT)
+    status = ServiceStatus.model_validate_json(reply.data)
+    return status.outbox_pending + status.work_pending
+
+
+async def _consumer_infos(nc: Client, topology: Topology, services: tuple[str, ...]) -> list[ConsumerInfo]:
     js = nc.jetstream()
-    wanted = {(c.stream, c.durable) for c in topology.consumers}
+    wanted = {(c.stream, c.durable) for c in topology.consumers if c.service in services}
     if nc not in _CANNOT_LIST:
         try:
             listed = await asyncio.gather(*(js.consumers_info(stream) for stream in sorted({s for s, _ in wanted})))
-        except NatsError:
+        except NatsError as error:
+            if isinstance(error, NatsTimeoutError):
+                raise
             _CANNOT_LIST.add(nc)
         else:
             found = [info for infos in listed for info in infos if (info.stream_name, info.name) in wanted]
@@ -116,43 +135,50 @@ async def _consumer_infos(nc: Client, topology: Topology) -> list[ConsumerInfo]:
 _CANNOT_LIST: weakref.WeakSet[Client] = weakref.WeakSet()
 
 
-async def backlog(nc: Client, topology: Topology) -> tuple[int, int]:
-    """(messages not yet delivered, messages delivered but not acknowledged) over every consumer."""
-    state = await pipeline_state(nc, topology)
-    return state.pending, state.ack_pending
-
-
-async def stream_heads(nc: Client, topology: Topology) -> tuple[int, ...]:
-    return (await pipeline_state(nc, topology)).heads
-
-
 async def wait_quiet(
-    nc: Client, topology: Topology, *, timeout: float = 120.0, settle: float = 0.3, poll: float = 0.02
+    nc: Client,
+    topology: Topology,
+    *,
+    services: Iterable[str] = SERVICES,
+    timeout: float = 120.0,
+    settle: float = 0.3,
+    poll: float = 0.02,
 ) -> None:
-    """Wait until every consumer has caught up and no stream has grown for `settle` seconds.
+    """Wait until every consumer has caught up, every outbox is empty, and no stream has grown for `settle` s.
 
-    Services publish from their outboxes right after they commit, a moment after acknowledging what
-    caused it; so "quiet" is every consumer at 0 pending and 0 unacknowledged with no stream head
-    moving across a whole settle interval, looked at every `poll` seconds — then the cascade
-    (ingest → tasks → alerts → reports) has run its course. Any delivery, acknowledgement or publish
-    within the interval starts it again.
+    "Quiet" is every durable consumer at 0 pending and 0 unacknowledged, nothing committed but
+    unpublished in the outboxes of `services` (the ones running), and no stream head moving across a
+    whole settle interval, looked at every `poll` seconds — then the cascade (ingest → tasks → alerts →
+    reports) has run its course. Any delivery, acknowledgement or publish within the interval starts
+    it again. A question that gets no answer in time — a stream leader being elected, a service
+    restarting, NATS reconnecting — means "not yet", asked again until `timeout`: the wait fails only
+    on its own deadline, never on a slow answer.
     """
+    services = tuple(services)
     deadline = time.monotonic() + timeout
     quiet_since: float | None = None
     last: PipelineState | None = None
+    unanswered: BaseException | None = None
     while True:
-        state = await pipeline_state(nc, topology)
+        try:
+            state: PipelineState | None = await asyncio.wait_for(
+                pipeline_state(nc, topology, services), timeout=max(poll, deadline - time.monotonic())
+            )
+        except (NatsError, TimeoutError) as error:  # not yet; the deadline decides
+            state, unanswered = None, error
         now = time.monotonic()
-        if not state.idle:
+        if state is None or not state.idle:
             quiet_since = None
         elif quiet_since is None or last is None or state.heads != last.heads:
             quiet_since = now
         elif now - quiet_since >= settle:
             return
-        last = state
+        last = state or last
         if now > deadline:
-            raise TimeoutError(
-                f"the pipeline did not go quiet within {timeout}s "
-                f"({state.pending} pending, {state.ack_pending} unacknowledged)"
+            seen = (
+                f"{state.pending} pending, {state.ack_pending} unacknowledged, {state.unpublished} unpublished"
+                if state is not None
+                else f"no answer: {unanswered!r}"
             )
+            raise TimeoutError(f"the pipeline did not go quiet within {timeout}s ({seen})")
         await asyncio.sleep(poll)

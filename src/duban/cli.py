@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -24,7 +25,7 @@ from duban_kit.provision import provision as provision_topology
 
 from . import dlq as dlq_commands
 from .bus import connect
-from .runtime import Stack, drain, feed_sample, keep_serving, out_dir
+from .runtime import Stack, StopSignals, drain, feed_sample, keep_serving, out_dir
 from .settings import RuntimeSettings
 
 if TYPE_CHECKING:
@@ -63,8 +64,21 @@ def up(
     configure_logging("runtime", "INFO")
     settings = RuntimeSettings()
     last_day = date.fromisoformat(until) if until else None
-    code = asyncio.run(_up(settings, once=once, feed=feed, seed=seed, until=last_day))
+    code = asyncio.run(_up_until_stopped(settings, once=once, feed=feed, seed=seed, until=last_day))
     raise typer.Exit(code)
+
+
+async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str, seed: int, until: date | None) -> int:
+    """`_up`, stopped in any phase by Ctrl-C or SIGTERM: 0 when it was serving, 128 + signal when a
+    `--once` run was cut short."""
+    signals = StopSignals()
+    signals.install()
+    try:
+        return await _up(settings, once=once, feed=feed, seed=seed, until=until)
+    except asyncio.CancelledError:
+        if signals.received is None:
+            raise
+        return 128 + signals.received if once else 0
 
 
 async def _up(
@@ -79,10 +93,12 @@ async def _up(
                 "namespace": settings.namespace,
                 "ports": stack.ports,
                 "runtime_port": stack.runtime_port,
+                "api_tokens_file": str(stack.api_tokens.path) if stack.api_tokens.path else None,
             },
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
+        _print_api_access(stack)
         if feed == "year":
             await _replay_year(stack, seed=seed, until=until)
         elif feed == "sample":
@@ -181,6 +197,19 @@ def _print_year(stack: Stack, outcome: ReplayOutcome, summary: YearSummary) -> N
     console.print(f"plan status: {target / 'plan-status.json'}  (or: duban plan status --as-of {summary.as_of})")
     for name, url in stack.urls().items():
         console.print(f"  metrics {name}: {url}")
+    _print_api_access(stack)
+
+
+def _print_api_access(stack: Stack) -> None:
+    """The development admin token and where all the tokens are (the API's reads need one)."""
+    tokens = stack.api_tokens
+    if tokens.path is None:
+        console.print("API: bearer tokens from DUBAN_API_TOKENS_FILE / DUBAN_API_TOKENS (yours)")
+        return
+    console.print(
+        f"API: admin token [bold]{tokens.admin}[/] — send `Authorization: Bearer <token>`; "
+        f"operator and reader tokens in {tokens.path} (mode 0600)"
+    )
 
 
 async def _report_to_date(stack: Stack) -> None:
@@ -239,6 +268,7 @@ async def _summarise(stack: Stack) -> None:
     console.print(f"written: {target / 'plan-status.json'}, {target / 'summary.json'}")
     for name, url in stack.urls().items():
         console.print(f"  metrics {name}: {url}")
+    _print_api_access(stack)
 
 
 @app.command()
@@ -256,6 +286,43 @@ def provision() -> None:
 
 
 app.add_typer(dlq_commands.app, name="dlq")
+
+tokens_app = typer.Typer(help="Bearer tokens of the HTTP API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+
+@tokens_app.command("init")
+def tokens_init(
+    file: Annotated[Path, typer.Argument(help="The tokens file to make (DUBAN_API_TOKENS_FILE).")],
+    reader_token_file: Annotated[
+        Path | None, typer.Option(help="Also write the reader's token alone here (Prometheus's credentials_file).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="UID:GID to give the tokens file (needs root).")] = None,
+    reader_owner: Annotated[str | None, typer.Option(help="UID:GID to give the reader's token file.")] = None,
+) -> None:
+    """Make a tokens file once — random admin, operator and reader tokens, mode 0600 — or keep the one there."""
+    from .runtime import ensure_token_file
+
+    made = ensure_token_file(file)
+    _chown(file, owner)
+    print(f"{'made' if made else 'kept'} {file} (admin, operator, reader; mode 0600)")
+    if reader_token_file is not None:
+        from duban_kit.tokens import Role, load_tokens
+
+        reader = next(token for token, who in load_tokens(file, None).items() if who.role is Role.READER)
+        descriptor = os.open(reader_token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as sink:
+            sink.write(reader + "\n")
+        reader_token_file.chmod(0o600)
+        _chown(reader_token_file, reader_owner)
+        print(f"wrote the reader's token to {reader_token_file} (mode 0600)")
+
+
+def _chown(path: Path, owner: str | None) -> None:
+    if owner:
+        uid, _, gid = owner.partition(":")
+        os.chown(path, int(uid), int(gid or uid))
+
 
 simulate_app = typer.Typer(
     help="The simulated year: write it out for inspection, or generate load for benchmarks.",

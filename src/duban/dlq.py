@@ -1,9 +1,14 @@
-"""`duban dlq list|replay`: the messages a service gave up on, and sending them round again."""
+"""`duban dlq list|replay`: the messages a service gave up on, and sending them round again.
+
+The DLQ stream keeps each message's bytes as they were, so that a replay sends exactly what failed;
+`list` shows them (and their headers) with personal data masked, as ingest masks what it publishes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from email.header import Header, decode_header
 from typing import Annotated, Any
 
 import typer
@@ -11,11 +16,42 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from duban_contracts.subjects import Subjects
+from duban_ingest.domain.privacy import mask_personal_data, mask_structure
 from duban_kit.cli import client, namespace, print_json
 
 app = typer.Typer(help="Dead letters: list them, replay them once the cause is fixed.", no_args_is_help=True)
 
 REPLAY_OF_HEADER = "Duban-Replay-Of"
+#: Characters of a payload shown on a line of `duban dlq list` (`--json` shows it whole).
+PREVIEW_CHARS = 160
+
+
+def masked_payload(data: bytes) -> str:
+    """A dead letter's body for display: JSON with every string masked, or the masked text."""
+    text = data.decode("utf-8", "replace")
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return mask_personal_data(text)
+    return json.dumps(mask_structure(decoded), ensure_ascii=False)
+
+
+def masked_headers(headers: dict[str, Any]) -> dict[str, str]:
+    return {key: mask_personal_data(header_text(value)) for key, value in headers.items()}
+
+
+def header_text(value: object) -> str:
+    """A header's value as text: nats-py reads a stored message's non-ASCII header (an error message
+    in Chinese) as an `email.header.Header` of raw UTF-8 bytes."""
+    if not isinstance(value, Header):
+        return str(value)
+    parts = decode_header(value)
+    return "".join(
+        text.decode(charset if charset and charset != "unknown-8bit" else "utf-8", "replace")
+        if isinstance(text, bytes)
+        else text
+        for text, charset in parts
+    )
 
 
 async def dead_letters(nc: Client, subjects: Subjects) -> list[dict[str, Any]]:
@@ -28,7 +64,7 @@ async def dead_letters(nc: Client, subjects: Subjects) -> list[dict[str, Any]]:
             msg = await js.get_msg(stream, seq)
         except NotFoundError:
             continue
-        headers = msg.headers or {}
+        headers = masked_headers(msg.headers or {})
         letters.append(
             {
                 "sequence": seq,
@@ -40,6 +76,8 @@ async def dead_letters(nc: Client, subjects: Subjects) -> list[dict[str, Any]]:
                 "failed_at": headers.get("Duban-Failed-At"),
                 "message_id": headers.get("Duban-Original-Msg-Id"),
                 "size": len(msg.data or b""),
+                "headers": headers,
+                "payload": masked_payload(msg.data or b""),
             }
         )
     return letters
@@ -84,6 +122,8 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
             f"#{letter['sequence']} {letter['service']} {letter['subject']} "
             f"attempts={letter['attempts']}: {letter['error']}"
         )
+        payload = letter["payload"]
+        print(f"    {payload if len(payload) <= PREVIEW_CHARS else payload[: PREVIEW_CHARS - 1] + '…'}")
 
 
 @app.command("replay")

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from .orphans import die_with_parent
+
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +58,13 @@ class EmbeddedNats:
         return f"nats://{self.host}:{self.port}"
 
     def start(self) -> str:
+        """Launch and wait until it listens (blocking; `launch` + `wait_listening` to await the wait)."""
+        self.launch()
+        self.wait_listening()
+        return self.url
+
+    def launch(self) -> None:
+        """Start the process; call from the thread that outlives it (see `duban.orphans`)."""
         if not port_is_free(self.requested_port, self.host):
             self.port = free_port(self.host)
             log.warning(
@@ -80,11 +89,14 @@ class EmbeddedNats:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             command += ["-l", str(self.log_file)]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_listening()
-        return self.url
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - only prctl runs between fork and exec (duban.orphans)
+        )
 
-    def _wait_listening(self, timeout: float = 15.0) -> None:
+    def wait_listening(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from duban_kit.http import HttpServer
 from duban_kit.provision import provision
+from duban_kit.tokens import Role, generated_entries, load_tokens, write_tokens_file
 
 from .bus import connect, live_clock, wait_quiet
 from .embedded import EmbeddedNats, free_port, port_is_free
@@ -30,6 +31,47 @@ from .settings import DEFAULT_PORTS, SERVICES, RuntimeSettings
 from .supervisor import Supervisor
 
 log = logging.getLogger("duban.runtime")
+
+#: The development token file `duban up` makes under var/ when the user gave no tokens of their own.
+DEV_TOKENS_FILE = "api-tokens"
+DEV_TOKEN_HOLDERS = ((Role.ADMIN, "admin"), (Role.OPERATOR, "operator"), (Role.READER, "reader"))
+
+
+@dataclass(frozen=True)
+class ApiTokens:
+    """The tokens file the services were given, and its admin token (None: the user's own file or list)."""
+
+    path: Path | None
+    admin: str | None
+
+
+def user_gave_tokens(environ: dict[str, str]) -> bool:
+    """Whether DUBAN_API_TOKENS(_FILE), for all services or one (DUBAN_<SERVICE>_API_TOKENS…), is set."""
+    return any(
+        value and key.startswith("DUBAN_") and key.endswith(("_API_TOKENS", "_API_TOKENS_FILE"))
+        for key, value in environ.items()
+    )
+
+
+def ensure_token_file(path: Path, holders: tuple[tuple[Role, str], ...] = DEV_TOKEN_HOLDERS) -> bool:
+    """Make `path` once — a random token per (role, name), readable by its owner only — and keep it after.
+
+    True when it was made now. A file that exists is left as it is, only its mode tightened to 0600.
+    """
+    if path.exists():
+        path.chmod(0o600)
+        return False
+    write_tokens_file(path, generated_entries(holders))
+    return True
+
+
+def dev_tokens(var_dir: Path) -> ApiTokens:
+    """`var/api-tokens` (admin, operator, reader), made on the first `duban up` and reused after."""
+    path = var_dir / DEV_TOKENS_FILE
+    if ensure_token_file(path):
+        log.info("made the development API tokens in %s (admin, operator, reader; mode 0600)", path)
+    admin = next((token for token, who in load_tokens(path, None).items() if who.role is Role.ADMIN), None)
+    return ApiTokens(path, admin)
 
 
 @dataclass
@@ -42,6 +84,7 @@ class Stack:
     nats_url: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     runtime_port: int = 0
+    api_tokens: ApiTokens = ApiTokens(None, None)
     embedded: EmbeddedNats | None = None
     supervisor: Supervisor | None = None
     _server: HttpServer | None = None
@@ -55,7 +98,9 @@ class Stack:
             self.embedded = EmbeddedNats(
                 home / "var" / "nats", settings.nats_port, log_file=home / "var" / "log" / "nats.log"
             )
-            self.nats_url = await asyncio.to_thread(self.embedded.start)
+            self.embedded.launch()  # from the loop's thread: see duban.orphans
+            await asyncio.to_thread(self.embedded.wait_listening)
+            self.nats_url = self.embedded.url
             log.info("embedded NATS with JetStream at %s (data in %s)", self.nats_url, self.embedded.store)
         async with connect(settings, self.nats_url) as nc:
             report = await provision(nc, settings.topology)
@@ -68,6 +113,9 @@ class Stack:
             "DUBAN_STREAM_REPLICAS": str(settings.stream_replicas),
             "DUBAN_ACK_WAIT_SECONDS": str(settings.ack_wait_seconds),
         }
+        if not user_gave_tokens(dict(os.environ)):  # the API's reads need a token: hand out development ones
+            self.api_tokens = dev_tokens(home / "var")
+            env["DUBAN_API_TOKENS_FILE"] = str(self.api_tokens.path)
         self.supervisor = Supervisor(self.ports, env, home / "var" / "log", self.service_env)
         await self.supervisor.start()
         await self._serve_runtime_metrics()
@@ -99,7 +147,8 @@ class Stack:
             return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
         async def healthz(_request: Request) -> Response:
-            return JSONResponse({"status": "ok", "services": {n: s.pid for n, s in supervisor.services.items()}})
+            health = supervisor.health()
+            return JSONResponse(health, status_code=200 if health["status"] == "ok" else 503)
 
         port = self.settings.runtime_port if port_is_free(self.settings.runtime_port) else free_port()
         self.runtime_port = port
@@ -143,33 +192,42 @@ async def feed_sample(nc: Client, settings: RuntimeSettings) -> int:
     return len(sample)
 
 
-async def wait_for_stop() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
+class StopSignals:
+    """SIGINT and SIGTERM cancel the task that installed them — once; its clean-up then runs in full.
+
+    Installed as the first thing `duban up` does, so a stop asked for while NATS starts, the services
+    start or the year replays stops the services too: the supervisor's `finally` runs, rather than the
+    process dying with its children left behind. A second signal while stopping is only logged.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "install from inside the task to stop"
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+            loop.add_signal_handler(sig, self._on_signal, sig, task)
+
+    def _on_signal(self, sig: int, task: asyncio.Task[Any]) -> None:
+        if self.received is not None:
+            log.warning("already stopping (signal %s ignored)", signal.Signals(sig).name)
+            return
+        self.received = sig
+        log.info("stopping on %s", signal.Signals(sig).name)
+        task.cancel()
 
 
 async def keep_serving(stack: Stack) -> None:
-    """Tick the live clock until Ctrl-C / SIGTERM."""
+    """Tick the live clock until cancelled (Ctrl-C or SIGTERM, through `StopSignals`)."""
     async with stack.client() as nc:
-        ticker = asyncio.create_task(live_clock(nc, stack.settings.subjects, stack.settings.clock_interval_seconds))
-        try:
-            await wait_for_stop()
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+        await live_clock(nc, stack.settings.subjects, stack.settings.clock_interval_seconds)
 
 
 async def drain(stack: Stack, timeout: float = 120.0) -> None:
     async with stack.client() as nc:
-        await wait_quiet(nc, stack.settings.topology, timeout=timeout)
+        await wait_quiet(nc, stack.settings.topology, services=stack.services, timeout=timeout)
 
 
 def out_dir(settings: RuntimeSettings) -> Path:

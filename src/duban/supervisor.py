@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from .orphans import die_with_parent
+
 log = logging.getLogger("duban.supervisor")
 
 BACKOFF_START = 1.0
@@ -35,6 +37,8 @@ class ManagedService:
     log_path: Path
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
+    state: str = "stopped"  # running, restarting (exited, waiting to start again), stopped
+    last_exit_code: int | None = None
     started_at: float = 0.0
     backoff: float = BACKOFF_START
     stopping: bool = False
@@ -100,10 +104,12 @@ class Supervisor:
                 stdout=log_file,
                 stderr=log_file,
                 start_new_session=True,  # Ctrl-C reaches the supervisor, which stops services in order
+                preexec_fn=die_with_parent(),  # and if the supervisor dies, they stop too
             )
         finally:
             log_file.close()
         service.started_at = time.monotonic()
+        service.state = "running"
         self.metrics.up.labels(service=service.name).set(1)
         log.info("started %s (pid %s, http %d)", service.name, service.pid, service.port)
 
@@ -111,10 +117,13 @@ class Supervisor:
         while True:
             assert service.process is not None
             code = await service.process.wait()
+            service.last_exit_code = code
             self.metrics.up.labels(service=service.name).set(0)
             self.metrics.exits.labels(service=service.name, code=str(code)).inc()
             if service.stopping or self._closing:
+                service.state = "stopped"
                 return
+            service.state = "restarting"
             if time.monotonic() - service.started_at > STABLE_AFTER:
                 service.backoff = BACKOFF_START
             log.error(
@@ -131,6 +140,20 @@ class Supervisor:
             service.restarts += 1
             self.metrics.restarts.labels(service=service.name).inc()
             await self._spawn(service)
+
+    def health(self) -> dict[str, object]:
+        """Each service's state; "ok" only while every one of them runs."""
+        services = {
+            name: {
+                "state": service.state,
+                "pid": service.pid if service.state == "running" else None,
+                "restarts": service.restarts,
+                "last_exit_code": service.last_exit_code,
+            }
+            for name, service in self.services.items()
+        }
+        healthy = all(service.state == "running" for service in self.services.values())
+        return {"status": "ok" if healthy else "degraded", "services": services}
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -168,6 +191,7 @@ class Supervisor:
                 log.warning("service %s did not stop within %.0fs; killing it", service.name, timeout)
                 service.process.kill()
                 await service.process.wait()
+            service.state = "stopped"
             self.metrics.up.labels(service=service.name).set(0)
         for service in self.services.values():
             if service.watcher is not None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 import yaml
 from nats.aio.client import Client
 
@@ -26,6 +30,7 @@ from duban_kit.provision import deprovision, provision
 from duban_kit.service import ServiceRuntime
 from tests.support.bus import collecting, publish_event, running
 from tests.support.receivers import Mailbox, Script, http_server, smtp_server
+from tests.support.servers import free_port
 
 SCHOOL = UnitRef(id="bz-q7x", name="巴州区第七小学", township="江北街道", stage="小学")
 DAY = datetime.fromisoformat("2023-03-02T08:00:00+08:00")
@@ -61,11 +66,26 @@ async def command(runtime: ServiceRuntime, body: AlertCommand) -> CommandReply:
     return CommandReply.model_validate_json(reply.body)
 
 
-async def open_alerts(runtime: ServiceRuntime) -> list[dict[str, object]]:
+async def query(runtime: ServiceRuntime, body: AlertsQuery) -> dict[str, Any]:
+    """What `duban alerts list` is told: the alerts and how their notifications' deliveries fared."""
     reply = await runtime.broker.request(
-        AlertsQuery().model_dump(mode="json"), subject=runtime.settings.subjects.rpc("alerts", "query"), timeout=10
+        body.model_dump(mode="json"), subject=runtime.settings.subjects.rpc("alerts", "query"), timeout=10
     )
-    return list(json.loads(reply.body)["alerts"])
+    return dict(json.loads(reply.body))
+
+
+async def listed_once_written(runtime: ServiceRuntime, timeout: float = 15.0) -> dict[str, Any]:
+    """The listing, once a delivery is recorded as written to a file."""
+    async with asyncio.timeout(timeout):
+        while True:
+            listing = await query(runtime, AlertsQuery())
+            if listing["deliveries"]["written"]:
+                return listing
+            await asyncio.sleep(0.05)
+
+
+async def open_alerts(runtime: ServiceRuntime) -> list[dict[str, object]]:
+    return list((await query(runtime, AlertsQuery()))["alerts"])
 
 
 async def until(predicate: object, timeout: float = 15.0) -> None:
@@ -122,7 +142,7 @@ async def test_three_flu_cases_in_a_class_raise_one_outbreak_alert_one_post_and_
                 await publish_event(nc, topology.subjects, flu_case(number, minutes=50 + number))
             await out.wait_for(lambda c: any(e.count >= 9 for e in c.of("alert.updated")))
             await tick(nc, topology, DAY + timedelta(hours=30))
-            await out.settle(1.0)
+            await out.caught_up(topology, {"alerts"})
             posts_after_silence = len(hook.received)
 
     raised = out.of("alert.raised")
@@ -169,7 +189,7 @@ async def test_an_unacknowledged_critical_alert_escalates_and_an_acknowledged_on
         await out.wait_for(
             lambda c: any(e.change == "escalated" and e.rule == "safety_incident" for e in c.of("alert.updated"))
         )
-        await out.settle(0.5)
+        await out.caught_up(topology, {"alerts"})
 
     assert acked.ok
     escalated = {e.alert_id for e in out.of("alert.updated") if e.change == "escalated" and e.rule == "safety_incident"}
@@ -198,7 +218,7 @@ async def test_replaying_the_same_incidents_with_duplicates_gives_the_same_alert
                 for event in order:
                     await publish_event(nc, topology.subjects, event, dedupe=False)
                 await tick(nc, topology, DAY + timedelta(days=1))
-                await out.settle(1.0)
+                await out.caught_up(topology, {"alerts"})
                 results.append(
                     sorted((a["rule"], a["count"], a["severity"], a["id"]) for a in await open_alerts(runtime))
                 )
@@ -206,3 +226,35 @@ async def test_replaying_the_same_incidents_with_duplicates_gives_the_same_alert
             await deprovision(nc, topology)
     assert results[0] == results[1]
     assert results[0]
+
+
+async def test_without_smtp_notifications_are_written_to_files_and_every_record_and_readyz_say_so(
+    nc: Client, nats_url: str, namespace: str, topology: Topology, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    settings = AlertsSettings(
+        nats_url=nats_url,
+        namespace=namespace,
+        database_url=f"sqlite:///{tmp_path}/{{service}}.db",
+        home=tmp_path,
+        http_port=port,
+        notify_interval_seconds=0.2,
+    )
+    runtime = create_app(settings)
+    with caplog.at_level(logging.WARNING):
+        async with collecting(nc, topology.subjects) as out, running(runtime), httpx.AsyncClient() as http:
+            await publish_event(nc, topology.subjects, drowning(1, SCHOOL))
+            await out.wait_for(lambda c: len(c.of("alert.raised")) >= 1)
+            await until(lambda: any((tmp_path / "out" / "mail").glob("*.eml")))
+            listing = await listed_once_written(runtime)
+            ready = await http.get(f"http://127.0.0.1:{port}/readyz")
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+
+    assert listing["deliveries"]["sent"] == 0 and listing["deliveries"]["written"] >= 1
+    assert ready.status_code == 200  # informs; a missing SMTP server does not make the service unready
+    mail = ready.json()["checks"]["mail"]
+    assert mail["delivered"] is False and mail["outcome"] == "written"
+    assert "DUBAN_SMTP_HOST" in mail["reason"] and "nobody receives it" in mail["reason"]
+    assert 'duban_notifications_total{outcome="written",receiver="局领导"}' in metrics
+    assert 'outcome="sent"' not in metrics
+    assert any("No SMTP server is configured" in r.getMessage() for r in caplog.records)

@@ -69,8 +69,8 @@ def test_each_service_subscribes_and_publishes_only_what_it_declares(
     expected_in = {subjects.event(t) for t in declared.consumes} | {
         subjects.rpc(service, v) for v in RPC_VERBS[service]
     }
-    if declared.consumes_inbound:
-        expected_in.add(subjects.inbound_submission)
+    if declared.consumes_inbound:  # the shared subject and every integration's own: the inbound stream
+        expected_in.add(subjects.inbound_all)
     expected_out = {subjects.event(t) for t in declared.publishes}
 
     assert _addresses(asyncapi[service], "receive") == expected_in
@@ -90,3 +90,27 @@ def test_every_consumed_event_has_a_publisher() -> None:
     published = {t for s in TOPOLOGY.values() for t in s.publishes} | {"clock.ticked"}
     for service in TOPOLOGY.values():
         assert set(service.consumes) <= published, service.name
+
+
+def test_an_integration_has_its_own_inbound_subject_which_names_it() -> None:
+    subjects = Subjects("duban")
+    own = subjects.integration_submission("bz-ez-campus")
+    assert own == "duban.in.submission.bz-ez-campus"
+    assert subjects.integration_of(own) == "bz-ez-campus"
+    assert subjects.integration_of(subjects.inbound_submission) is None
+    # anything else under `in.` names no registrable integration
+    assert subjects.integration_of("duban.in.submission.a.b") == "a.b"
+    assert subjects.integration_of("duban.in.other") == "duban.in.other"
+
+
+@pytest.mark.parametrize("bad", ["", "Bz", "a.b", "a*", ">", "a b", "x" * 64])
+def test_an_integration_id_must_be_one_subject_token(bad: str) -> None:
+    with pytest.raises(ValueError, match="integration id"):
+        Subjects().integration_submission(bad)
+
+
+def test_ingest_consumes_the_shared_and_every_integration_subject_from_the_inbound_stream() -> None:
+    topology = Topology(Subjects("duban"))
+    inbound = topology.inbound_consumer("ingest")
+    assert inbound.filter_subject == "duban.in.>"
+    assert topology.streams["inbound"].subjects == ("duban.in.>",)

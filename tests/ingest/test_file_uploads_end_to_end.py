@@ -16,6 +16,7 @@ from duban_contracts.rpc import StatusQuery, StatusReply
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app as create_ingest
 from duban_ingest.config import IngestSettings
+from duban_kit.tokens import generate_token
 from duban_tasks.app import create_app as create_tasks
 from duban_tasks.config import TasksSettings
 from tests.support.bus import Collector, collecting, drained, running
@@ -23,7 +24,7 @@ from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(240)
 
-TOKEN = "uploader-token-0123456789abcdef"
+TOKEN = generate_token()
 TARGET = "t07_sports_ground_new"  # 新增运动场地9000平方米
 HEADER = ["学校", "指标", "数值", "日期", "备注"]
 BAD_EVERY = 20  # 5% of the rows

@@ -11,10 +11,11 @@ from nats.aio.client import Client
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app
 from duban_ingest.config import IngestSettings
+from duban_kit.tokens import generate_token
 from tests.support.bus import collecting, running
 from tests.support.servers import free_port
 
-TOKEN = "integration-token-0123456789"
+TOKEN = generate_token()
 
 
 def settings(nats_url: str, namespace: str, database_url: str, tmp_path: Path, port: int = 0) -> IngestSettings:
@@ -96,7 +97,7 @@ async def test_messy_submissions_become_events_or_precise_rejections(
             },
         )
         await out.wait_for(lambda c: len(c.of("progress.recorded")) + len(c.of("submission.rejected")) >= 6)
-        await out.settle(0.5)
+        await out.caught_up(topology, {"ingest"})
         rejected_list = await runtime.broker.request(
             {"what": "rejected"}, subject=topology.subjects.rpc("ingest", "query")
         )
@@ -140,7 +141,7 @@ async def test_uploaded_csv_rows_go_through_once_and_bad_rows_are_rejected_with_
         first = await http.post(url, files={"file": ("校舍.csv", data)}, headers={"Authorization": f"Bearer {TOKEN}"})
         await out.wait_for(lambda c: len(c.of("progress.recorded")) + len(c.of("submission.rejected")) >= 3)
         again = await http.post(url, files={"file": ("校舍.csv", data)}, headers={"Authorization": f"Bearer {TOKEN}"})
-        await out.settle(0.7)
+        await out.caught_up(topology, {"ingest"})
 
     assert refused.status_code == 401
     assert first.status_code == 202 and first.json()["rows"] == 3

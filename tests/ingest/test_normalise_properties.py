@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from duban_contracts.plan import Target, TargetKind, load_plan
-from duban_contracts.units import UNITS
+from duban_contracts.units import RATIO, UNITS
 from duban_ingest.domain.keys import FIELD_SPELLINGS
 from duban_ingest.domain.normalise import NormalisationContext, Progress, Rejection, UnitRegistry, normalise
 
@@ -83,8 +84,19 @@ def _progress_targets() -> list[Target]:
     ]
 
 
-spellings = st.sampled_from([spelling for unit in UNITS.values() for spelling in unit.spellings] + [""])
+#: Stacked multipliers (亿亿亿%) multiply beyond any float: they must be refused, never overflow to inf.
+stacked = ["亿" * n + suffix for n in (2, 5, 37, 40) for suffix in ("", "%", "元", "平方米")]
+spellings = st.sampled_from([spelling for unit in UNITS.values() for spelling in unit.spellings] + [""] + stacked)
 amounts = st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False, allow_infinity=False)
+
+
+def _plausible(value: float, target: Target) -> bool:
+    limits = CONTEXT.limits
+    if target.kind is TargetKind.GROWTH:
+        return limits.growth_min <= value <= limits.growth_max
+    if target.unit == RATIO:
+        return 0 <= value <= 1
+    return 0 <= value <= target.value * max(limits.implausible_factor, limits.cumulative_factor)
 
 
 @PROPERTY_SETTINGS
@@ -94,7 +106,7 @@ amounts = st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=F
     spelling=spellings,
     prefix=st.sampled_from(["", "约", "近", "共计"]),
 )
-def test_accepted_progress_is_never_negative_and_always_in_the_target_base_unit(
+def test_accepted_progress_is_finite_plausible_for_its_target_and_in_its_base_unit(
     target: Target, amount: Decimal, spelling: str, prefix: str
 ) -> None:
     submission = {
@@ -107,7 +119,8 @@ def test_accepted_progress_is_never_negative_and_always_in_the_target_base_unit(
     result = normalise(submission, CONTEXT)
     _assert_normalised_or_rejected_with_reason(result)
     if isinstance(result, Progress):
-        assert result.value >= 0
+        assert math.isfinite(result.value)
+        assert _plausible(result.value, target), (result.value, target.id)
         assert result.measure_unit == target.unit
         assert result.target_id == target.id
 

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 
 from nats.aio.client import Client
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from duban_contracts.topology import Topology
 from duban_kit.db import Database
 from duban_kit.messaging import Outbox, OutboxRelay
 from duban_kit.metrics import ServiceMetrics
@@ -35,6 +36,42 @@ async def test_a_row_nats_refuses_stays_in_the_outbox_and_does_not_hold_up_the_c
         await asyncio.wait_for(outbox.published(), BOUND)  # and the next batch does not wait at all
         async with db.read() as conn:
             assert await conn.scalar(select(func.count()).select_from(tables.outbox)) == 1  # kept, not lost
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await db.drop_schema()
+        await db.dispose()
+
+
+async def test_after_an_outage_a_commit_wakes_the_relay_instead_of_letting_it_sleep_out_its_back_off(
+    nc: Client, database_url: str, topology: Topology
+) -> None:
+    """NATS refused a row (an outage); once it is fixed, the next commit is published at once."""
+    db = Database(database_url.replace("{service}", "tasks"), schema=topology.subjects.namespace, service="tasks")
+    await db.migrate(MIGRATIONS)
+    relay = OutboxRelay(
+        db, tables.outbox, nc.jetstream, ServiceMetrics("relay-test"), publish_timeout=5.0, backoff_start_seconds=NEVER
+    )
+    outbox = Outbox(tables.outbox, on_commit=relay.notify, publish_wait_seconds=NEVER)
+    running = asyncio.create_task(relay.run())
+    subject = topology.subjects.event("progress.recorded")
+    try:
+        async with db.begin() as conn:
+            await outbox.add(
+                conn, [(f"{topology.subjects.namespace}.nowhere", progress(1, SCHOOL_A, 10, "2023-03-01"))]
+            )
+        await asyncio.wait_for(outbox.published(), BOUND)  # the attempt failed: the relay now backs off for NEVER
+        assert relay.failing
+        async with db.begin() as conn:  # the outage ends: the refused row goes, a consumer commits again
+            await conn.execute(delete(tables.outbox))
+            await outbox.add(conn, [(subject, progress(2, SCHOOL_A, 10, "2023-03-02"))])
+        outbox.committed()
+        async with asyncio.timeout(BOUND):
+            while await relay.pending():  # noqa: ASYNC110 - the table is the truth
+                await asyncio.sleep(0.05)
+        info = await nc.jetstream().stream_info(topology.streams["events"].name)
+        assert info.state.messages == 1
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -115,12 +115,12 @@ def write_with_store(config: Path, target: Path, store: Path) -> None:
 
 
 @contextlib.contextmanager
-def secured_server(root: Path) -> Iterator[tuple[NatsNode, dict[str, str]]]:
-    """deploy/nats/compose.conf (JetStream, sync_interval: always, the generated accounts) on random
-    loopback ports and a private store; yields the server and every user's password."""
-    passwords = random_passwords()
+def secured_server(root: Path, accounts: Path = ACCOUNTS) -> Iterator[tuple[NatsNode, dict[str, str]]]:
+    """deploy/nats/compose.conf (JetStream, sync_interval: always, the generated accounts — or
+    `accounts`) on random loopback ports and a private store; yields the server and every user's password."""
+    passwords = random_passwords(accounts)
     write_with_store(DEPLOY / "nats" / "compose.conf", root / "nats-server.conf", root / "store")
-    shutil.copy(ACCOUNTS, root / "accounts.conf")
+    shutil.copy(accounts, root / "accounts.conf")
     node = NatsNode(
         config=root / "nats-server.conf",
         env=passwords,

@@ -102,10 +102,65 @@ def test_each_container_logs_in_as_its_own_nats_user_with_its_own_inbox(service:
 def test_compose_holds_no_secret_but_development_defaults() -> None:
     for name, service in compose()["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if SECRET_KEY.search(key):
+            if key.endswith("_REQUIRES_TOKEN"):
+                assert value in {"true", "false"}, f"{name}: {key} is a switch"
+            elif SECRET_KEY.search(key) and key.endswith("_FILE"):
+                assert str(value).startswith("/run/"), f"{name}: {key}={value!r} should be a mounted secret"
+            elif SECRET_KEY.search(key):
                 assert DEV_DEFAULT.fullmatch(str(value)), f"{name}: {key}={value!r} is not a ${{VAR:-dev-…}} default"
             if key == "DUBAN_DATABASE_URL":
                 assert DEV_DEFAULT.search(value), f"{name}: the database password must be a variable"
+
+
+# --- network exposure and the API's tokens ------------------------------------------------------
+
+
+def published_ports() -> dict[str, list[str]]:
+    return {name: [str(p) for p in service.get("ports", [])] for name, service in compose()["services"].items()}
+
+
+def test_every_published_port_is_bound_to_loopback_only() -> None:
+    exposed = {name: ports for name, ports in published_ports().items() if ports}
+    assert set(exposed) >= {"nats", *DEFAULT_HTTP_PORTS, "prometheus", "grafana"}
+    for name, ports in exposed.items():
+        for port in ports:
+            assert re.fullmatch(r"127\.0\.0\.1:\d+:\d+", port), f"{name} publishes {port!r} beyond 127.0.0.1"
+
+
+def test_nats_publishes_its_client_port_and_not_its_monitoring_port() -> None:
+    assert published_ports()["nats"] == ["127.0.0.1:4222:4222"]
+    healthcheck = " ".join(compose()["services"]["nats"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8222/healthz" in healthcheck  # asked inside the container, where it listens
+
+
+def test_the_services_need_a_token_for_reads_and_metrics_from_a_generated_tokens_file() -> None:
+    services = compose()["services"]
+    init = services["api-tokens"]
+    assert init["command"][:4] == ["duban", "tokens", "init", "/run/duban-tokens/api-tokens"]
+    assert "api-tokens:/run/duban-tokens" in init["volumes"]
+    for name in DEFAULT_HTTP_PORTS:
+        env = environment(name)
+        assert env["DUBAN_API_TOKENS_FILE"] == "/run/duban-tokens/api-tokens", name
+        assert (env["DUBAN_READ_REQUIRES_TOKEN"], env["DUBAN_METRICS_REQUIRES_TOKEN"]) == ("true", "true"), name
+        assert "DUBAN_API_TOKENS" not in env, name
+        assert "api-tokens:/run/duban-tokens:ro" in services[name]["volumes"], name
+        assert services[name]["depends_on"]["api-tokens"]["condition"] == "service_completed_successfully", name
+
+
+def test_prometheus_scrapes_with_its_own_reader_token_from_the_tokens_volume() -> None:
+    prometheus = compose()["services"]["prometheus"]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "duban"]
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": "/run/duban-tokens/prometheus.token"}
+    assert "api-tokens:/run/duban-tokens:ro" in prometheus["volumes"]
+    init = compose()["services"]["api-tokens"]["command"]
+    assert "--reader-token-file=/run/duban-tokens/prometheus.token" in init
+
+
+def test_ingest_holds_integrations_to_the_registry_beside_the_nats_users() -> None:
+    env = environment("ingest")
+    mounted = f"./deploy/integrations.yaml:{env['DUBAN_INGEST_INTEGRATIONS_FILE']}:ro"
+    assert mounted in compose()["services"]["ingest"]["volumes"]
 
 
 def test_services_start_after_the_database_and_the_streams() -> None:

@@ -1,10 +1,11 @@
 """The services' HTTP API asks for a bearer token whose role allows the request.
 
 State-changing endpoints: 401 without a token or with an unknown one, 403 with a role that may not
-do it, and through to the handler with one that may. Read-only endpoints and `/metrics` are open by
-default and need a token when `DUBAN_READ_REQUIRES_TOKEN` / `DUBAN_METRICS_REQUIRES_TOKEN` say so;
-`/healthz` stays open for probes. The services run in this process, configured from the environment
-exactly as deployed (`DUBAN_API_TOKENS`, `DUBAN_API_TOKENS_FILE`), over real NATS and SQLite.
+do it, and through to the handler with one that may. Read-only `/api/…` endpoints need a token by
+default (open only with `DUBAN_READ_REQUIRES_TOKEN=false`); `/metrics` is open by default and needs
+one with `DUBAN_METRICS_REQUIRES_TOKEN=true`; `/healthz` and `/readyz` stay open for probes. The
+services run in this process, configured from the environment exactly as deployed
+(`DUBAN_API_TOKENS`, `DUBAN_API_TOKENS_FILE`), over real NATS and SQLite, with generated tokens.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from duban_ingest.app import create_app as create_ingest
 from duban_ingest.config import IngestSettings
 from duban_kit.service import ServiceRuntime
 from duban_kit.settings import ServiceSettings
+from duban_kit.tokens import Role, generate_token
 from duban_reports.app import create_app as create_reports
 from duban_reports.config import ReportsSettings
 from duban_tasks.app import create_app as create_tasks
@@ -36,13 +38,10 @@ from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(120)
 
-TOKENS = {
-    "admin": "admin-token-0123456789",
-    "operator": "operator-token-0123456789",
-    "integration": "integration-token-0123456789",
-    "reader": "reader-token-0123456789",
-}
-UNKNOWN_TOKEN = "nobody-knows-this-token-0123"
+TOKENS = {role.value: generate_token() for role in Role}
+#: Who holds each token (the integration's is named by its id).
+NAMES = {"admin": "局办-王", "operator": "duty-officer", "integration": "bz-ez-campus", "reader": "grafana"}
+UNKNOWN_TOKEN = generate_token()
 
 FACTORIES: dict[str, tuple[type[ServiceSettings], Callable[[Any], ServiceRuntime]]] = {
     "ingest": (IngestSettings, create_ingest),
@@ -87,7 +86,7 @@ STATE_CHANGING = [
         answer=202,
     ),
     Guarded(
-        Call("alerts", "POST", "/api/alerts/no-such-alert/ack", {"actor": "值班员"}),
+        Call("alerts", "POST", "/api/alerts/no-such-alert/ack", {"comment": "已派人处理"}),
         allowed=("operator", "admin"),
         refused=("integration", "reader"),
         answer=400,  # the handler's own answer: there is no such alert
@@ -113,7 +112,7 @@ READ_ONLY = [
     Call("reports", "GET", "/api/reports"),
 ]
 METRICS = [Call(service, "GET", "/metrics") for service in FACTORIES]
-HEALTH = [Call(service, "GET", "/healthz") for service in FACTORIES]
+HEALTH = [Call(service, "GET", path) for service in FACTORIES for path in ("/healthz", "/readyz")]
 
 
 class Api:
@@ -152,7 +151,7 @@ async def serving(nats_url: str, namespace: str, home: Path, settings_env: dict[
 
 
 def inline_tokens() -> dict[str, str]:
-    return {"DUBAN_API_TOKENS": ",".join(f"{token}:{role}" for role, token in TOKENS.items())}
+    return {"DUBAN_API_TOKENS": ",".join(f"{token}:{role}:{NAMES[role]}" for role, token in TOKENS.items())}
 
 
 async def test_state_changing_endpoints_refuse_missing_unknown_and_wrong_role_tokens(
@@ -175,30 +174,33 @@ async def test_state_changing_endpoints_refuse_missing_unknown_and_wrong_role_to
     assert seen == expected
 
 
-async def test_read_only_endpoints_and_metrics_are_open_by_default(
+async def test_read_only_endpoints_need_a_token_by_default_while_health_and_metrics_stay_open(
     nats_url: str, namespace: str, topology: Topology, tmp_path: Path
 ) -> None:
     async with serving(nats_url, namespace, tmp_path, inline_tokens()) as api:
-        seen = {str(call): await api.status(call) for call in [*READ_ONLY, *METRICS, *HEALTH]}
-    assert seen == {str(call): 200 for call in [*READ_ONLY, *METRICS, *HEALTH]}
-
-
-async def test_read_only_endpoints_need_a_token_when_configured(
-    nats_url: str, namespace: str, topology: Topology, tmp_path: Path
-) -> None:
-    settings = {**inline_tokens(), "DUBAN_READ_REQUIRES_TOKEN": "true"}
-    async with serving(nats_url, namespace, tmp_path, settings) as api:
         seen = {
-            str(call): (
-                await api.status(call),
-                await api.status(call, UNKNOWN_TOKEN),
-                await api.status(call, TOKENS["reader"]),
-            )
+            str(call): {
+                "no token": await api.status(call),
+                "unknown token": await api.status(call, UNKNOWN_TOKEN),
+                **{role: await api.status(call, token) for role, token in TOKENS.items()},
+            }
             for call in READ_ONLY
         }
-        metrics_still_open = {str(call): await api.status(call) for call in METRICS}
-    assert seen == {str(call): (401, 401, 200) for call in READ_ONLY}
-    assert metrics_still_open == {str(call): 200 for call in METRICS}
+        open_calls = {str(call): await api.status(call) for call in [*METRICS, *HEALTH]}
+    every_role = dict.fromkeys(TOKENS, 200)
+    assert seen == {str(call): {"no token": 401, "unknown token": 401, **every_role} for call in READ_ONLY}
+    assert open_calls == {str(call): 200 for call in [*METRICS, *HEALTH]}
+
+
+async def test_read_only_endpoints_are_open_only_when_configured_so(
+    nats_url: str, namespace: str, topology: Topology, tmp_path: Path
+) -> None:
+    settings = {**inline_tokens(), "DUBAN_READ_REQUIRES_TOKEN": "false"}
+    async with serving(nats_url, namespace, tmp_path, settings) as api:
+        seen = {str(call): await api.status(call) for call in [*READ_ONLY, *HEALTH]}
+        writes = {str(case.call): await api.status(case.call) for case in STATE_CHANGING}
+    assert seen == {str(call): 200 for call in [*READ_ONLY, *HEALTH]}
+    assert writes == {str(case.call): 401 for case in STATE_CHANGING}
 
 
 async def test_metrics_need_a_reader_or_operator_token_when_configured_and_the_rest_stays_open(
@@ -206,7 +208,8 @@ async def test_metrics_need_a_reader_or_operator_token_when_configured_and_the_r
 ) -> None:
     tokens_file = tmp_path / "tokens"
     tokens_file.write_text(
-        "# token role\n" + "".join(f"{token} {role}\n" for role, token in TOKENS.items()), encoding="utf-8"
+        "# token role name\n" + "".join(f"{token} {role} {NAMES[role]}\n" for role, token in TOKENS.items()),
+        encoding="utf-8",
     )
     settings = {
         "DUBAN_API_TOKENS_FILE": str(tokens_file),
@@ -221,7 +224,9 @@ async def test_metrics_need_a_reader_or_operator_token_when_configured_and_the_r
             }
             for call in METRICS
         }
-        open_calls = {str(call): await api.status(call) for call in [*HEALTH, *READ_ONLY]}
+        open_calls = {str(call): await api.status(call) for call in HEALTH}
+        reads = {str(call): await api.status(call, TOKENS["reader"]) for call in READ_ONLY}
     expected = {"no token": 401, "unknown token": 401, "admin": 200, "operator": 200, "integration": 403, "reader": 200}
     assert seen == {str(call): expected for call in METRICS}
-    assert open_calls == {str(call): 200 for call in [*HEALTH, *READ_ONLY]}
+    assert open_calls == {str(call): 200 for call in HEALTH}
+    assert reads == {str(call): 200 for call in READ_ONLY}

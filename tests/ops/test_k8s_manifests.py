@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,8 @@ def test_nats_runs_three_nodes_behind_a_headless_service() -> None:
     assert statefulset["spec"]["replicas"] == 3
     assert headless["spec"]["clusterIP"] == "None"
     [container] = containers(statefulset)
-    assert container["livenessProbe"]["httpGet"]
-    assert container["readinessProbe"]["httpGet"]
+    assert container["livenessProbe"]["exec"]
+    assert container["readinessProbe"]["exec"]
     assert set(container["resources"]["limits"]) >= {"cpu", "memory"}
     config = (K8S / "nats" / "nats-server.conf").read_text(encoding="utf-8")
     for node in range(3):
@@ -121,6 +122,58 @@ def test_every_secret_the_workloads_read_is_in_the_template() -> None:
     assert {(name, key) for name, key in wanted if key not in template.get(name, set())} == set()
     assert (mounted | env_from) - set(template) == set()
     assert template["duban-nats-passwords"] == set(password_variables())
+
+
+# --- network exposure and the API's tokens ------------------------------------------------------
+
+
+def test_no_service_exposes_the_nats_monitoring_port() -> None:
+    for name, service in of_kind("Service").items():
+        for port in service["spec"]["ports"]:
+            assert 8222 not in {port["port"], port.get("targetPort")}, (name, port)
+            assert port.get("targetPort") != "monitor" and port["name"] != "monitor", (name, port)
+
+
+def test_nats_monitoring_is_asked_from_inside_the_pod_where_it_listens() -> None:
+    [container] = containers(of_kind("StatefulSet")["nats"])
+    assert {p["containerPort"] for p in container["ports"]} == {4222, 6222}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        command = container[probe]["exec"]["command"]
+        assert command[0] == "wget", probe
+        assert command[-1].startswith("http://127.0.0.1:8222/healthz"), probe
+    config = (K8S / "nats" / "nats-server.conf").read_text(encoding="utf-8")
+    assert re.search(r"^http: 127\.0\.0\.1:8222$", config, re.M)
+
+
+def test_reads_and_metrics_need_a_token_from_the_tokens_secret() -> None:
+    config = of_kind("ConfigMap")["duban-config"]["data"]
+    assert config["DUBAN_READ_REQUIRES_TOKEN"] == "true"
+    assert config["DUBAN_METRICS_REQUIRES_TOKEN"] == "true"
+    tokens_file = Path(config["DUBAN_API_TOKENS_FILE"])
+    for service in DEFAULT_HTTP_PORTS:
+        pod = DEPLOYMENTS[service]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == str(tokens_file.parent)]
+        secret = volumes[mount["name"]]["secret"]
+        assert mount["readOnly"] is True, service
+        assert secret["secretName"] == "duban-api-tokens", service
+        assert {"key": "api-tokens", "path": tokens_file.name} in secret["items"], service
+        assert secret["defaultMode"] & 0o007 == 0, f"{service}: the tokens file is readable by others"
+        assert "DUBAN_API_TOKENS" not in {e["name"] for e in container["env"]}, service
+
+
+def test_ingest_reads_the_integrations_registry_from_its_config_map() -> None:
+    pod = DEPLOYMENTS["ingest"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    registry = Path(env["DUBAN_INGEST_INTEGRATIONS_FILE"])
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == str(registry.parent)]
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    [kustomization] = documents(K8S / "kustomization.yaml")
+    generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
+    assert volume["configMap"]["name"] == "duban-integrations"
+    assert [Path(f).name for f in generated["duban-integrations"]] == [registry.name]
 
 
 def test_secret_template_holds_only_placeholders() -> None:

@@ -94,12 +94,28 @@ def test_checked_in_accounts_are_what_the_topology_generates() -> None:
         )
 
 
+def test_the_kubernetes_copy_of_the_integrations_registry_is_current() -> None:
+    original = (DEPLOY / "integrations.yaml").read_text(encoding="utf-8")
+    copy = (DEPLOY / "k8s" / "ingest" / "integrations.yaml").read_text(encoding="utf-8")
+    assert copy.endswith(original), f"deploy/k8s/ingest/integrations.yaml is out of date: run {relative(GENERATOR)}"
+    assert copy.startswith("# GENERATED copy of deploy/integrations.yaml")
+
+
 def test_generator_follows_the_namespace() -> None:
     result = run_tool([sys.executable, str(GENERATOR), "--namespace", "tenant2", "--stdout"])
     assert_succeeds(result)
-    assert '"tenant2.in.>"' in result.stdout
+    assert '"tenant2.in.submission.bz-ez-campus"' in result.stdout
     assert '"$JS.API.CONSUMER.MSG.NEXT.TENANT2_EVENTS.tasks-progress-recorded"' in result.stdout
     assert "duban." not in result.stdout
+
+
+def test_without_a_registry_one_shared_integration_user_publishes_on_the_shared_subject_only() -> None:
+    result = run_tool([sys.executable, str(GENERATOR), "--integrations", "none", "--stdout"])
+    assert_succeeds(result)
+    shared = re.search(r'user: "integration"\n.*?allow: \[\n(.*?)\]', result.stdout, re.S)
+    assert shared, result.stdout
+    assert shared.group(1).split() == ['"duban.in.submission"']
+    assert "integration-" not in result.stdout
 
 
 def test_no_password_is_written_in_the_accounts() -> None:
@@ -119,6 +135,18 @@ def test_every_configuration_syncs_each_write_to_disk(config: Path) -> None:
     jetstream = re.search(r"^jetstream\s*\{(.*?)^\}", config.read_text(encoding="utf-8"), re.S | re.M)
     assert jetstream, f"{relative(config)} has no jetstream block"
     assert re.search(r"^\s*sync_interval:\s*always\s*$", jetstream.group(1), re.M)
+
+
+@pytest.mark.parametrize("config", [*SERVER_CONFIGS, LOOPBACK_TEMPLATE], ids=relative)
+def test_monitoring_listens_on_loopback_only(config: Path) -> None:
+    """The monitoring endpoint (/varz, /connz, /jsz …) answers without authentication."""
+    text = config.read_text(encoding="utf-8")
+    settings = re.findall(r"^\s*(https?|http_port|https_port|monitor_port|http_host)\s*[:=]\s*(\S+)", text, re.M)
+    assert settings, f"{relative(config)} sets no monitoring address (say 127.0.0.1 explicitly)"
+    for key, value in settings:
+        where = relative(config)
+        assert key in {"http", "https"}, f"{where}: {key} binds without naming the host; use `http: 127.0.0.1:…`"
+        assert value.startswith("127.0.0.1:"), f"{where}: {key}: {value} is reachable from outside the host"
 
 
 def test_server_refuses_to_start_while_a_password_is_unset(tls_dir: Path, tmp_path: Path) -> None:
@@ -191,9 +219,8 @@ async def test_r3_streams_keep_accepting_submissions_with_one_node_down(
     survivors = [node for node in nodes if f"duban-loopback-{nodes.index(node) + 1}" != leader]
     [stopped] = [node for node in nodes if node not in survivors]
     stopped.stop()
-    async with session(
-        [node.url for node in survivors], "integration", password_of("integration", passwords)
-    ) as integration:
+    publisher = "integration-district-platform"  # registered for every unit: it may use the shared subject
+    async with session([node.url for node in survivors], publisher, password_of(publisher, passwords)) as integration:
         js = integration.nc.jetstream(timeout=2)
         ack = None
         for _ in range(30):  # until the two survivors have elected a new stream leader

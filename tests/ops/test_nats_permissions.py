@@ -44,6 +44,9 @@ EVENTS = TOPOLOGY.streams["events"].name
 INBOUND = TOPOLOGY.streams["inbound"].name
 DLQ = TOPOLOGY.streams["dlq"].name
 CLOCK = DEPLOY / "docker" / "clock.py"
+#: Integrations of deploy/integrations.yaml: a school's system (its own unit) and the district platform ("*").
+SCHOOL_SYSTEM = "integration-bz-ez-campus"
+PLATFORM = "integration-district-platform"
 QUICK = 1.0  # seconds before a refused request gives up: the server drops it, nothing answers
 
 
@@ -109,15 +112,15 @@ def progress_event(number: int) -> ProgressRecorded:
     )
 
 
-# --- the integration user ----------------------------------------------------------------------
+# --- the integration users ---------------------------------------------------------------------
 
 
 async def test_integration_submission_is_stored_and_acknowledged_by_jetstream(
     nats_with_topology: SecuredNats,
 ) -> None:
-    async with nats_with_topology.login("integration") as integration:
+    async with nats_with_topology.login(SCHOOL_SYSTEM) as integration:
         ack = await integration.nc.jetstream(timeout=5).publish(
-            TOPOLOGY.subjects.inbound_submission,
+            TOPOLOGY.subjects.integration_submission("bz-ez-campus"),
             json.dumps({"kind": "activity", "activity": "意识形态分析研判专题会", "date": "2023-03-28"}).encode(),
             headers={"Nats-Msg-Id": "school-system-42"},
         )
@@ -126,7 +129,7 @@ async def test_integration_submission_is_stored_and_acknowledged_by_jetstream(
 
 
 async def test_integration_may_not_publish_canonical_events(nats_with_topology: SecuredNats) -> None:
-    async with nats_with_topology.login("integration") as integration:
+    async with nats_with_topology.login(SCHOOL_SYSTEM) as integration:
         await integration.nc.publish("duban.v1.progress.recorded", progress_event(1).model_dump_json().encode())
         await integration.violation('publish to "duban.v1.progress.recorded"')
     async with nats_with_topology.login("admin") as admin:
@@ -139,7 +142,7 @@ async def test_integration_may_not_read_alerts(nats_with_topology: SecuredNats) 
     async def collect(msg: Msg) -> None:
         received.append(msg)
 
-    async with nats_with_topology.login("integration") as integration:
+    async with nats_with_topology.login(SCHOOL_SYSTEM) as integration:
         await integration.nc.subscribe("duban.v1.alert.>", cb=collect)
         await integration.violation('subscription to "duban.v1.alert.>"')
         async with nats_with_topology.login("svc-alerts") as alerts:
@@ -149,7 +152,7 @@ async def test_integration_may_not_read_alerts(nats_with_topology: SecuredNats) 
 
 
 async def test_integration_may_not_delete_a_stream(nats_with_topology: SecuredNats) -> None:
-    async with nats_with_topology.login("integration") as integration:
+    async with nats_with_topology.login(SCHOOL_SYSTEM) as integration:
         with pytest.raises(nats.errors.TimeoutError):
             await integration.nc.jetstream(timeout=QUICK).delete_stream(EVENTS)
         await integration.violation(f'publish to "$JS.API.STREAM.DELETE.{EVENTS}"')
@@ -162,7 +165,8 @@ async def test_integration_may_not_delete_a_stream(nats_with_topology: SecuredNa
 PUBLISH_RIGHTS = [
     ("svc-ingest", "duban.v1.progress.recorded", True),
     ("svc-ingest", "duban.v1.submission.rejected", True),
-    ("svc-ingest", "duban.in.submission", True),  # the HTTP upload endpoint
+    ("svc-ingest", "duban.in.submission", True),  # the HTTP upload endpoint: staff's uploads
+    ("svc-ingest", "duban.in.submission.bz-ez-campus", True),  # … and an integration's, on its own subject
     ("svc-ingest", "duban.v1.task.status_changed", False),
     ("svc-tasks", "duban.v1.task.status_changed", True),
     ("svc-tasks", "duban.v1.alert.raised", False),
@@ -178,7 +182,15 @@ PUBLISH_RIGHTS = [
     ("operator", "duban.in.submission", False),
     ("operator", "duban.v1.alert.resolved", False),
     ("provisioner", "duban.v1.clock.ticked", False),
-    ("integration", "duban.dlq.ingest", False),
+    (SCHOOL_SYSTEM, "duban.dlq.ingest", False),
+    (SCHOOL_SYSTEM, "duban.in.submission.bz-ez-campus", True),
+    (SCHOOL_SYSTEM, "duban.in.submission.zengkou-office", False),  # another integration's subject
+    (SCHOOL_SYSTEM, "duban.in.submission", False),  # the shared subject is for "*" integrations
+    (SCHOOL_SYSTEM, "duban.in.other", False),
+    ("integration-zengkou-office", "duban.in.submission.bz-ez-campus", False),
+    (PLATFORM, "duban.in.submission.district-platform", True),
+    (PLATFORM, "duban.in.submission", True),
+    (PLATFORM, "duban.in.submission.bz-ez-campus", False),
 ]
 
 
@@ -273,7 +285,7 @@ async def test_services_may_not_create_or_delete_consumers(nats_with_topology: S
 # --- replies and request subjects ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("inbox", ["_INBOX_integration.>", "_INBOX.>", ">"])
+@pytest.mark.parametrize("inbox", [f"_INBOX_{SCHOOL_SYSTEM}.>", "_INBOX.>", ">"])
 async def test_a_service_may_not_read_other_users_replies(nats_with_topology: SecuredNats, inbox: str) -> None:
     async with nats_with_topology.login("svc-tasks") as tasks:
         await tasks.nc.subscribe(inbox)
@@ -329,7 +341,7 @@ async def test_operator_reads_dead_letters_but_may_not_remove_or_replay_them(nat
 async def test_only_ingest_reads_raw_submissions_back(
     nats_with_topology: SecuredNats, user: str, allowed: bool
 ) -> None:
-    async with nats_with_topology.login("integration") as integration:
+    async with nats_with_topology.login(PLATFORM) as integration:
         await integration.nc.jetstream().publish("duban.in.submission", b'{"kind": "progress"}')
     async with nats_with_topology.login(user) as client:
         if allowed:
@@ -352,7 +364,10 @@ async def test_provisioner_updates_streams_but_may_not_delete_them(nats_with_top
     assert again.updated == []
 
 
-@pytest.mark.parametrize(("user", "password"), [("integration", "not-the-password"), ("nobody", "whatever")])
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [(SCHOOL_SYSTEM, "not-the-password"), ("integration", "the-shared-user-is-gone"), ("nobody", "whatever")],
+)
 async def test_unknown_users_and_wrong_passwords_are_refused(secured: SecuredNats, user: str, password: str) -> None:
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
         async with session(secured.url, user, password):

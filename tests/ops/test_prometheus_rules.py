@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from duban_kit.tokens import generate_token
+
 from .metric_names import exposed_series, metric_names_in
 from .tools import DEPLOY, assert_succeeds, require_tool, run_tool
 
@@ -30,8 +32,20 @@ def recorded_names() -> set[str]:
     return {rule["record"] for rule in rules(PROMETHEUS / "recording.rules.yml")}
 
 
-def test_prometheus_configuration_is_valid() -> None:
-    assert_succeeds(run_tool([require_tool("promtool"), "check", "config", str(PROMETHEUS / "prometheus.yml")]))
+def test_prometheus_configuration_is_valid(tmp_path: Path) -> None:
+    """Checked as installed: the rules beside it, and a reader token where `credentials_file` says
+    (the api-tokens volume in docker-compose), here a file of the test's."""
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
+    token = tmp_path / "prometheus.token"
+    token.write_text(generate_token() + "\n", encoding="utf-8")
+    for job in config["scrape_configs"]:
+        if "authorization" in job:
+            job["authorization"]["credentials_file"] = str(token)
+    for rule_file in config["rule_files"]:
+        (tmp_path / rule_file).write_text((PROMETHEUS / rule_file).read_text(encoding="utf-8"), encoding="utf-8")
+    installed = tmp_path / "prometheus.yml"
+    installed.write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert_succeeds(run_tool([require_tool("promtool"), "check", "config", str(installed)]))
 
 
 def test_rule_files_are_valid() -> None:

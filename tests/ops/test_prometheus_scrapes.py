@@ -20,6 +20,7 @@ from prometheus_client import start_http_server
 
 from duban.settings import SERVICES
 from duban.supervisor import SupervisorMetrics
+from duban_kit.tokens import Role, load_tokens
 from tests.support.servers import free_port, wait_for_port
 from tests.support.stack import running_stack
 
@@ -31,12 +32,17 @@ PROMETHEUS = DEPLOY / "prometheus"
 SCRAPE_INTERVAL = "1s"
 
 
-def scrape_config(ports: dict[str, int]) -> dict[str, Any]:
-    """The deployed configuration with its targets replaced by loopback ports (`runtime` included);
-    targets of services without a port are left out."""
+def scrape_config(ports: dict[str, int], reader_token_file: Path | None = None) -> dict[str, Any]:
+    """The deployed configuration with its targets replaced by loopback ports (`runtime` included) and
+    its reader token read from `reader_token_file`; targets of services without a port are left out."""
     config: dict[str, Any] = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
     config["global"] |= {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL}
     for job in config["scrape_configs"]:
+        if "authorization" in job:
+            if reader_token_file is None:
+                del job["authorization"]
+            else:
+                job["authorization"]["credentials_file"] = str(reader_token_file)
         groups = [g for g in job["static_configs"] if g["labels"]["service"] in ports]
         for group in groups:
             group["targets"] = [f"127.0.0.1:{ports[group['labels']['service']]}"]
@@ -104,8 +110,13 @@ async def test_prometheus_scrapes_every_service_and_the_runtime_and_all_targets_
 ) -> None:
     home, workdir = tmp_path / "home", tmp_path / "prometheus"
     workdir.mkdir()
-    async with running_stack(nats_url=nats_url, namespace=namespace, home=home) as stack:
-        config = scrape_config({**stack.ports, "runtime": stack.runtime_port})
+    locked = {"DUBAN_METRICS_REQUIRES_TOKEN": "true"}  # as deployed: Prometheus scrapes with its reader token
+    async with running_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=locked) as stack:
+        assert stack.api_tokens.path is not None
+        reader = next(t for t, who in load_tokens(stack.api_tokens.path, None).items() if who.role is Role.READER)
+        token_file = workdir / "prometheus.token"
+        token_file.write_text(reader + "\n", encoding="utf-8")
+        config = scrape_config({**stack.ports, "runtime": stack.runtime_port}, token_file)
         with prometheus(config, workdir) as base:
             targets = await targets_when_all_up(base, expected=5)
             lag_series = await query(base, "duban_event_time_lag_seconds")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -200,9 +199,7 @@ async def run_pipeline(
             await publish_event(nc, topology.subjects, event, dedupe=False)
         await drained(nc, topology, {"tasks", "alerts", "reports"})
         await publish_tick(nc, topology.subjects, datetime.fromisoformat("2023-12-31T23:59:59+08:00"), mode="replay")
-        await drained(nc, topology, {"tasks", "alerts", "reports"})
-        await asyncio.sleep(0.5)  # the last outbox publishes
-        await drained(nc, topology, {"tasks", "alerts", "reports"})
+        await drained(nc, topology, {"tasks", "alerts", "reports"})  # outboxes included
         return await final_state(nc, topology.subjects)
 
 

@@ -108,12 +108,12 @@ async def produce_march_report(
         async with collecting(nc, topology.subjects) as out, running(runtime):
             for event in facts():
                 await publish_event(nc, topology.subjects, event)
-            await out.settle(0.5)
+            await out.caught_up(topology, {"reports"})
             await publish_tick(
                 nc, topology.subjects, datetime.fromisoformat("2023-04-01T08:00:00+08:00"), mode="replay"
             )
             await out.wait_for(lambda c: len(c.of("report.generated")) >= 4, timeout=60)
-            await out.settle(0.5)
+            await out.caught_up(topology, {"reports"})
     finally:
         await deprovision(nc, topology)
     return list(out.of("report.generated"))

@@ -12,7 +12,9 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
+from duban.bus import wait_quiet
 from duban_contracts.events import EVENT_TYPES, Event
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
@@ -22,9 +24,11 @@ from duban_kit.service import ServiceRuntime
 class Collector:
     """Collects every canonical event published under a namespace (core subscription, in order)."""
 
-    def __init__(self) -> None:
+    def __init__(self, nc: Client) -> None:
         self.events: list[Event] = []
         self._changed = asyncio.Event()
+        self._nc = nc
+        self._sub: Subscription | None = None
 
     async def _on_message(self, msg: Msg) -> None:
         payload = json.loads(msg.data)
@@ -47,19 +51,23 @@ class Collector:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
 
-    async def settle(self, quiet: float = 1.0) -> None:
-        """Wait until no new event arrived for `quiet` seconds."""
-        while True:
-            count = len(self.events)
-            await asyncio.sleep(quiet)
-            if len(self.events) == count:
-                return
+    async def caught_up(self, topology: Topology, services: set[str], timeout: float = 120.0) -> None:
+        """Everything `services` will publish is here: before asserting that something did NOT happen.
+
+        The services' consumers are idle and their outboxes empty (`drained`), then one round trip
+        to the server proves every message it sent before is in this client, and the subscription's
+        queue is emptied into `events`.
+        """
+        await drained(self._nc, topology, services, timeout=timeout)
+        await self._nc.flush()
+        while self._sub is not None and self._sub.pending_msgs:  # noqa: ASYNC110 - the queue has no event
+            await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager
 async def collecting(nc: Client, subjects: Subjects) -> AsyncIterator[Collector]:
-    collector = Collector()
-    sub = await nc.subscribe(f"{subjects.namespace}.v1.>", cb=collector._on_message)
+    collector = Collector(nc)
+    collector._sub = sub = await nc.subscribe(f"{subjects.namespace}.v1.>", cb=collector._on_message)
     try:
         yield collector
     finally:
@@ -96,23 +104,8 @@ def utc(text: str) -> datetime:
 
 
 async def drained(
-    nc: Client, topology: Topology, services: set[str], timeout: float = 120.0, settle: float = 0.5
+    nc: Client, topology: Topology, services: set[str], timeout: float = 120.0, settle: float = 0.3
 ) -> None:
-    """Wait until the named services' consumers have nothing pending or unacknowledged, and stay so."""
-    js = nc.jetstream()
-    consumers = [c for c in topology.consumers if c.service in services]
-    deadline = time.monotonic() + timeout
-    quiet_since: float | None = None
-    while True:
-        infos = [await js.consumer_info(c.stream, c.durable) for c in consumers]
-        idle = all((i.num_pending or 0) == 0 and (i.num_ack_pending or 0) == 0 for i in infos)
-        now = time.monotonic()
-        if not idle:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = now
-        elif now - quiet_since >= settle:
-            return
-        if now > deadline:
-            raise TimeoutError(f"{sorted(services)} still busy after {timeout}s")
-        await asyncio.sleep(0.05)
+    """Wait until the named services' consumers have nothing pending or unacknowledged, their outboxes
+    are empty, and no stream moves for `settle` seconds (`duban.bus.wait_quiet` over those services)."""
+    await wait_quiet(nc, topology, services=sorted(services), timeout=timeout, settle=settle)

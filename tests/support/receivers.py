@@ -1,20 +1,30 @@
-"""Real local receivers for notification tests: an HTTP server and an SMTP server (aiosmtpd)."""
+"""Real local receivers for notification tests: an HTTP server and an SMTP server (aiosmtpd), plain or TLS.
+
+`tls/` holds a test CA and a certificate for localhost and 127.0.0.1 signed by it (valid until 2126),
+made with `openssl req -x509 …` and `openssl x509 -req …`; `CA_FILE` is what a client trusts.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from threading import Thread
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword
 
 from tests.support.servers import free_port
+
+TLS_DIR = Path(__file__).parent / "tls"
+CA_FILE = TLS_DIR / "ca.pem"
 
 
 @dataclass
@@ -47,10 +57,11 @@ def http_server(script: Script) -> Iterator[Script]:
             script.received.append(Received(dict(self.headers.items()), json.loads(self.rfile.read(length))))
             status, delay = script.answer(index)
             time.sleep(delay)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+            with contextlib.suppress(ConnectionError):  # the client gave up waiting
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -70,23 +81,54 @@ def http_server(script: Script) -> Iterator[Script]:
 
 @dataclass
 class Mailbox:
-    """Answers DATA with replies[n] (the last one repeats) and keeps what it accepted."""
+    """Answers DATA with replies[n] (the last one repeats) and keeps what it accepted, whether each message came
+    over TLS, and every login tried (user, password, over TLS?); a login succeeds with `password`."""
 
     replies: list[str] = field(default_factory=lambda: ["250 OK"])
     accepted: list[Envelope] = field(default_factory=list)
+    encrypted: list[bool] = field(default_factory=list)
+    logins: list[tuple[str, str, bool]] = field(default_factory=list)
+    password: str = "secret"
     calls: int = 0
 
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: SMTP, session: object, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         reply = self.replies[min(self.calls, len(self.replies) - 1)]
         self.calls += 1
         if reply.startswith("250"):
             self.accepted.append(envelope)
+            self.encrypted.append(_over_tls(server))
         return reply
+
+    def authenticator(self, server: SMTP, _session: object, _envelope: object, _how: str, data: object) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        password = data.password.decode()
+        self.logins.append((data.login.decode(), password, _over_tls(server)))
+        return AuthResult(success=password == self.password)
+
+
+def _over_tls(server: SMTP) -> bool:
+    return server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
+
+
+def server_tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS_DIR / "server.pem", TLS_DIR / "server.key")
+    return context
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox, **kwargs: Any) -> Iterator[int]:
+def smtp_server(
+    mailbox: Mailbox, tls: Literal["none", "starttls", "implicit"] = "none", *, login: bool = False, **kwargs: Any
+) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1: plain (`none`), offering STARTTLS, or TLS from the start (`implicit`).
+    With `login`, it offers AUTH on any connection (so a client that would send credentials in clear can)."""
     port = free_port()
+    if tls == "starttls":
+        kwargs["tls_context"] = server_tls_context()
+    if tls == "implicit":
+        kwargs["ssl_context"] = server_tls_context()
+    if login:
+        kwargs.update(authenticator=mailbox.authenticator, auth_require_tls=False)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:

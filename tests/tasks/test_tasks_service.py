@@ -57,7 +57,7 @@ async def test_increments_from_two_schools_with_a_duplicate_reach_done_once(
         await out.wait_for(
             lambda c: any(e.ref == TARGET and e.status is TargetStatus.DONE for e in c.of("task.status_changed"))
         )
-        await out.settle(0.5)
+        await out.caught_up(topology, {"tasks"})
         judgement = await runtime_tracker_judgement(runtime)
 
     target_changes = [e for e in out.of("task.status_changed") if e.level == "target" and e.ref == TARGET]
@@ -77,7 +77,7 @@ async def test_an_older_cumulative_report_does_not_move_the_figure_back(
         await publish_event(nc, topology.subjects, newer)
         await out.wait_for(lambda c: any(e.ref == TARGET for e in c.of("task.status_changed")))
         await publish_event(nc, topology.subjects, older)
-        await out.settle(0.5)
+        await out.caught_up(topology, {"tasks"})
         actual = await runtime_tracker_judgement(runtime)
     assert actual == 9000
     actuals = [e.actual for e in out.of("task.status_changed") if e.ref == TARGET]

@@ -69,6 +69,17 @@ class ProgressMode(StrEnum):
     CUMULATIVE = "cumulative"
 
 
+class TargetMatch(Contract):
+    """How ingest matched the indicator or metric a submission named to the plan target or metric."""
+
+    method: Literal["id", "exact", "alias", "fuzzy"] = Field(
+        description="id: a target id; exact: the plan's text or metric name; alias: a listed alias; "
+        "fuzzy: a clerk's wording, scored against the plan's phrases."
+    )
+    score: float = Field(ge=0, le=1, description="1 for id, exact and alias; the resolver's score for fuzzy.")
+    phrase: str = Field(description="The indicator or metric as the submission gave it.")
+
+
 class ProgressRecorded(Event):
     event_type: ClassVar[str] = "progress.recorded"
 
@@ -80,6 +91,7 @@ class ProgressRecorded(Event):
     mode: ProgressMode
     note: str | None = None
     provenance: Provenance = Provenance()
+    target_match: TargetMatch | None = Field(default=None, description="How the indicator was matched.")
 
 
 class IncidentCategory(StrEnum):
@@ -138,6 +150,7 @@ class MeasurementRecorded(Event):
     measure_unit: str
     class_name: str | None = None
     provenance: Provenance = Provenance()
+    target_match: TargetMatch | None = Field(default=None, description="How the metric was matched.")
 
 
 class ActivityRecorded(Event):

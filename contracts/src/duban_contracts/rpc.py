@@ -15,6 +15,21 @@ class Failure(Contract):
     message: str
 
 
+# --- <service>.status (every service) -------------------------------------------------------
+
+
+class ServiceStatus(Contract):
+    """What a service holds that JetStream cannot see: events committed but not yet published."""
+
+    service: str
+    started: bool = Field(description="Consuming and relaying (false while starting or stopping).")
+    outbox_pending: int = Field(description="Events committed to the service's outbox, not yet in JetStream.")
+    relay_failing: bool = Field(description="The outbox relay's last attempt failed (NATS or database away).")
+    work_pending: int = Field(
+        default=0, description="Background work started by events and not finished yet (e.g. reports to render)."
+    )
+
+
 # --- tasks.query -----------------------------------------------------------------------------
 
 

@@ -3,7 +3,10 @@
 Every subject lives under a namespace (default `duban`) so that a test run, or a second tenant on
 the same NATS, gets its own subject space and streams:
 
-- `<ns>.in.submission`              what integrations publish (stream IN)
+- `<ns>.in.submission`              what integrations publish (stream IN); the shared subject, for
+                                    trusted publishers that may speak for every unit
+- `<ns>.in.submission.<integration>` what one registered integration publishes: ingest holds it to the
+                                    units it may speak for, NATS lets only that integration publish it
 - `<ns>.v1.<entity>.<past-verb>`    canonical events (stream EVENTS)
 - `<ns>.v1.<service>.<verb>`        request/reply queries and commands (core NATS, no stream)
 - `<ns>.dlq.<service>`              dead letters (stream DLQ)
@@ -18,15 +21,18 @@ from .events import EVENT_TYPES
 
 DEFAULT_NAMESPACE = "duban"
 _NAMESPACE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+#: An integration's id: one subject token (no dots or wildcards), also its NATS user's and token's name.
+INTEGRATION_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 SERVICES = ("ingest", "tasks", "alerts", "reports")
 
 #: Request/reply endpoints per service (`<ns>.v1.<service>.<verb>`); never captured by a stream.
+#: Every service answers `status` (its outbox and relay, from `duban_kit`), beside its own verbs.
 RPC_VERBS: dict[str, tuple[str, ...]] = {
-    "ingest": ("query", "replay"),
-    "tasks": ("query",),
-    "alerts": ("query", "command"),
-    "reports": ("query", "generate"),
+    "ingest": ("status", "query", "replay"),
+    "tasks": ("status", "query"),
+    "alerts": ("status", "query", "command"),
+    "reports": ("status", "query", "generate"),
 }
 
 
@@ -47,6 +53,24 @@ class Subjects:
     @property
     def inbound_all(self) -> str:
         return f"{self.namespace}.in.>"
+
+    def integration_submission(self, integration: str) -> str:
+        """`bz-ez-campus` -> `duban.in.submission.bz-ez-campus`: the subject only that integration publishes."""
+        return f"{self.inbound_submission}.{check_integration_id(integration)}"
+
+    @property
+    def integration_submissions(self) -> str:
+        """Every integration's own subject (`<ns>.in.submission.*`), not the shared one."""
+        return f"{self.inbound_submission}.*"
+
+    def integration_of(self, subject: str) -> str | None:
+        """Who a submission speaks as, from its subject: None on the shared subject, else the integration
+        named by the subject (anything else under `<ns>.in.` is returned whole, and so matches no
+        registered integration)."""
+        if subject == self.inbound_submission:
+            return None
+        prefix = f"{self.inbound_submission}."
+        return subject[len(prefix) :] if subject.startswith(prefix) else subject
 
     def event(self, event_type: str) -> str:
         """`progress.recorded` -> `duban.v1.progress.recorded`."""
@@ -77,3 +101,12 @@ class Subjects:
 
     def stream_name(self, suffix: str) -> str:
         return f"{self.namespace.upper().replace('-', '_')}_{suffix}"
+
+
+def check_integration_id(integration: str) -> str:
+    if not INTEGRATION_ID_RE.match(integration):
+        raise ValueError(
+            f"integration id {integration!r} must be lowercase letters, digits, '-' or '_' (at most 63), "
+            "starting with a letter or digit: it is a NATS subject token"
+        )
+    return integration

@@ -154,7 +154,9 @@ class Topology:
                         service=service.name,
                         stream=streams["inbound"].name,
                         durable=inbound_consumer_name(service.name),
-                        filter_subject=s.inbound_submission,
+                        # The shared subject and every integration's own (`<ns>.in.submission.<id>`):
+                        # the whole inbound stream, which holds nothing else.
+                        filter_subject=s.inbound_all,
                         ack_wait_seconds=self.ack_wait_seconds,
                         description=f"{service.name}: inbound submissions",
                     )

@@ -1,8 +1,8 @@
 """Each service's HTTP side: `/metrics`, `/healthz`, `/readyz`, and its API behind bearer tokens.
 
-Tokens map to roles. A state-changing endpoint names the roles it allows: no token → 401, a token
-whose role is not allowed → 403. Read-only endpoints and `/metrics` need a token only when
-configured so.
+Tokens map to roles and holders (`duban_kit.tokens`). A state-changing endpoint names the roles it
+allows: no token → 401, a token whose role is not allowed → 403. Read-only endpoints need a token
+unless configured otherwise; `/metrics` only when configured so; `/healthz` and `/readyz` never.
 
 Request bodies are read with a hard byte cap (`capped`, `read_body`, `read_json`): a declared
 Content-Length above the cap is refused before a byte is read, and a body streamed without one is
@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from enum import StrEnum
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +30,42 @@ from starlette.types import Message
 
 from .boundedjson import JsonTooDeep, JsonTooLarge, loads_bounded
 from .metrics import ServiceMetrics
+from .tokens import Identity, Role, load_tokens
+
+#: `Role` and `Identity` live in `tokens` and are used from here by the services' HTTP routes.
+__all__ = [
+    "BodyTooLarge",
+    "HttpServer",
+    "Identity",
+    "Role",
+    "TokenAuth",
+    "body_problem",
+    "build_http_app",
+    "caller",
+    "capped",
+    "guarded",
+    "problem",
+    "read_body",
+    "read_json",
+]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    INTEGRATION = "integration"
-    READER = "reader"
+log = logging.getLogger(__name__)
 
 
 class TokenAuth:
-    def __init__(self, tokens: dict[str, Role], *, read_requires_token: bool, metrics_requires_token: bool) -> None:
-        self._tokens = tokens
+    """Who a request's bearer token belongs to, and whether that may do what it asks.
+
+    Tokens and their holders come from `duban_kit.tokens` (a role and a name each; placeholders are
+    refused there). Read-only API endpoints need a token unless `read_requires_token` is off;
+    `/healthz` and `/readyz` never do; `/metrics` follows its own switch.
+    """
+
+    def __init__(
+        self, tokens: Mapping[str, Identity], *, read_requires_token: bool = True, metrics_requires_token: bool = False
+    ) -> None:
+        self._tokens = [(token.encode(), identity) for token, identity in tokens.items()]
         self.read_requires_token = read_requires_token
         self.metrics_requires_token = metrics_requires_token
 
@@ -53,61 +75,64 @@ class TokenAuth:
         tokens_file: Path | None,
         tokens_inline: str | None,
         *,
-        read_requires_token: bool = False,
+        read_requires_token: bool = True,
         metrics_requires_token: bool = False,
     ) -> TokenAuth:
-        pairs: list[tuple[str, str]] = []
-        if tokens_file is not None:
-            for raw_line in tokens_file.read_text(encoding="utf-8").splitlines():
-                line = raw_line.strip()
-                if line and not line.startswith("#"):
-                    token, _, role = line.partition(" ")
-                    pairs.append((token.strip(), role.strip()))
-        if tokens_inline:
-            for item in tokens_inline.split(","):
-                token, _, role = item.strip().rpartition(":")
-                pairs.append((token, role))
-        tokens: dict[str, Role] = {}
-        for token, role in pairs:
-            if len(token) < 16:
-                raise ValueError("API tokens must be at least 16 characters")
-            try:
-                tokens[token] = Role(role)
-            except ValueError:
-                raise ValueError(f"unknown role {role!r}; roles are {', '.join(r.value for r in Role)}") from None
+        tokens = load_tokens(tokens_file, tokens_inline)
+        if not tokens:
+            log.warning(
+                "no API tokens configured (DUBAN_API_TOKENS_FILE / DUBAN_API_TOKENS): every /api request "
+                "will be refused with 401%s",
+                "" if read_requires_token else ", except reads (DUBAN_READ_REQUIRES_TOKEN=false)",
+            )
         return cls(tokens, read_requires_token=read_requires_token, metrics_requires_token=metrics_requires_token)
 
-    def role_of(self, request: Request) -> Role | None:
+    def identity_of(self, request: Request) -> Identity | None:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not presented:
+        if scheme.lower() != "bearer" or not presented.strip():
             return None
-        for token, role in self._tokens.items():
-            if hmac.compare_digest(token.encode(), presented.strip().encode()):
-                return role
-        return None
+        wanted = presented.strip().encode()
+        found = None
+        for token, identity in self._tokens:  # every one compared, in constant time each
+            if hmac.compare_digest(token, wanted):
+                found = identity
+        return found
+
+    def role_of(self, request: Request) -> Role | None:
+        identity = self.identity_of(request)
+        return identity.role if identity else None
 
     def check(self, request: Request, allowed: Iterable[Role] | None) -> Response | None:
-        """None when the request may proceed, else the 401/403 response to send."""
+        """None when the request may proceed (its token's holder then in `caller(request)`), else the
+        401/403 response to send."""
+        identity = self.identity_of(request)
+        request.state.identity = identity
         if allowed is None:
             return None
         allowed = set(allowed) | {Role.ADMIN}
-        role = self.role_of(request)
-        if role is None:
+        if identity is None:
             return problem(
                 401,
                 "unauthorized",
                 "缺少或无效的访问令牌 / missing or invalid bearer token",
                 headers={"WWW-Authenticate": 'Bearer realm="duban"'},
             )
-        if role not in allowed:
+        if identity.role not in allowed:
+            role = identity.role.value
             return problem(
                 403,
                 "forbidden",
-                f"角色 {role.value} 无权执行此操作 / role {role.value} may not do this "
+                f"角色 {role} 无权执行此操作 / role {role} may not do this "
                 f"(allowed: {', '.join(sorted(r.value for r in allowed))})",
             )
         return None
+
+
+def caller(request: Request) -> Identity | None:
+    """Who made a request that went through `guarded`: its token's holder, None without a token."""
+    identity = getattr(request.state, "identity", None)
+    return identity if isinstance(identity, Identity) else None
 
 
 def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -115,7 +140,8 @@ def problem(status: int, code: str, message: str, headers: dict[str, str] | None
 
 
 def guarded(auth: TokenAuth, allowed: Sequence[Role] | None, endpoint: Endpoint) -> Endpoint:
-    """`endpoint` behind the token check; `allowed=None` means open (or reader-only if configured)."""
+    """`endpoint` behind the token check; `allowed=None` means any known token's holder may read (open
+    only with `read_requires_token` off). The endpoint finds the holder with `caller(request)`."""
     effective: Sequence[Role] | None = allowed
     if allowed is None and auth.read_requires_token:
         effective = (Role.READER, Role.OPERATOR, Role.INTEGRATION)

@@ -45,6 +45,8 @@ from .types import UtcDateTime
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+#: After a failed attempt the relay waits at least this long, even when a commit wakes it.
+RESUME_AFTER_SECONDS = 0.25
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -148,8 +150,12 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         publish_timeout: float = 10.0,
+        backoff_start_seconds: float = 0.5,
+        backoff_max_seconds: float = 30.0,
     ) -> None:
         self.db = db
+        self.backoff_start_seconds = backoff_start_seconds
+        self.backoff_max_seconds = backoff_max_seconds
         self.table = table
         self._jetstream = jetstream
         self.metrics = metrics
@@ -175,14 +181,14 @@ class OutboxRelay:
         return waiter
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = self.backoff_start_seconds
         while not self._stopping:
             # A drain that starts after a waiter registered and reads less than a full batch has seen,
             # and published, every row committed before the waiter registered.
             waiting, self._waiters = self._waiters, []
             try:
                 published = await self.drain()
-                backoff = 0.5
+                backoff = self.backoff_start_seconds
                 self._failing = False
             except asyncio.CancelledError:
                 self._waiters = waiting + self._waiters
@@ -192,8 +198,8 @@ class OutboxRelay:
                 _release(waiting + self._waiters)
                 self._waiters = []
                 log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, self.backoff_max_seconds)
                 continue
             if published >= self.batch_size:
                 self._waiters = waiting + self._waiters
@@ -206,6 +212,28 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             self._idle.clear()
+
+    async def _pause(self, backoff: float) -> None:
+        """Wait `backoff` seconds before retrying, or less once a consumer commits again.
+
+        A commit means the database is back, and whatever committed is waiting to be published; so
+        the relay does not sleep out a long back-off after an outage. It still waits a moment, so that
+        a stream of commits while NATS is away does not turn into a stream of failing attempts.
+        """
+        self._wake.clear()
+        await asyncio.sleep(min(backoff, RESUME_AFTER_SECONDS))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, backoff - RESUME_AFTER_SECONDS))
+
+    @property
+    def failing(self) -> bool:
+        """Whether the last attempt to publish failed (NATS or the database away, or a row refused)."""
+        return self._failing
+
+    async def pending(self) -> int:
+        """How many committed events are not yet published."""
+        async with self.db.read() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(self.table)) or 0)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Publish what is committed, then stop."""

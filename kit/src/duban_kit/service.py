@@ -17,6 +17,7 @@ from typing import Any
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats.message import NatsMessage
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.aio.client import Client
@@ -29,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from duban_contracts.events import EVENT_TYPES
+from duban_contracts.rpc import ServiceStatus
 
 from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
 from .db import Database
@@ -80,10 +82,15 @@ class ServiceRuntime:
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.readiness: dict[str, Callable[[], Awaitable[bool]]] = {}
+        #: Work that events start and that goes on after they are acknowledged (counted in `status`).
+        self.pending_work: dict[str, Callable[[], Awaitable[int]]] = {}
+        #: Told in /readyz's checks as an object (e.g. whether mail reaches anyone), never failing readiness.
+        self.notices: dict[str, Callable[[], dict[str, Any]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stop = asyncio.Event()
         self._http: HttpServer | None = None
+        self._answer_status()
 
     # --- wiring ----------------------------------------------------------------------------
 
@@ -129,7 +136,9 @@ class ServiceRuntime:
             inbox_prefix=self._inbox_prefix(),
         )
 
-    def inbound(self) -> Decorator:
+    def inbound(self, decoder: Callable[[NatsMessage], Awaitable[Any]] | None = None) -> Decorator:
+        """Subscribe a handler to the inbound submissions; `decoder` turns a message's bytes into the
+        handler's body (the default JSON decoding raises on hostile input, which would be retried)."""
         spec = self.settings.topology.inbound_consumer(self.name)
         return self.router.subscriber(
             spec.filter_subject,
@@ -139,6 +148,7 @@ class ServiceRuntime:
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.name}:submission",
             inbox_prefix=self._inbox_prefix(),
+            decoder=decoder,
         )
 
     def _inbox_prefix(self) -> bytes:
@@ -153,6 +163,19 @@ class ServiceRuntime:
             queue=f"{self.name}-rpc",
             title=f"{self.name}:{verb}",
         )
+
+    def _answer_status(self) -> None:
+        """`<ns>.v1.<service>.status`: what "the pipeline is quiet" needs beyond JetStream's view."""
+
+        @self.rpc("status")
+        async def on_status() -> ServiceStatus:
+            return ServiceStatus(
+                service=self.name,
+                started=self._started,
+                outbox_pending=await self.relay.pending(),
+                relay_failing=self.relay.failing,
+                work_pending=sum([await count() for count in self.pending_work.values()]),
+            )
 
     def declare_publishers(self, event_types: tuple[str, ...]) -> None:
         """Document what the outbox relay publishes (AsyncAPI), with each event's schema."""
@@ -231,28 +254,48 @@ class ServiceRuntime:
             self._http = None
 
     async def serve(self) -> None:
-        """Run until SIGTERM/SIGINT, then stop in order: HTTP, consumers, outbox, database."""
+        """Run until SIGTERM/SIGINT, then stop in order: HTTP, consumers, outbox, database.
+
+        A signal while starting (migrating, waiting for NATS or the database) cancels the start, so
+        the process stops in every phase rather than only once it is up.
+        """
         configure_logging(self.name, self.settings.log_level)
         loop = asyncio.get_running_loop()
+        serving = asyncio.current_task()
+        assert serving is not None
+
+        def on_signal() -> None:
+            if not self._stop.is_set() and not self._started:
+                serving.cancel()
+            self._stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._stop.set)
-        await self.start()
+            loop.add_signal_handler(sig, on_signal)
         try:
+            await self.start()
             await self.start_http()
             await self._stop.wait()
             log.info("stopping")
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            log.info("stopping while starting")
         finally:
             await self.stop_http()
             await self.stop()
 
-    async def check_readiness(self) -> dict[str, bool]:
-        checks = {
+    async def check_readiness(self) -> dict[str, Any]:
+        """Each check's verdict (true/false), and each notice as a non-empty object: /readyz shows it in its body,
+        and, being truthy, it never makes the service unready — it informs (e.g. "mail is not delivered")."""
+        checks: dict[str, Any] = {
             "started": self._started,
             "nats": bool(self.broker.config.connection_state) and self.nats.is_connected,
             "database": await self.db.ping(),
         }
         for name, check in self.readiness.items():
             checks[name] = await check()
+        for name, notice in self.notices.items():
+            checks[name] = notice() or {"ok": True}
         return checks
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:

@@ -10,11 +10,13 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
 from duban_contracts.topology import Topology
+
+from .tokens import load_tokens
 
 DEFAULT_HTTP_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}
 
@@ -47,11 +49,17 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="Port for /metrics, /healthz, /readyz and the API.")
     api_tokens_file: Path | None = Field(
-        default=None, description="File of `token role` lines for the HTTP API's bearer tokens."
+        default=None,
+        description="File of `token role name` lines: the HTTP API's bearer tokens, each with its role and "
+        "its holder's name (duban_kit.tokens). Placeholder tokens are refused at start.",
     )
-    api_tokens: str | None = Field(default=None, description="`token:role,token:role` (alternative to the file).")
-    read_requires_token: bool = Field(default=False, description="Whether read-only endpoints need a token too.")
-    metrics_requires_token: bool = False
+    api_tokens: str | None = Field(
+        default=None, description="`token:role:name,…` (alternative to the file; `token:role` still works)."
+    )
+    read_requires_token: bool = Field(
+        default=True, description="Whether the API's read-only endpoints need a token (/healthz, /readyz never do)."
+    )
+    metrics_requires_token: bool = Field(default=False, description="Whether /metrics needs a reader's token.")
 
     log_level: str = "INFO"
     fetch_batch: int = Field(default=256, ge=1, le=10_000, description="Messages fetched per pull request.")
@@ -67,6 +75,12 @@ class ServiceSettings(BaseSettings):
     def _valid_namespace(cls, value: str) -> str:
         Subjects(value)  # raises with a clear message
         return value
+
+    @model_validator(mode="after")
+    def _usable_tokens(self) -> Self:
+        """Refuse unreadable, malformed or placeholder tokens now, naming the setting."""
+        load_tokens(self.api_tokens_file, self.api_tokens)
+        return self
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:

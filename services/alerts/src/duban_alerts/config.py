@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
+from duban_kit.mail import MailSettings
 from duban_kit.settings import ServiceSettings
 
 
-class AlertsSettings(ServiceSettings):
+class AlertsSettings(ServiceSettings, MailSettings):
     service_name: ClassVar[str] = "alerts"
 
     plan_file: Path | None = Field(default=None, description="The plan whose deadlines are watched.")
@@ -18,20 +19,27 @@ class AlertsSettings(ServiceSettings):
     receivers_file: Path | None = Field(
         default=None,
         description="YAML: receiver name → channels ({webhook: URL} or {email: [addresses]}). Without it, "
-        "every receiver gets e-mail written as .eml files.",
+        "every receiver gets e-mail (SMTP, or .eml files without SMTP).",
     )
     mail_dir: Path | None = Field(default=None, description="Where .eml files go without SMTP; default out/mail.")
     mail_sender: str = "duban@localhost"
     default_recipients: str = Field(
         default="duty-officer@localhost", description="Comma-separated, for receivers without a channel."
     )
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    notify_interval_seconds: float = Field(default=2.0, description="How often undelivered notifications are retried.")
-    notify_max_attempts: int = Field(default=10, description="Delivery rounds before a notification is marked failed.")
+    notify_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often the sender looks for deliveries due (it is also woken at once)."
+    )
+    notify_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest one delivery attempt (a webhook call, an SMTP session) may take."
+    )
+    notify_max_attempts: int = Field(default=10, ge=1, description="Attempts before a delivery is marked failed.")
+    notify_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="Wait before a failed delivery's second attempt; doubles after each."
+    )
+    notify_retry_max_seconds: float = Field(default=600.0, gt=0, description="Longest wait between attempts.")
+    notify_concurrency: int = Field(
+        default=4, ge=1, description="Deliveries in flight at once per channel (each channel has its own)."
+    )
 
     @property
     def effective_mail_dir(self) -> Path:

@@ -9,6 +9,7 @@ from prometheus_client import Counter, Histogram
 from duban_contracts.plan import load_plan
 from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.topology import TOPOLOGY
+from duban_kit.mail import mail_delivery, warn_when_mail_is_not_delivered
 from duban_kit.service import ServiceRuntime
 
 from .adapters import tables
@@ -57,16 +58,19 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     plan = load_plan(settings.plan_file)
     units = load_reporting_units(settings.units_file).units
     builder = ReportBuilder(runtime.db, plan, units, deadline_days=settings.reporting_deadline_days)
+    smtp, mail_dir = settings.smtp_server(), settings.effective_mail_dir
     mailer = ReportMailer(
         recipients=[a.strip() for a in settings.leaders.split(",") if a.strip()],
         sender=settings.mail_sender,
-        outbox=settings.effective_mail_dir,
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_starttls=settings.smtp_starttls,
-        smtp_user=settings.smtp_user,
-        smtp_password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        outbox=mail_dir,
+        smtp=smtp,
     )
+    runtime.notices["mail"] = lambda: mail_delivery(smtp, mail_dir)
+
+    async def say_where_mail_goes() -> None:
+        warn_when_mail_is_not_delivered(smtp, mail_dir, "reports")
+
+    runtime.startup.append(say_where_mail_goes)
     desk = ReportDesk(
         builder=builder,
         schedule=schedule_of(settings, plan.year),
@@ -84,5 +88,6 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     runtime.declare_publishers(TOPOLOGY["reports"].publishes)
     runtime.startup.append(desk.prepare)
     runtime.background.append(desk.run)
+    runtime.pending_work["report_jobs"] = desk.pending
     runtime.routes.extend(http.routes(desk, aggregates, runtime.auth))
     return runtime

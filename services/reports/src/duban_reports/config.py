@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
+from duban_kit.mail import MailSettings
 from duban_kit.settings import ServiceSettings
 
 
-class ReportsSettings(ServiceSettings):
+class ReportsSettings(ServiceSettings, MailSettings):
     service_name: ClassVar[str] = "reports"
 
     plan_file: Path | None = Field(default=None, description="The plan reported on; default the bundled 2023 plan.")
@@ -21,11 +22,6 @@ class ReportsSettings(ServiceSettings):
         default="leaders@localhost", description="Comma-separated addresses the reports are mailed to."
     )
     mail_sender: str = "duban@localhost"
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
     schedule_weekly: str = Field(
         default="0 8 * * 1", description="Cron (Asia/Shanghai) of the 周报; empty to turn off."
     )

@@ -1,18 +1,21 @@
-"""Notification receivers: JSON webhooks and e-mail (SMTP, or `.eml` files when no server is set).
+"""Notification channels — JSON webhooks and e-mail (SMTP, or `.eml` files when no server is set) — and one
+delivery attempt to one of them.
 
-A domain `Notification` names a receiver (e.g. 安全稳定股); the `Notifier` maps that name to its
-channels and delivers to each. Every delivery carries the notification's idempotency key — as the
-`Idempotency-Key` header of a webhook, as the Message-ID of an e-mail, as the name of a `.eml` file —
-so a retried or replayed notification can be recognised downstream.
+A domain `Notification` names a receiver (e.g. 安全稳定股); each receiver has its channels. The sender
+(`sender.py`) keeps one delivery per notification and channel and calls `deliver` once per attempt;
+retries, their schedule and the outcome's record are its business. Every delivery carries the
+notification's idempotency key — as the `Idempotency-Key` header of a webhook, as the Message-ID of
+an e-mail, as the name of a `.eml` file — so a retried or replayed notification can be recognised
+downstream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -20,13 +23,13 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 import httpx
-from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from duban_contracts.events import Severity
+from duban_kit.mail import MailError, SmtpServer, send_message
 
 from ..domain import Alert, Notification
 
@@ -36,35 +39,29 @@ REASON_ZH = {"new": "新告警", "changed": "告警更新", "repeat": "重复提
 LADDER_ZH = ("提醒", "催办", "督办")
 
 
-# --- receivers -------------------------------------------------------------------------------
+# --- channels --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Retry:
-    """Exponential backoff: `initial`, doubling, capped at `maximum`, for at most `attempts` tries."""
-
-    attempts: int = 5
-    initial: float = 0.5
-    maximum: float = 30.0
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
 class WebhookReceiver:
     url: str
-    timeout: float = 10.0
-    retry: Retry = Retry()
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def channel_id(self) -> str:
+        """Stable while the URL is; it names the delivery's channel in the database."""
+        return f"webhook:{_digest(self.url)}"
 
-@dataclass(frozen=True)
-class SmtpServer:
-    host: str
-    port: int = 25
-    starttls: bool = False
-    use_tls: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
+    @property
+    def label(self) -> str:
+        """The URL without its path and query, which may hold a token."""
+        parts = urlsplit(self.url)
+        rest = "/…" if parts.path not in ("", "/") or parts.query else ""
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{rest}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,14 @@ class EmailReceiver:
     sender: str = "duban@localhost"
     smtp: SmtpServer | None = None  # None: write .eml files under `outbox`
     outbox: Path = Path("out/mail")
-    retry: Retry = Retry()
+
+    @property
+    def channel_id(self) -> str:
+        return f"email:{_digest(*sorted(self.to))}"
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.to)
 
 
 Channel = WebhookReceiver | EmailReceiver
@@ -81,13 +85,22 @@ Channel = WebhookReceiver | EmailReceiver
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What one attempt did. `transient`: a failure that another attempt later may get past."""
+
     receiver: str
     channel: Literal["webhook", "smtp", "file", "none"]
     ok: bool
-    attempts: int
     status: int | None = None
     error: str | None = None
-    target: str | None = None  # the URL, the recipients, or the file written
+    target: str | None = None  # the URL's host, the recipients, or the file written
+    transient: bool = False
+
+    @property
+    def outcome(self) -> Literal["sent", "written", "failed"]:
+        """`sent`: a server took it; `written`: only a file was written (no SMTP), nobody received it."""
+        if not self.ok:
+            return "failed"
+        return "written" if self.channel == "file" else "sent"
 
 
 # --- content ---------------------------------------------------------------------------------
@@ -215,108 +228,49 @@ def render_email(notification: Notification, receiver: EmailReceiver, zone: Zone
     return message
 
 
-# --- delivery --------------------------------------------------------------------------------
+# --- one attempt -----------------------------------------------------------------------------
 
 
-class _Transient(Exception):
-    """Worth another try: a 5xx (or 408/429) answer, a timeout, a refused connection."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _retrying(retry: Retry) -> AsyncRetrying:
-    return AsyncRetrying(
-        stop=stop_after_attempt(retry.attempts),
-        wait=wait_exponential(multiplier=retry.initial, max=retry.maximum),
-        retry=retry_if_exception_type(_Transient),
-        reraise=False,
-    )
-
-
-_RETRYABLE_STATUS = {408, 429}
+#: Answers worth another try later; any other 4xx, or a redirect, will not change by retrying.
+_RETRYABLE_STATUS = {408, 425, 429}
 
 
 async def send_webhook(
-    notification: Notification, receiver: WebhookReceiver, client: httpx.AsyncClient, name: str | None = None
+    notification: Notification, receiver: WebhookReceiver, client: httpx.AsyncClient, timeout: float = 15.0
 ) -> DeliveryResult:
-    """POST the notification as JSON; retry 5xx, 408, 429 and connection errors with backoff."""
-    label = name or notification.receiver
+    """POST the notification as JSON, once."""
+    label = receiver.label
     headers = {**receiver.headers, "Idempotency-Key": notification.key}
-    body = notification_payload(notification)
-    attempts = 0
-
-    async def post() -> httpx.Response:
-        nonlocal attempts
-        attempts += 1
-        try:
-            response = await client.post(receiver.url, json=body, headers=headers, timeout=receiver.timeout)
-        except httpx.TransportError as error:  # connection refused, reset, timeouts
-            raise _Transient(f"{type(error).__name__}: {error}") from error
-        if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
-            raise _Transient(f"HTTP {response.status_code}", response.status_code)
-        return response
-
     try:
-        async for attempt in _retrying(receiver.retry):
-            with attempt:
-                response = await post()
-    except RetryError as failed:
-        last = failed.last_attempt.exception()
-        status = last.status if isinstance(last, _Transient) else None
-        return DeliveryResult(label, "webhook", False, attempts, status, str(last), receiver.url)
-    ok = response.is_success
-    error = None if ok else f"HTTP {response.status_code}"
-    return DeliveryResult(label, "webhook", ok, attempts, response.status_code, error, receiver.url)
+        response = await client.post(
+            receiver.url, json=notification_payload(notification), headers=headers, timeout=timeout
+        )
+    except httpx.TransportError as error:  # connection refused or reset, timeouts
+        return DeliveryResult(
+            notification.receiver, "webhook", False, None, f"{type(error).__name__}: {error}", label, transient=True
+        )
+    code = response.status_code
+    if response.is_success:
+        return DeliveryResult(notification.receiver, "webhook", True, code, None, label)
+    transient = code >= 500 or code in _RETRYABLE_STATUS
+    return DeliveryResult(notification.receiver, "webhook", False, code, f"HTTP {code}", label, transient=transient)
 
 
 async def send_email(
-    notification: Notification, receiver: EmailReceiver, zone: ZoneInfo = DEFAULT_ZONE, name: str | None = None
+    notification: Notification, receiver: EmailReceiver, zone: ZoneInfo = DEFAULT_ZONE
 ) -> DeliveryResult:
-    """Send through SMTP when a server is configured, otherwise write `<outbox>/<key>.eml`."""
-    label = name or notification.receiver
+    """Send through SMTP, once, when a server is configured; otherwise write `<outbox>/<key>.eml`."""
     message = render_email(notification, receiver, zone)
     if receiver.smtp is None:
         path = await asyncio.to_thread(_write_eml, receiver.outbox, notification.key, bytes(message))
-        return DeliveryResult(label, "file", True, 1, target=str(path))
-    smtp = receiver.smtp
-    attempts = 0
-
-    async def send() -> None:
-        nonlocal attempts
-        attempts += 1
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=smtp.host,
-                port=smtp.port,
-                start_tls=smtp.starttls,
-                use_tls=smtp.use_tls,
-                username=smtp.username,
-                password=smtp.password,
-                timeout=smtp.timeout,
-            )
-        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as error:
-            raise _Transient(f"{type(error).__name__}: {error}") from error
-        except aiosmtplib.SMTPResponseException as error:
-            if 400 <= error.code < 500:  # 4xx: try again later
-                raise _Transient(f"SMTP {error.code} {error.message}", error.code) from error
-            raise
-
-    recipients = ", ".join(receiver.to)
+        return DeliveryResult(notification.receiver, "file", True, target=str(path))
     try:
-        async for attempt in _retrying(receiver.retry):
-            with attempt:
-                await send()
-    except RetryError as failed:
-        last = failed.last_attempt.exception()
-        status = last.status if isinstance(last, _Transient) else None
-        return DeliveryResult(label, "smtp", False, attempts, status, str(last), recipients)
-    except aiosmtplib.SMTPException as error:
-        code = error.code if isinstance(error, aiosmtplib.SMTPResponseException) else None
-        return DeliveryResult(label, "smtp", False, attempts, code, f"{type(error).__name__}: {error}", recipients)
-    return DeliveryResult(label, "smtp", True, attempts, 250, None, recipients)
+        await send_message(message, receiver.smtp)
+    except MailError as error:
+        return DeliveryResult(
+            notification.receiver, "smtp", False, error.code, str(error), receiver.label, transient=error.transient
+        )
+    return DeliveryResult(notification.receiver, "smtp", True, 250, None, receiver.label)
 
 
 def _write_eml(outbox: Path, key: str, content: bytes) -> Path:
@@ -330,26 +284,20 @@ def _write_eml(outbox: Path, key: str, content: bytes) -> Path:
     return path
 
 
-class Notifier:
-    """Delivers notifications to the channels configured for each receiver name."""
-
-    def __init__(
-        self,
-        receivers: Mapping[str, Sequence[Channel]],
-        client: httpx.AsyncClient,
-        zone: ZoneInfo = DEFAULT_ZONE,
-    ) -> None:
-        self._receivers = receivers
-        self._client = client
-        self._zone = zone
-
-    async def deliver(self, notification: Notification) -> list[DeliveryResult]:
-        channels = self._receivers.get(notification.receiver)
-        if not channels:
-            return [DeliveryResult(notification.receiver, "none", False, 0, error="no channel configured")]
-        return list(await asyncio.gather(*(self._send(notification, channel) for channel in channels)))
-
-    async def _send(self, notification: Notification, channel: Channel) -> DeliveryResult:
-        if isinstance(channel, WebhookReceiver):
-            return await send_webhook(notification, channel, self._client)
-        return await send_email(notification, channel, self._zone)
+async def deliver(
+    notification: Notification,
+    channel: Channel,
+    client: httpx.AsyncClient,
+    timeout: float,
+    zone: ZoneInfo = DEFAULT_ZONE,
+) -> DeliveryResult:
+    """One attempt to one channel, over within `timeout` whatever the other side does."""
+    try:
+        async with asyncio.timeout(timeout):
+            if isinstance(channel, WebhookReceiver):
+                return await send_webhook(notification, channel, client, timeout)
+            return await send_email(notification, channel, zone)
+    except TimeoutError:
+        kind: Literal["webhook", "smtp"] = "webhook" if isinstance(channel, WebhookReceiver) else "smtp"
+        error = f"no answer within {timeout:g} s"
+        return DeliveryResult(notification.receiver, kind, False, None, error, channel.label, transient=True)

@@ -39,7 +39,8 @@ book_version = Table(
     Column("now", UtcDateTime()),
 )
 
-#: Notifications planned by the book, delivered by the sender (at least once, idempotency key).
+#: Notifications planned by the book, committed with the change that caused them (an outbox). `status`:
+#: `pending` until the sender has recorded its deliveries, then `dispatched`.
 notifications = Table(
     "notifications",
     metadata,
@@ -47,9 +48,26 @@ notifications = Table(
     Column("receiver", String(100), nullable=False),
     Column("data", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Column("status", String(16), nullable=False),  # pending | sent | failed
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text),
-    Column("delivered_at", UtcDateTime()),
+    Column("status", String(16), nullable=False),
     Index("ix_notifications_status", "status", "created_at"),
+)
+
+#: One row per notification and channel of its receiver: each delivered, retried and given up on by
+#: itself. `status`: pending (due at `next_attempt_at`) → sending (claimed until `next_attempt_at`) →
+#: sent (a server took it) | written (only an .eml file was written: no SMTP) | failed.
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("notification_key", String(300), primary_key=True),
+    Column("receiver", String(100), primary_key=True),
+    Column("channel", String(100), primary_key=True),  # e.g. webhook:3fa9…, email:81c0…
+    Column("kind", String(16), nullable=False),  # webhook | email | none
+    Column("target", Text, nullable=False),  # the webhook's host or the recipients, for people
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
 )

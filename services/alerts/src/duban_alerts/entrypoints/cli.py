@@ -1,8 +1,15 @@
-"""`duban alerts …`: list, acknowledge and silence alerts (over NATS request/reply)."""
+"""`duban alerts …`: list, acknowledge and silence alerts (over NATS request/reply).
+
+Over NATS the actor is what `--actor` says (by default the user running the command): the alerts
+service cannot see who sent a request, so this path trusts its NATS user's permissions — only users
+allowed to publish `<ns>.v1.alerts.command` (admin, in deploy/nats/accounts.conf) can act at all. The
+HTTP API records the bearer token's holder instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from typing import Annotated, Any
 
@@ -21,6 +28,14 @@ SEVERITY_COLOURS = {"critical": "red", "major": "magenta", "warning": "yellow", 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(alerts_app, name="alerts")
+
+
+def os_user() -> str:
+    """Who runs the command, as the operating system knows them (`operator` when it cannot tell)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "operator"
 
 
 def _ask(verb: str, body: Any) -> Any:
@@ -61,27 +76,43 @@ def list_alerts(
             str(alert["escalation_level"]),
         )
     console.print(table)
+    if "deliveries" in reply:
+        console.print(deliveries_line(reply["deliveries"]))
+
+
+def deliveries_line(counts: dict[str, int]) -> str:
+    """How notifications fared, in words that do not pass a file off as a sent e-mail."""
+    line = (
+        f"通知投递 deliveries: {counts.get('sent', 0)} sent · {counts.get('written', 0)} written to file · "
+        f"{counts.get('failed', 0)} failed · {counts.get('pending', 0) + counts.get('sending', 0)} under way"
+    )
+    if counts.get("written"):
+        line += "\n[yellow]written to file: no SMTP server is configured; they are .eml files nobody received[/]"
+    return line
 
 
 @alerts_app.command("ack")
 def ack(
     alert_id: Annotated[str, typer.Argument(help="The alert's id.")],
-    actor: Annotated[str, typer.Option(help="Who acknowledges.")] = "operator",
+    actor: Annotated[str | None, typer.Option(help="Who acknowledges (default: the OS user).")] = None,
     comment: Annotated[str | None, typer.Option(help="What is being done.")] = None,
 ) -> None:
     """Acknowledge an alert: stops escalation and repeats."""
-    _command(AlertCommand(action="ack", alert_id=alert_id, actor=actor, comment=comment))
+    _command(AlertCommand(action="ack", alert_id=alert_id, actor=actor or os_user(), comment=comment))
 
 
 @alerts_app.command("silence")
 def silence(
     matchers: Annotated[list[str], typer.Argument(help='Label matchers, e.g. rule="class_size" unit_id=~"bz-.*".')],
     hours: Annotated[float, typer.Option(help="How long.")] = 24.0,
-    actor: Annotated[str, typer.Option(help="Who silences.")] = "operator",
+    actor: Annotated[str | None, typer.Option(help="Who silences (default: the OS user).")] = None,
     comment: Annotated[str, typer.Option(help="Why.")] = "",
 ) -> None:
     """Mute notifications for matching alerts (their records still change)."""
-    _command(AlertCommand(action="silence", matchers=matchers, duration_hours=hours, actor=actor, comment=comment))
+    command = AlertCommand(
+        action="silence", matchers=matchers, duration_hours=hours, actor=actor or os_user(), comment=comment
+    )
+    _command(command)
 
 
 @alerts_app.command("silences")

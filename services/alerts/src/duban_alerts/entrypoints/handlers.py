@@ -15,6 +15,7 @@ from duban_contracts.rpc import AlertCommand, AlertsQuery, CommandReply
 from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
+from ..adapters.sender import delivery_counts
 from ..usecases.desk import AlertDesk
 from .operations import alert_view, run_command
 
@@ -50,7 +51,7 @@ def register(runtime: ServiceRuntime, desk: AlertDesk) -> None:
     @runtime.rpc("query")
     async def on_query(query: AlertsQuery) -> dict[str, Any]:
         alerts = await desk.alerts(query.state, query.rule, query.limit)
-        return {"alerts": [alert_view(a) for a in alerts]}
+        return {"alerts": [alert_view(a) for a in alerts], "deliveries": await delivery_counts(runtime.db)}
 
     @runtime.rpc("command")
     async def on_command(command: AlertCommand) -> CommandReply:

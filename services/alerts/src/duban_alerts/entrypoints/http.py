@@ -1,4 +1,10 @@
-"""HTTP API of the alerts service: list alerts (read), acknowledge and silence (operators)."""
+"""HTTP API of the alerts service: list alerts (read), acknowledge and silence (operators).
+
+Who acknowledged or silenced is the holder of the bearer token (its name in the tokens file), never
+what the request body says: an `actor` in the body that names someone else is refused with 400
+(`actor_mismatch`) rather than silently replaced, so a client that meant to record another name
+learns that the record would not say it; naming the token's own holder is accepted.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from duban_contracts.rpc import AlertCommand
-from duban_kit.http import Role, TokenAuth, guarded, problem, read_json
+from duban_kit.http import Role, TokenAuth, caller, guarded, problem, read_json
 
 from ..usecases.desk import AlertDesk
 from .operations import alert_view, run_command
@@ -24,17 +30,21 @@ def routes(desk: AlertDesk, auth: TokenAuth) -> list[Route]:
 
     async def acknowledge(request: Request) -> Response:
         body = await _body(request)
+        actor = _actor(request, body)
+        if isinstance(actor, Response):
+            return actor
         command = AlertCommand(
-            action="ack",
-            alert_id=request.path_params["alert_id"],
-            actor=str(body.get("actor", "operator")),
-            comment=body.get("comment"),
+            action="ack", alert_id=request.path_params["alert_id"], actor=actor, comment=body.get("comment")
         )
         return _reply(await run_command(desk, command))
 
     async def silence(request: Request) -> Response:
+        body = await _body(request)
+        actor = _actor(request, body)
+        if isinstance(actor, Response):
+            return actor
         try:
-            command = AlertCommand(action="silence", **await _body(request))
+            command = AlertCommand(action="silence", **{**body, "actor": actor})
         except (ValidationError, TypeError) as error:
             return problem(400, "bad_request", str(error))
         return _reply(await run_command(desk, command))
@@ -44,6 +54,23 @@ def routes(desk: AlertDesk, auth: TokenAuth) -> list[Route]:
         Route("/api/alerts/{alert_id}/ack", guarded(auth, OPERATORS, acknowledge), methods=["POST"]),
         Route("/api/silences", guarded(auth, OPERATORS, silence), methods=["POST"]),
     ]
+
+
+def _actor(request: Request, body: dict[str, object]) -> str | Response:
+    """The token holder's name, or the 400 to send when the body names another actor."""
+    identity = caller(request)
+    if identity is None:  # not reached: the route is guarded for operators
+        return problem(401, "unauthorized", "缺少访问令牌 / missing bearer token")
+    given = body.pop("actor", None)
+    if given is not None and given != identity.name:
+        return problem(
+            400,
+            "actor_mismatch",
+            f"操作人以访问令牌为准（{identity.name}），请求体中的 actor “{given}” 与之不符 / the actor is the "
+            f"token's holder ({identity.name}); the body's actor {given!r} names someone else",
+            actor=identity.name,
+        )
+    return identity.name
 
 
 async def _body(request: Request) -> dict[str, object]:

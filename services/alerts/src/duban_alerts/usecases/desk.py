@@ -277,8 +277,7 @@ class AlertDesk:
                 "receiver": n.receiver,
                 "data": json.dumps(notification_to_json(n), ensure_ascii=False, sort_keys=True),
                 "created_at": n.created_at,
-                "status": "pending",
-                "attempts": 0,
+                "status": "pending",  # the sender records one delivery per channel, then `dispatched`
             }
             for n in applied.notifications
         ]

@@ -52,10 +52,14 @@ async def publish_submissions(
     items: Iterable[tuple[str, Mapping[str, object], dict[str, str]]],
     *,
     timeout: float = 30.0,
+    subject: str | None = None,
 ) -> PublishSummary:
-    """Publish (id, body, extra headers) triples, pipelined; every one acknowledged or an exception."""
+    """Publish (id, body, extra headers) triples, pipelined; every one acknowledged or an exception.
+
+    On the shared subject, or on `subject` (an integration's own, `subjects.integration_submission`).
+    """
     encoded = ((submission_id, encode(body), headers) for submission_id, body, headers in items)
-    return await publish_encoded(js, subjects, encoded, timeout=timeout)
+    return await publish_encoded(js, subjects, encoded, timeout=timeout, subject=subject)
 
 
 async def publish_encoded(
@@ -64,14 +68,17 @@ async def publish_encoded(
     items: Iterable[tuple[str, bytes, dict[str, str]]],
     *,
     timeout: float = 30.0,
+    subject: str | None = None,
 ) -> PublishSummary:
-    """Publish (id, JSON payload, extra headers) triples, pipelined, yielding to the loop every
-    `YIELD_EVERY`; every one acknowledged or an exception."""
+    """Publish (id, JSON payload, extra headers) triples as `publish_submissions` does, yielding to the
+    loop every `YIELD_EVERY`; every one acknowledged or an exception."""
     futures = []
     for count, (submission_id, payload, headers) in enumerate(items, start=1):
         futures.append(
             await js.publish_async(
-                subjects.inbound_submission, payload, headers={SUBMISSION_ID_HEADER: submission_id, **headers}
+                subject or subjects.inbound_submission,
+                payload,
+                headers={SUBMISSION_ID_HEADER: submission_id, **headers},
             )
         )
         if count % YIELD_EVERY == 0:

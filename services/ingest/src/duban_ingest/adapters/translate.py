@@ -1,10 +1,17 @@
-"""Normalised domain objects → canonical events (the wire contract)."""
+"""Normalised domain objects → canonical events (the wire contract), and the check that consumers can
+apply what ingest accepts (`applicable_event`)."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterator
 from datetime import datetime
 
+from pydantic import BaseModel, ValidationError
+
 from duban_contracts.events import (
+    EVENT_TYPES,
     ActivityRecorded,
     Event,
     IncidentCategory,
@@ -16,12 +23,15 @@ from duban_contracts.events import (
     Provenance,
     RejectionReason,
     SubmissionRejected,
+    TargetMatch,
     UnitRef,
     derived_event_id,
 )
 
+from ..domain import problems as p
 from ..domain.normalise import Activity, Incident, Measurement, Normalised, Problem, Progress, Rejection
 from ..domain.registry import Unit
+from ..domain.targets import TargetMatch as FoundMatch
 
 
 def unit_ref(unit: Unit) -> UnitRef:
@@ -46,6 +56,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 measure_unit=item.measure_unit,
                 mode=ProgressMode(item.mode),
                 note=item.note,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Incident():
@@ -73,6 +84,7 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 value=item.value,
                 measure_unit=item.measure_unit,
                 class_name=item.class_name,
+                target_match=target_match(item.target_match),
                 **common,
             )
         case Activity():
@@ -85,6 +97,58 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 **common,
             )
     raise TypeError(f"not a normalised submission: {item!r}")
+
+
+def applicable_event(
+    item: Normalised, submission_id: str, recorded_at: datetime, provenance: Provenance
+) -> Event | Problem:
+    """The canonical event of an accepted submission, or why the consumers could not apply it.
+
+    "Accepted" must mean "applied": an event that a consumer cannot read is dead-lettered by every
+    consumer while ingest counts it accepted. So the event is written as the outbox writes it
+    (`model_dump_json`) and read back as a consumer reads it (JSON decoded, then validated by the
+    event type's contract model), and must come back equal to itself, with every number finite.
+    Otherwise: `not_finite` (a NaN or infinity, which JSON would carry as null) or `invalid_event`.
+    """
+    try:
+        event = accepted_event(item, submission_id, recorded_at, provenance)
+    except ValidationError as error:
+        return _invalid(error)
+    for name, number in _numbers(event):
+        if not math.isfinite(number):
+            return p.not_finite(name, number)
+    try:
+        reread = EVENT_TYPES[event.event_type].model_validate(json.loads(event.model_dump_json()))
+    except ValidationError as error:
+        return _invalid(error)
+    except ValueError as error:  # it does not even serialise (a lone surrogate in a text)
+        return p.invalid_event(None, None, str(error)[:_WHY_CHARS])
+    if reread != event:
+        return p.invalid_event(None, None, "it reads back changed")
+    return event
+
+
+_WHY_CHARS = 200
+
+
+def _invalid(error: ValidationError) -> Problem:
+    # The offending input is not echoed: what made the event unreadable could make the rejection so too.
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    return p.invalid_event(field, None, f"{field}: {first['msg']}"[:_WHY_CHARS])
+
+
+def _numbers(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, float]]:
+    """Every float field of `model` and of the models inside it, with its dotted name."""
+    for name, value in vars(model).items():
+        if isinstance(value, float):
+            yield prefix + name, value
+        elif isinstance(value, BaseModel):
+            yield from _numbers(value, f"{prefix}{name}.")
+
+
+def target_match(match: FoundMatch | None) -> TargetMatch | None:
+    return TargetMatch(method=match.method, score=match.score, phrase=match.phrase) if match else None
 
 
 def rejected_event(

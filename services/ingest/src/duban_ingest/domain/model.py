@@ -15,6 +15,7 @@ from typing import Literal
 
 from .incidents import Grade
 from .registry import Unit
+from .targets import TargetMatch
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Progress:
     mode: Literal["increment", "cumulative"]
     occurred_at: datetime
     note: str | None
+    target_match: TargetMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Measurement:
     measure_unit: str
     class_name: str | None
     occurred_at: datetime
+    target_match: TargetMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ class Activity:
 Normalised = Progress | Incident | Measurement | Activity
 
 #: Fields left out of the fingerprint: an incident's report time defaults to the time ingest received
-#: it, so the same report received twice would otherwise differ.
-_NOT_CONTENT = frozenset({"reported_at"})
+#: it, so the same report received twice would otherwise differ; how the indicator was matched is not
+#: what was reported (the target it matched is).
+_NOT_CONTENT = frozenset({"reported_at", "target_match"})
 
 
 def content_fingerprint(item: Normalised) -> str:
@@ -82,7 +86,8 @@ def content_fingerprint(item: Normalised) -> str:
         if field.name not in _NOT_CONTENT:
             content[field.name] = _plain(getattr(item, field.name))
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a text with a lone surrogate still has a fingerprint (its event is refused later).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plain(value: object) -> object:

@@ -12,10 +12,14 @@ How a submission is read:
 3. The reporting unit is looked up in the registry (`registry`); the target or metric in the plan
    (`targets`); amounts are read and converted to the target's base unit (`numbers`); dates are read
    in the bureau's zone and returned in UTC (`dates`; a date alone is the start of that local day).
-4. Plausibility: amounts are not negative; a single progress report is at most
-   `Limits.implausible_factor` times the whole annual target; class sizes lie within 1–150; daily
-   exercise within 0–600 minutes; rates within 0–100%; dates lie in the plan year and not after the
-   time ingest received the submission (`received_at`, plus `Limits.clock_skew`).
+4. Plausibility (`Limits`, each bound with its reason): every amount is finite and, in the target's
+   unit, within ±10¹⁵ (`numbers.MAX_MAGNITUDE`; beyond it `value_out_of_range`, NaN/infinity
+   `not_finite`); amounts are not negative, except growth; an increment is at most
+   `Limits.implausible_factor` and a cumulative total at most `Limits.cumulative_factor` times the
+   whole annual target; rates and coverage lie within 0–100%, growth within `Limits.growth_min`–
+   `Limits.growth_max`; class sizes within 1–150; daily exercise within 0–600 minutes; dates lie in
+   the plan year and not after the time ingest received the submission (`received_at`, plus
+   `Limits.clock_skew`).
 5. Free text (note, summary, activity, class) is masked of personal data (`privacy`).
 """
 
@@ -37,11 +41,27 @@ from .dates import Moment, NotADate, parse_moment
 from .incidents import Grade, canonical_disease, category_names, parse_category, parse_grade
 from .keys import FIELD_NAMES_ZH, is_chinese_key, read_key
 from .model import Activity, Incident, Measurement, Normalised, Progress, content_fingerprint
-from .numbers import NotANumber, Quantity, UnitFault, in_base_unit, parse_quantity, quantity_from_number
-from .privacy import mask_personal_data
+from .numbers import (
+    MAX_MAGNITUDE,
+    NotANumber,
+    Quantity,
+    UnitFault,
+    in_base_unit,
+    parse_quantity,
+    quantity_from_number,
+)
+from .privacy import KEYLESS, PersonalDataMask, mask_personal_data
 from .problems import Problem, Rejection
 from .registry import Unit, UnitLookupFailure, UnitRegistry, registry_as_json
-from .targets import CLASS_SIZE, DAILY_EXERCISE_MINUTES, MetricSpec, TargetIndex, TargetLookupFailure
+from .targets import (
+    CLASS_SIZE,
+    DAILY_EXERCISE_MINUTES,
+    FoundMetric,
+    FoundTarget,
+    MetricSpec,
+    TargetIndex,
+    TargetLookupFailure,
+)
 from .text import compact, squeeze, tidy
 
 __all__ = [
@@ -51,6 +71,7 @@ __all__ = [
     "Measurement",
     "NormalisationContext",
     "Normalised",
+    "PersonalDataMask",
     "Problem",
     "Progress",
     "Rejection",
@@ -93,15 +114,39 @@ _COUNT_SPELLINGS = frozenset({"人", "名", "位", "例", "个", "人次"})
 
 @dataclass(frozen=True)
 class Limits:
-    """What normalisation accepts; the thresholds of plausibility."""
+    """What normalisation accepts; the thresholds of plausibility, each with the reason for its default.
+
+    A value outside them is refused with a reason (`implausible_value`) rather than passed on: what
+    ingest accepts, every consumer must be able to apply. All are configurable (`IngestSettings`).
+    """
 
     max_fields: int = 64
     max_cell_chars: int = 2000
     max_name_chars: int = 200
+    #: A submission is one item of a few short fields (well under 2 KiB in the simulated year). 64 KiB
+    #: is what the inbound stream stores at most (`max_msg_size` in contracts/topology.py), so a door
+    #: without that server limit (an HTTP body) reads no more per submission. Checked on the raw
+    #: bytes, before they are decoded.
+    max_submission_bytes: int = 64 * 1024
+    #: A submission is a flat object (depth 1) and a batch a list of them (2): 32 levels is far more
+    #: than any real submission and far less than the depth at which a recursive parser fails.
+    max_json_depth: int = 32
     clock_skew: timedelta = timedelta(minutes=5)
+    #: One increment (新增) is at most this many times the whole annual target: a report of ten years'
+    #: work at once is a typing error (an extra 万 or zero), not progress.
     implausible_factor: float = 10.0
+    #: A cumulative total (累计) is at most this many times the annual target: ten times the year's
+    #: target is a typing error, not over-fulfilment.
+    cumulative_factor: float = 10.0
+    #: Growth against last year (增幅, as a fraction): a decline cannot exceed 100% (-1); growth above
+    #: 1000% (10) in a year is a typing error — the plan's growth targets are 0–10%.
+    growth_min: float = -1.0
+    growth_max: float = 10.0
+    #: 班额: no class has fewer than one pupil; 150 is more than twice the 66 that makes a 超大班额, so
+    #: a larger figure counts a grade or a school, not a class.
     class_size_min: int = 1
     class_size_max: int = 150
+    #: Daily exercise: ten hours is more than a school day.
     exercise_minutes_max: float = 600.0
     max_people: int = 10_000
 
@@ -120,6 +165,8 @@ class NormalisationContext:
     timezone: ZoneInfo = BUREAU_ZONE
     limits: Limits = Limits()
     target_index: TargetIndex | None = field(default=None, repr=False, compare=False)
+    #: Masks personal data in free text; with the deployment's secret, names become linkable pseudonyms.
+    mask: PersonalDataMask = field(default=KEYLESS, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.received_at.utcoffset() is None:
@@ -252,7 +299,7 @@ class _Submission:
 
     def free_text(self, name: str, *, max_chars: int | None = None, required: bool = False) -> str | None:
         text = self.text(name, max_chars=max_chars, required=required)
-        return mask_personal_data(text) if text else None
+        return self.ctx.mask(text) if text else None
 
     def quantity(self, name: str, *, required: bool = True) -> Quantity | None:
         found = self._present(name, required)
@@ -265,7 +312,7 @@ class _Submission:
             return None
         parsed = parse_quantity(value) if isinstance(value, str) else quantity_from_number(value)
         if isinstance(parsed, NotANumber):
-            self.problems.append(p.invalid_number(found.key, value, parsed.reason_zh, parsed.reason_en))
+            self.problems.append(_number_problem(found, parsed))
             return None
         return parsed
 
@@ -278,6 +325,9 @@ class _Submission:
             return converted
         if converted.kind == "mismatch":
             self.problems.append(p.unit_mismatch(found.key, found.value, converted.spelling, base_unit, owner))
+        elif converted.kind == "out_of_range":
+            read_as = _amount_text(converted.amount, base_unit) if converted.amount is not None else None
+            self.problems.append(p.value_out_of_range(found.key, found.value, _LIMIT_TEXT, read_as))
         elif converted.kind == "unknown":
             self.problems.append(p.unknown_measure_unit(found.key, found.value, converted.spelling, base_unit))
         else:
@@ -395,53 +445,77 @@ class _Submission:
 
 def _progress(s: _Submission, unit: Unit | None) -> Progress | None:
     indicator_field = s.first_given("indicator", "metric")
-    target = _progress_target(s, indicator_field)
+    found = _progress_target(s, indicator_field)
+    target = found.target if found else None
     quantity = s.quantity("value")
     mode = _mode(s)
     when = s.moment("date")
     note = s.free_text("note")
-    value = _progress_value(s, quantity, target) if quantity and target else None
+    value = _progress_value(s, quantity, target, mode or "increment") if quantity and target else None
     if s.problems or unit is None or target is None or value is None or mode is None or when is None:
         return None
-    return Progress(unit, target.id, float(value), target.unit, mode, when.at, note)
+    return Progress(unit, target.id, float(value), target.unit, mode, when.at, note, found.match if found else None)
 
 
-def _progress_target(s: _Submission, field_name: str) -> Target | None:
-    name = s.name(field_name, required=True)
+def _progress_target(s: _Submission, field_name: str) -> FoundTarget | None:
+    name = s.text(field_name, required=True, max_chars=s.limits.max_name_chars)  # as written: the match quotes it
     if name is None:
         return None
-    found = s.ctx.targets.resolve(name)
+    found = s.ctx.targets.find(name)
     key, value = s.fields[field_name].key, s.fields[field_name].value
     if isinstance(found, TargetLookupFailure):
         problem = p.ambiguous_target if found.ambiguous else p.unknown_target
         s.problems.append(problem(key, value, found.candidates))
         return None
-    if found.kind is TargetKind.CONSTRAINT:
-        s.problems.append(p.target_not_reportable(key, value, found.id))
+    if found.target.kind is TargetKind.CONSTRAINT:
+        s.problems.append(p.target_not_reportable(key, value, found.target.id))
         return None
     return found
 
 
-def _progress_value(s: _Submission, quantity: Quantity, target: Target) -> Decimal | None:
+def _progress_value(s: _Submission, quantity: Quantity, target: Target, mode: Mode) -> Decimal | None:
     found = s.fields["value"]
-    if quantity.amount < 0:
+    if quantity.amount < 0 and target.kind is not TargetKind.GROWTH:
         s.problems.append(p.negative_value(found.key, found.value))
         return None
     value = s.in_unit("value", quantity, target.unit, f"{target.id}（{target.metric}）")
-    ceiling = Decimal(str(target.value)) * Decimal(str(s.limits.implausible_factor))
-    if value is not None and target.value > 0 and value > ceiling:
-        s.problems.append(
-            p.implausible_value(
-                found.key,
-                found.value,
-                f"一次报送 {value:f} {target.unit}，超过全年目标 {target.value:g} {target.unit} 的 "
-                f"{s.limits.implausible_factor:g} 倍",
-                f"one report of {value:f} {target.unit} is more than {s.limits.implausible_factor:g} times "
-                f"the whole annual target of {target.value:g} {target.unit}",
-            )
-        )
+    if value is None:
+        return None
+    fault = _rate_fault(s.limits, target.kind, value) if target.unit == RATIO else _amount_fault(s, target, value, mode)
+    if fault is not None:
+        s.problems.append(p.implausible_value(found.key, found.value, *fault))
         return None
     return value
+
+
+def _amount_fault(s: _Submission, target: Target, value: Decimal, mode: Mode) -> tuple[str, str] | None:
+    """Why an amount cannot be one report towards `target` (Chinese, English), or None."""
+    cumulative = mode == "cumulative"
+    factor = s.limits.cumulative_factor if cumulative else s.limits.implausible_factor
+    if target.value <= 0 or value <= Decimal(str(target.value)) * Decimal(str(factor)):
+        return None
+    what_zh, what_en = ("累计", "a cumulative total") if cumulative else ("一次报送", "one report")
+    return (
+        f"{what_zh} {value:f} {target.unit}，超过全年目标 {target.value:g} {target.unit} 的 {factor:g} 倍",
+        f"{what_en} of {value:f} {target.unit} is more than {factor:g} times "
+        f"the whole annual target of {target.value:g} {target.unit}",
+    )
+
+
+def _rate_fault(limits: Limits, kind: TargetKind | None, value: Decimal) -> tuple[str, str] | None:
+    """Why a fraction cannot be a rate (0–100%) or, for a growth target, a growth (Chinese, English)."""
+    if kind is TargetKind.GROWTH:
+        low, high = limits.growth_min, limits.growth_max
+        if Decimal(str(low)) <= value <= Decimal(str(high)):
+            return None
+        return (
+            f"增幅应在 {low:.0%} 至 {high:.0%} 之间（降幅不会超过 100%，一年增长逾 {high:.0%} 应是录入错误）",
+            f"a growth lies between {low:.0%} and {high:.0%} (a decline cannot exceed 100%; "
+            f"more than {high:.0%} in a year is a typing error)",
+        )
+    if 0 <= value <= 1:
+        return None
+    return "比率应在 0–100% 之间", "a rate lies within 0–100%"
 
 
 def _mode(s: _Submission) -> Mode | None:
@@ -561,7 +635,8 @@ def _reported_at(s: _Submission, occurred: Moment | None) -> datetime | None:
 
 def _measurement(s: _Submission, unit: Unit | None) -> Measurement | None:
     metric_field = s.first_given("metric", "indicator")
-    spec = _metric(s, metric_field)
+    found = _metric(s, metric_field)
+    spec = found.spec if found else None
     quantity = s.quantity("value")
     class_name = _class_name(s)
     when = s.moment("date")
@@ -577,15 +652,16 @@ def _measurement(s: _Submission, unit: Unit | None) -> Measurement | None:
         measure_unit=spec.unit,
         class_name=class_name,
         occurred_at=when.at,
+        target_match=found.match if found else None,
     )
 
 
-def _metric(s: _Submission, field_name: str) -> MetricSpec | None:
-    name = s.name(field_name, required=True)
+def _metric(s: _Submission, field_name: str) -> FoundMetric | None:
+    name = s.text(field_name, required=True, max_chars=s.limits.max_name_chars)  # as written: the match quotes it
     if name is None:
         return None
-    found = s.ctx.targets.resolve_metric(name)
-    if isinstance(found, MetricSpec):
+    found = s.ctx.targets.find_metric(name)
+    if isinstance(found, FoundMetric):
         return found
     key, value = s.fields[field_name].key, s.fields[field_name].value
     problem = p.ambiguous_target if found.ambiguous else p.unknown_metric
@@ -628,13 +704,9 @@ def _implausible_measurement(limits: Limits, spec: MetricSpec, value: Decimal) -
                 f"daily exercise lies within 0–{hi} minutes",
             )
         return None
-    kind = spec.target.kind if spec.target else None
-    if spec.unit == RATIO and kind is TargetKind.GROWTH:
-        if value < -1:
-            return "implausible_value", "降幅不能超过 100%", "a decline cannot exceed 100%"
-        return None
-    if spec.unit == RATIO and not 0 <= value <= 1:
-        return "implausible_value", "比率应在 0–100% 之间", "a rate lies within 0–100%"
+    if spec.unit == RATIO:
+        fault = _rate_fault(limits, spec.target.kind if spec.target else None, value)
+        return None if fault is None else ("implausible_value", *fault)
     if value < 0:
         return "negative_value", "", ""
     return None
@@ -642,7 +714,7 @@ def _implausible_measurement(limits: Limits, spec: MetricSpec, value: Decimal) -
 
 def _class_name(s: _Submission) -> str | None:
     name = s.name("class")
-    return mask_personal_data(name) if name else None
+    return s.ctx.mask(name) if name else None
 
 
 def _activity(s: _Submission, unit: Unit | None) -> Activity | None:
@@ -674,6 +746,22 @@ def _same_value(a: object, b: object) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return tidy(a) == tidy(b)
     return a == b
+
+
+_LIMIT_TEXT = f"{MAX_MAGNITUDE:.0e}"
+
+
+def _number_problem(found: _Field, fault: NotANumber) -> Problem:
+    if fault.code == "not_finite":
+        return p.not_finite(found.key, found.value)
+    if fault.code == "value_out_of_range":
+        return p.value_out_of_range(found.key, found.value, _LIMIT_TEXT)
+    return p.invalid_number(found.key, found.value, fault.reason_zh, fault.reason_en)
+
+
+def _amount_text(amount: Decimal, unit: str) -> str:
+    """An amount as read, for a message: `1.00e+320 平方米`, `1.00e+294%`."""
+    return f"{amount * 100:.2e}%" if unit == RATIO else f"{amount:.2e} {unit}"
 
 
 def _number_text(value: int | float | Decimal) -> str:

@@ -5,6 +5,11 @@ target's base unit (`duban_contracts.units`).
 Arithmetic is decimal, so `1.54万` is exactly 15400 and not 15400.000000000002. Words of
 approximation (约, 近, 余, 左右, 以上 …) are accepted and the figure is taken as written; ranges
 (`200-300`) are not numbers and are rejected rather than averaged.
+
+Every amount is finite and within `MAX_MAGNITUDE`, before *and* after conversion to the base unit:
+`1亿亿…亿` (forty 亿) is 1 with a multiplier of 10³²⁰ and becomes a `value_out_of_range` fault,
+never a float that overflows to `inf` (or a 1e294 that a consumer cannot use). `NaN`, `Infinity`
+and a JSON 1e400 are `not_finite`. Zero has no sign: `-0` is 0.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from .text import nfkc
 
 #: Longest number text worth reading; anything longer is not an amount (and cn2an is not cheap).
 MAX_NUMBER_CHARS = 64
-#: Larger magnitudes are certainly typing errors (10¹⁵ 元 is a thousand times China's GDP).
+#: Larger magnitudes are certainly typing errors (10¹⁵ 元 is a thousand times China's GDP); they are
+#: refused as `value_out_of_range`, whatever the target. Within it, a float holds every amount to
+#: the unit, so what a consumer reads is what was written.
 MAX_MAGNITUDE = Decimal(10) ** 15
 
 _APPROXIMATE_PREFIXES = ("大约", "约为", "约计", "将近", "接近", "约", "近", "逾", "超过", "超")
@@ -39,6 +46,10 @@ _HALF_HOUR_AFTER = re.compile(r"^(?P<hours>.+?)个?半(?:小时|钟头)$")
 _MULTIPLIERS = {"百": Decimal(100), "千": Decimal(1000), "万": Decimal(10**4), "亿": Decimal(10**8)}
 _SIXTY = Decimal(60)
 _DIGIT = re.compile(r"\d")
+#: How NaN and infinity are spelled in spreadsheets and programming languages.
+_NOT_FINITE = re.compile(r"^[-+−]?(?:nan|inf|infinity|∞|#num!)$", re.IGNORECASE)
+
+FaultCode = Literal["invalid_number", "not_finite", "value_out_of_range"]
 
 
 @dataclass(frozen=True)
@@ -52,16 +63,24 @@ class Quantity:
 
 @dataclass(frozen=True)
 class NotANumber:
+    """Why a text or number is not an amount; `code` is the rejection code it becomes."""
+
     reason_zh: str
     reason_en: str
+    code: FaultCode = "invalid_number"
+
+
+_NOT_FINITE_FAULT = NotANumber("不是有限数（NaN 或无穷大）", "not a finite number (NaN or infinity)", "not_finite")
 
 
 @dataclass(frozen=True)
 class UnitFault:
-    """Why a quantity does not convert: an unknown spelling, another family, or a bare rate above 1."""
+    """Why a quantity does not convert: an unknown spelling, another family, a bare rate above 1, or a
+    converted amount beyond `MAX_MAGNITUDE` (`amount` is then that amount)."""
 
-    kind: Literal["unknown", "mismatch", "ambiguous_ratio"]
+    kind: Literal["unknown", "mismatch", "ambiguous_ratio", "out_of_range"]
     spelling: str
+    amount: Decimal | None = None
 
 
 def quantity_from_number(number: int | float | Decimal) -> Quantity | NotANumber:
@@ -82,6 +101,8 @@ def parse_quantity(text: str) -> Quantity | NotANumber:
         return NotANumber("为空", "empty")
     if len(cleaned) > MAX_NUMBER_CHARS:
         return NotANumber("过长", "too long")
+    if _NOT_FINITE.match(cleaned):
+        return _NOT_FINITE_FAULT
     return _parse_cleaned(cleaned)
 
 
@@ -183,11 +204,21 @@ def _cn2an(numeral: str) -> Decimal | None:
 
 
 def _bounded(quantity: Quantity) -> Quantity | NotANumber:
-    if not quantity.amount.is_finite():
-        return NotANumber("不是有限数", "not finite")
-    if abs(quantity.amount) > MAX_MAGNITUDE:
-        return NotANumber("数值过大", "too large")
+    amount = quantity.amount
+    if not amount.is_finite():
+        return _NOT_FINITE_FAULT
+    if out_of_range(amount):
+        return NotANumber(
+            f"绝对值超过 {MAX_MAGNITUDE:.0e}", f"its magnitude exceeds {MAX_MAGNITUDE:.0e}", "value_out_of_range"
+        )
+    if amount.is_zero() and amount.is_signed():
+        return Quantity(Decimal(0), quantity.spelling, quantity.approximate)
     return quantity
+
+
+def out_of_range(amount: Decimal) -> bool:
+    """Whether `amount` lies beyond what duban holds (`MAX_MAGNITUDE`), or is not finite at all."""
+    return not amount.is_finite() or abs(amount) > MAX_MAGNITUDE
 
 
 def resolve_spelling(spelling: str) -> tuple[str | None, Decimal] | None:
@@ -225,10 +256,17 @@ def in_base_unit(quantity: Quantity, base_unit: str, default_spelling: str | Non
         return _checked_bare(quantity.amount * factor, base_unit, spelling)
     if base != base_unit:
         return UnitFault("mismatch", spelling)
-    return quantity.amount * factor
+    return _in_range(quantity.amount * factor, spelling)
 
 
 def _checked_bare(amount: Decimal, base_unit: str, spelling: str) -> Decimal | UnitFault:
+    if out_of_range(amount):
+        return UnitFault("out_of_range", spelling, amount)
     if base_unit == RATIO and amount > 1:
         return UnitFault("ambiguous_ratio", spelling)
     return amount
+
+
+def _in_range(amount: Decimal, spelling: str) -> Decimal | UnitFault:
+    # 1亿亿…亿 (forty 亿) is 1 × 10³²⁰: each factor is fine, their product is not.
+    return UnitFault("out_of_range", spelling, amount) if out_of_range(amount) else amount

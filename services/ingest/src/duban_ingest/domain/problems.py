@@ -14,11 +14,15 @@ conflicting_fields          one field given twice (e.g. `value` and `数值`) wi
 unknown_kind                `kind`/`类型` is not progress, incident, measurement or activity
 unknown_unit                the reporting unit (`source`/`单位`) is not in the registry
 ambiguous_unit              the unit name fits more than one registered unit
+unit_not_permitted          the integration may not speak for that unit (`integrations`)
 unknown_target              the indicator names no target of the plan
 ambiguous_target            the indicator fits more than one target of the plan
 target_not_reportable       progress sent for a target that is checked by measurements (a constraint)
 unknown_metric              a measurement's metric is not 班额, 每天运动时间 or a rate of the plan
-invalid_number              the value is not a number duban can read (or is not finite)
+invalid_number              the value is not a number duban can read
+not_finite                  the value is NaN or infinite (NaN, Infinity, a JSON 1e400)
+value_out_of_range          the value, in the target's unit, is beyond what duban holds (> 10¹⁵:
+                            1亿亿…亿, a number of 40 digits) — never stored as inf or 1e294
 unknown_measure_unit        the value carries a unit of measure duban does not know
 unit_mismatch               the value's unit does not convert to the target's unit (元 for 平方米)
 ambiguous_ratio             a bare number above 1 for a rate: write 95% or 0.95
@@ -32,6 +36,11 @@ date_in_future              the date is after the time ingest received the submi
 reported_before_occurred    an incident's report time is before the time it occurred
 unknown_category            an incident category duban does not know
 invalid_grade               an incident grade that is not Ⅰ–Ⅳ / 特别重大 / 重大 / 较大 / 一般
+invalid_json                the message is not JSON (nor UTF-8/16/32 text)
+too_large                   the message is longer than `Limits.max_submission_bytes`
+too_deep                    the JSON nests deeper than `Limits.max_json_depth`
+invalid_event               the canonical event built from the submission would not read back
+                            (consumers could not apply it): refused rather than dead-lettered
 internal_error              a fault in ingest itself; the submission may be resent unchanged
 ==========================  ===================================================================
 """
@@ -41,7 +50,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .text import echo
+# Every value quoted back is masked of personal data and cut short (rejections are kept for years).
+from .privacy import masked_echo as echo
 
 
 @dataclass(frozen=True)
@@ -365,4 +375,73 @@ def internal_error() -> Problem:
         None,
         "接收服务内部错误，未能处理本条报送；可原样重报，如仍失败请联系管理员。",
         "Ingest failed internally while reading this submission; it may be resent unchanged.",
+    )
+
+
+def not_finite(field: str | None, value: object) -> Problem:
+    return Problem(
+        "not_finite",
+        field,
+        echo(value),
+        f"{_where_zh(field)}：“{echo(value)}”不是有限的数（NaN 或无穷大），请填写实际数值。",
+        f"{_where_en(field)}: '{echo(value)}' is not a finite number (NaN or infinity); write the actual figure.",
+    )
+
+
+def value_out_of_range(field: str | None, value: object, limit: str, read_as: str | None = None) -> Problem:
+    """`limit` is the largest magnitude duban holds; `read_as` the amount as read, in the target's unit."""
+    zh_read = f"折合 {read_as}，" if read_as else ""
+    en_read = f" reads as {read_as}, which is" if read_as else " is"
+    return Problem(
+        "value_out_of_range",
+        field,
+        echo(value),
+        f"{_where_zh(field)}：“{echo(value)}”{zh_read}绝对值超过可处理的上限 {limit}，"
+        "应是录入错误（如多打了“万”“亿”或数字），请核实后重报。",
+        f"{_where_en(field)}: '{echo(value)}'{en_read} beyond the largest magnitude duban holds ({limit}); "
+        "probably a typing error (an extra 万, 亿 or digits). Check it and resend.",
+    )
+
+
+def invalid_event(field: str | None, value: object, why: str) -> Problem:
+    """`why` is the contract's own (English) account of what does not read back."""
+    return Problem(
+        "invalid_event",
+        field,
+        echo(value),
+        f"{_where_zh(field)}：按本报送生成的标准事件无法被下游服务读取（{why}），未予接收；请核实内容后重报。",
+        f"{_where_en(field)}: the canonical event built from this submission would not be readable by the "
+        f"services that consume it ({why}); it was not accepted. Check the submission and resend.",
+    )
+
+
+def invalid_json(preview: str | None, why: str) -> Problem:
+    return Problem(
+        "invalid_json",
+        None,
+        echo(preview),
+        f"报送内容不是有效的 JSON（{why}）。",
+        f"The submission is not valid JSON ({why}).",
+    )
+
+
+def too_large(size: int, limit: int) -> Problem:
+    return Problem(
+        "too_large",
+        None,
+        str(size),
+        f"报送内容长 {size} 字节，超过上限 {limit} 字节，未予读取；一条报送只含一项内容，请拆分或精简后重报。",
+        f"The submission is {size} bytes long, more than the limit of {limit}; it was not read. "
+        "Send one item per submission, or shorten it.",
+    )
+
+
+def too_deep(limit: int) -> Problem:
+    return Problem(
+        "too_deep",
+        None,
+        None,
+        f"报送内容的 JSON 嵌套超过 {limit} 层，未予读取；报送应为一层键值对。",
+        f"The submission's JSON nests more than {limit} levels deep; it was not read. "
+        "A submission is a flat object of fields.",
     )

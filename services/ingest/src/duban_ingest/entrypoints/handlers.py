@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from faststream import Context
@@ -10,10 +12,13 @@ from pydantic import BaseModel, SkipValidation
 
 from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
 from duban_contracts.rpc import CommandReply
+from duban_contracts.subjects import Subjects
 from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
 from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
+from ..domain.normalise import Limits
+from ..domain.payload import read_json
 from ..usecases.intake import Inbound, Intake
 
 Message = Annotated[NatsMessage, Context("message")]
@@ -28,7 +33,7 @@ class ReplayRequest(BaseModel):
     submission_id: str
 
 
-def inbound_from(body: object, msg: NatsMessage) -> Inbound:
+def inbound_from(body: object, msg: NatsMessage, subjects: Subjects) -> Inbound:
     raw = msg.raw_message
     headers = raw.headers or {}
     row = headers.get(ROW_HEADER)
@@ -39,16 +44,36 @@ def inbound_from(body: object, msg: NatsMessage) -> Inbound:
         received_at=raw.metadata.timestamp,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(raw.subject),  # the subject, which NATS permissions guard
     )
+
+
+def bounded_decoder(limits: Limits) -> Callable[[NatsMessage], Awaitable[object]]:
+    """FastStream's decoder for inbound submissions: JSON within `limits`, or the `Problem` refusing it.
+
+    FastStream's own decoder raises on a body nested a few thousand levels deep (RecursionError) or
+    with a 5,000-digit integer, and a raising decoder is retried until the message is dead-lettered;
+    this one never raises, so every message ends as an event or a `submission.rejected`.
+    """
+
+    async def decode(msg: NatsMessage) -> object:
+        return _read(msg.body, limits)
+
+    return decode
+
+
+def _read(data: bytes, limits: Limits) -> object:
+    return read_json(data, max_bytes=limits.max_submission_bytes, max_depth=limits.max_json_depth)
 
 
 def register(runtime: ServiceRuntime, intake: Intake) -> None:
     batch = GroupCommit(intake.take, metrics=runtime.metrics)
     inbound_stream = runtime.settings.topology.streams["inbound"].name
+    subjects = runtime.settings.subjects
 
-    @runtime.inbound()
+    @runtime.inbound(decoder=bounded_decoder(intake.limits))
     async def on_submission(body: SkipValidation[SubmissionReceived], msg: Message) -> None:
-        await batch.submit(inbound_from(body, msg))
+        await batch.submit(inbound_from(body, msg, subjects))
 
     @runtime.rpc("query")
     async def on_query(query: IngestQuery) -> dict[str, Any]:
@@ -68,21 +93,15 @@ def register(runtime: ServiceRuntime, intake: Intake) -> None:
             stored = await runtime.jetstream.get_msg(inbound_stream, sequence)
         except Exception as error:
             return CommandReply(ok=False, message=f"raw submission no longer in the inbound stream: {error}")
-        inbound = _inbound_from_stored(request.submission_id, sequence, stored)
+        inbound = _inbound_from_stored(request.submission_id, sequence, stored, intake.limits, subjects)
         outcome = await intake.retake(inbound, attempt=f"replay-{sequence}")
         verdict = "accepted" if outcome.accepted else f"rejected again ({outcome.code})"
         return CommandReply(ok=outcome.accepted, message=f"{request.submission_id}: {verdict}")
 
 
-def _inbound_from_stored(submission_id: str, sequence: int, stored: Any) -> Inbound:
-    import json
-    from datetime import UTC, datetime
-
+def _inbound_from_stored(submission_id: str, sequence: int, stored: Any, limits: Limits, subjects: Subjects) -> Inbound:
     headers = stored.headers or {}
-    try:
-        body: object = json.loads(stored.data)
-    except ValueError:
-        body = stored.data
+    body = _read(stored.data or b"", limits)
     row = headers.get(ROW_HEADER)
     received_at = stored.time or datetime.now(UTC)
     if received_at.tzinfo is None:
@@ -94,4 +113,5 @@ def _inbound_from_stored(submission_id: str, sequence: int, stored: Any) -> Inbo
         received_at=received_at,
         file_id=headers.get(FILE_ID_HEADER),
         row=int(row) if row and row.isdigit() else None,
+        integration=subjects.integration_of(stored.subject),
     )

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from duban_contracts.subjects import Subjects
 from duban_kit.boundedjson import loads_bounded
-from duban_kit.http import BodyTooLarge, Role, TokenAuth, body_problem, capped, guarded, problem
+from duban_kit.http import BodyTooLarge, Role, TokenAuth, body_problem, caller, capped, guarded, problem
 
 from ..adapters.inbound import content_id, publish_encoded, publish_submissions
 from ..adapters.sheet_pool import SheetPool
@@ -78,6 +78,7 @@ def routes(
             return body_problem(error)
 
     async def _submit(request: Request) -> Response:
+        subject = inbound_subject(request, subjects)
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/json"):
             try:
@@ -85,7 +86,7 @@ def routes(
                 items = loads_bounded(body, max_depth=settings.max_json_depth, max_bytes=settings.max_json_bytes)
             except ValueError as error:
                 return body_problem(error)
-            return await _submit_json(items, request, jetstream(), subjects)
+            return await _submit_json(items, request, jetstream(), subjects, subject)
         if content_type.startswith("multipart/form-data"):
             upload = await _form_upload(capped(request, settings.max_upload_bytes + FORM_OVERHEAD_BYTES), settings)
             if upload is None:
@@ -98,16 +99,27 @@ def routes(
                 request.query_params.get("kind"),
                 tuple(request.query_params.getlist("map")),
             )
-        return await _submit_file(upload, sheets, jetstream(), subjects)
+        return await _submit_file(upload, sheets, jetstream(), subjects, subject)
 
     return [Route("/submissions", guarded(auth, UPLOADERS, submit), methods=["POST"])]
+
+
+def inbound_subject(request: Request, subjects: Subjects) -> str:
+    """An integration's uploads go to its own subject, so ingest holds them to the units it may speak
+    for (the token's name is the integration's id); staff (operator, admin) use the shared subject."""
+    identity = caller(request)
+    if identity is not None and identity.role is Role.INTEGRATION:
+        return subjects.integration_submission(identity.name)
+    return subjects.inbound_submission
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-async def _submit_json(body: object, request: Request, js: JetStreamContext, subjects: Subjects) -> Response:
+async def _submit_json(
+    body: object, request: Request, js: JetStreamContext, subjects: Subjects, subject: str
+) -> Response:
     items = body if isinstance(body, list) else [body]
     given = request.headers.get("idempotency-key")
     triples: list[tuple[str, dict[str, object], dict[str, str]]] = []
@@ -122,7 +134,7 @@ async def _submit_json(body: object, request: Request, js: JetStreamContext, sub
             or content_id(item)
         )
         triples.append((submission_id, item, {}))
-    summary = await publish_submissions(js, subjects, triples)
+    summary = await publish_submissions(js, subjects, triples, subject=subject)
     return JSONResponse(
         {
             "accepted_for_processing": len(triples),
@@ -157,13 +169,15 @@ async def _form_upload(request: Request, settings: IngestSettings) -> Upload | N
         )
 
 
-async def _submit_file(upload: Upload, sheets: SheetPool, js: JetStreamContext, subjects: Subjects) -> Response:
+async def _submit_file(
+    upload: Upload, sheets: SheetPool, js: JetStreamContext, subjects: Subjects, subject: str
+) -> Response:
     prepared = await sheets.prepare(
         upload.data, upload.name, default_kind=upload.kind, default_source=upload.source, mapping=upload.mapping
     )
     if isinstance(prepared, FileRejection):
         return _refused(prepared)
-    summary = await publish_encoded(js, subjects, prepared.submissions())
+    summary = await publish_encoded(js, subjects, prepared.submissions(), subject=subject)
     return JSONResponse(
         {
             "file_id": prepared.file_id,

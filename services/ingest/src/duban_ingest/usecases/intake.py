@@ -26,9 +26,11 @@ from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 
 from ..adapters import tables as t
-from ..adapters.translate import accepted_event, rejected_event
+from ..adapters.translate import applicable_event, rejected_event
 from ..domain.dates import Moment, parse_moment
+from ..domain.integrations import IntegrationRegistry
 from ..domain.normalise import (
+    Limits,
     NormalisationContext,
     Normalised,
     Problem,
@@ -36,6 +38,7 @@ from ..domain.normalise import (
     content_fingerprint,
     normalise,
 )
+from ..domain.privacy import KEYLESS, PersonalDataMask, masked_echo
 from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
@@ -63,6 +66,8 @@ class Inbound:
     received_at: datetime
     file_id: str | None = None
     row: int | None = None
+    #: Who it speaks as (from its subject `<ns>.in.submission.<integration>`); None on the shared subject.
+    integration: str | None = None
 
 
 class Judged(NamedTuple):
@@ -84,9 +89,10 @@ def _problem(code: str, field: str | None, value: str | None, zh: str, en: str) 
     return Problem(code=code, field=field, value=value, message_zh=zh, message_en=en)
 
 
-def _framing_problem(code: str, field: str | None, value: str | None, zh: str, en: str) -> Rejection:
-    """A submission refused before its content is read (no id, not JSON, not an object)."""
-    return Rejection(problems=(_problem(code, field, value, zh, en),), kind=None, unit_id=None)
+def _framing_problem(code: str, field: str | None, value: object, zh: str, en: str) -> Rejection:
+    """A submission refused before its content is read (no id, not JSON, not an object); the value it
+    quotes back is masked of personal data and cut short, as every rejection's is."""
+    return Rejection(problems=(_problem(code, field, masked_echo(value), zh, en),), kind=None, unit_id=None)
 
 
 class Intake:
@@ -100,15 +106,22 @@ class Intake:
         subjects: Subjects,
         metrics: ServiceMetrics,
         rejected_counter: Any,
+        limits: Limits | None = None,
+        integrations: IntegrationRegistry | None = None,
+        mask: PersonalDataMask = KEYLESS,
     ) -> None:
         self.plan = plan
         self.registry = registry
+        self.integrations = integrations
         self.db = db
         self.outbox = outbox
         self.subjects = subjects
         self.metrics = metrics
         self.rejected_counter = rejected_counter
-        self._context_template = NormalisationContext(plan=plan, registry=registry, received_at=datetime.now(UTC))
+        self.limits = limits or Limits()
+        self._context_template = NormalisationContext(
+            plan=plan, registry=registry, received_at=datetime.now(UTC), limits=self.limits, mask=mask
+        )
 
     def _context(self, received_at: datetime) -> NormalisationContext:
         return self._context_template.received(received_at)
@@ -154,6 +167,8 @@ class Intake:
 
     def _judged(self, inbound: Inbound) -> Judged:
         verdict, received = self._normalise(inbound)
+        if self.integrations is not None:  # may this integration speak for the unit?
+            verdict = self.integrations.judge(inbound.integration, verdict)
         digest = None if isinstance(verdict, Rejection) else content_fingerprint(verdict)
         return Judged(verdict, received, digest)
 
@@ -206,6 +221,11 @@ class Intake:
         verdict, received, content_hash = judged
         provenance = Provenance(file_id=inbound.file_id, row=inbound.row)
         result = verdict
+        applicable: Event | Problem | None = None
+        if not isinstance(result, Rejection):  # accepted only if the consumers can apply its event
+            applicable = applicable_event(result, submission_id, received, provenance)
+            if isinstance(applicable, Problem):
+                result = Rejection(problems=(applicable,), kind=_kind_of(result), unit_id=result.unit.id)
         if not isinstance(result, Rejection):
             assert content_hash is not None
             key = (result.unit.id, content_hash)
@@ -253,7 +273,8 @@ class Intake:
                 "event_id": event.event_id,
             }
             return row, event
-        event = accepted_event(result, submission_id, received, provenance)
+        assert isinstance(applicable, Event)
+        event = applicable
         self.metrics.saw_event_time(event.occurred_at.timestamp())
         row |= {
             "status": "accepted",
@@ -278,8 +299,10 @@ class Intake:
                 "missing submission id: send a unique id in the Nats-Msg-Id header",
             ), arrived
         body = inbound.body
+        if isinstance(body, Problem):  # refused as it was read (`payload.read_json`: too large, too deep, not JSON)
+            return Rejection(problems=(body,), kind=None, unit_id=None), arrived
         if isinstance(body, bytes | bytearray):
-            preview = bytes(body[:200]).decode("utf-8", "replace")
+            preview = bytes(body[:2000]).decode("utf-8", "replace")
             return _framing_problem(
                 "invalid_json", None, preview, "报送内容不是有效的 JSON", "the submission is not valid JSON"
             ), arrived
@@ -287,7 +310,7 @@ class Intake:
             return _framing_problem(
                 "not_an_object",
                 None,
-                str(body)[:200],
+                body,
                 "报送内容必须是 JSON 对象（键值对）",
                 f"the submission must be a JSON object, not {type(body).__name__}",
             ), arrived
@@ -309,7 +332,7 @@ class Intake:
             return _framing_problem(
                 "invalid_date",
                 key,
-                str(value)[:200],
+                value,
                 "填报时间无法识别，或晚于报送到达时间",
                 "the submission time is unreadable or later than its arrival",
             )

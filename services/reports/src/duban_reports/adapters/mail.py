@@ -1,37 +1,39 @@
-"""Mailing a report to the leaders: SMTP when configured, otherwise an .eml file under out/mail/."""
+"""Mailing a report to the leaders: SMTP when configured (TLS as `duban_kit.mail` says), otherwise an .eml file
+under out/mail/ — which is recorded as `written`, never as sent."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Literal
 
-import aiosmtplib
+from duban_kit.mail import SmtpServer, send_message
 
 from ..domain.content import ReportData
 from ..rendering import MEDIA_TYPES, report_file_name
 from ..rendering.markdown import render_markdown
 
 
+@dataclass(frozen=True)
+class Mailed:
+    """What became of a report's mail: `sent` (the server took it), `written` (only an .eml file: no SMTP
+    server, nobody received it) or `failed`; `detail` names the server, the file or the error."""
+
+    outcome: Literal["sent", "written", "failed"]
+    detail: str
+    recipients: tuple[str, ...] = ()
+
+
 class ReportMailer:
-    def __init__(
-        self,
-        *,
-        recipients: Sequence[str],
-        sender: str,
-        outbox: Path,
-        smtp_host: str | None = None,
-        smtp_port: int = 25,
-        smtp_starttls: bool = False,
-        smtp_user: str | None = None,
-        smtp_password: str | None = None,
-    ) -> None:
+    def __init__(self, *, recipients: Sequence[str], sender: str, outbox: Path, smtp: SmtpServer | None = None) -> None:
         self.recipients = list(recipients)
         self.sender = sender
         self.outbox = outbox
-        self.smtp = (smtp_host, smtp_port, smtp_starttls, smtp_user, smtp_password) if smtp_host else None
+        self.smtp = smtp
 
     def message(self, report_id: str, subject: str, data: ReportData, files: Mapping[str, bytes]) -> EmailMessage:
         message = EmailMessage()
@@ -54,20 +56,22 @@ class ReportMailer:
             )
         return message
 
-    async def send(self, report_id: str, subject: str, data: ReportData, files: Mapping[str, bytes]) -> list[str]:
+    async def send(self, report_id: str, subject: str, data: ReportData, files: Mapping[str, bytes]) -> Mailed | None:
+        """Mail the report (None without recipients); `duban_kit.mail.MailError` when the server did not take it."""
         if not self.recipients:
-            return []
+            return None
         message = self.message(report_id, subject, data, files)
         if self.smtp is None:
-            await asyncio.to_thread(self._write, report_id, bytes(message))
-            return self.recipients
-        host, port, starttls, user, password = self.smtp
-        await aiosmtplib.send(message, hostname=host, port=port, start_tls=starttls, username=user, password=password)
-        return self.recipients
+            path = await asyncio.to_thread(self._write, report_id, bytes(message))
+            detail = f"{path} (no SMTP server is configured: nobody received it)"
+            return Mailed("written", detail, tuple(self.recipients))
+        await send_message(message, self.smtp)
+        return Mailed("sent", f"via {self.smtp.address} ({self.smtp.tls.value})", tuple(self.recipients))
 
-    def _write(self, report_id: str, content: bytes) -> None:
+    def _write(self, report_id: str, content: bytes) -> Path:
         self.outbox.mkdir(parents=True, exist_ok=True)
         path = self.outbox / f"report-{report_id.replace(':', '_')}.eml"
         temporary = path.with_suffix(".part")
         temporary.write_bytes(content)
         temporary.replace(path)
+        return path

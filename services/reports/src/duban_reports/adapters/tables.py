@@ -129,6 +129,8 @@ report_jobs = Table(
     Column("error", Text),
     Column("files", Text),
     Column("scheduled_at", UtcDateTime(), nullable=False),
+    Column("delivery", String(16)),  # sent | written (an .eml file only: no SMTP) | failed; null: not mailed
+    Column("delivery_detail", Text),  # the server, the file, or the error
     Index("ix_report_jobs_status", "status", "scheduled_at"),
 )
 

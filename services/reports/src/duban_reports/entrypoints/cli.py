@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +37,8 @@ def report(
     job = _wait(subjects, report_id, timeout)
     if job["status"] != "done":
         raise SystemExit(f"report {report_id} {job['status']}: {job.get('error')}")
+    if job.get("delivery"):  # sent, written (to a file only: nobody received it) or failed
+        print(f"mail {job['delivery']}: {job.get('delivery_detail')}", file=sys.stderr)
     for file in job["files"]:
         path = Path(file["path"])
         target = path

@@ -28,10 +28,11 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from duban_contracts.events import ReportFile, ReportGenerated, derived_event_id
 from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, insert_missing
+from duban_kit.mail import MailError
 from duban_kit.messaging import Outbox
 
 from ..adapters import tables as t
-from ..adapters.mail import ReportMailer
+from ..adapters.mail import Mailed, ReportMailer
 from ..domain.content import ReportData
 from ..domain.periods import Period, ReportKind, local_midnight, parse_period
 from ..domain.schedule import ReportSchedule, due_reports, next_due_at
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 #: Job states before "done" or "failed": queued, claimed (reading the facts), facts read (rendering).
 UNFINISHED = ("pending", "running", "rendering")
+#: Attempts at a job before it is marked failed.
+JOB_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class ReportDesk:
             await self._produce(job)
         except Exception as error:
             attempts = job.attempts + 1
-            status = "failed" if attempts >= 3 else "pending"
+            status = "failed" if attempts >= JOB_ATTEMPTS else "pending"
             log.error("report %s failed (attempt %d): %r", job.report_id, attempts, error, exc_info=True)
             async with self.db.begin() as conn:
                 await conn.execute(
@@ -256,9 +259,7 @@ class ReportDesk:
         formats: tuple[Format, ...] = tuple(job.formats.split(","))
         rendered = await asyncio.get_running_loop().run_in_executor(self._executor(), render_all, data, formats)
         files = await asyncio.to_thread(self._write, period, rendered)
-        recipients: list[str] = []
-        if job.deliver:
-            recipients = await self.mailer.send(job.report_id, data.title, data, rendered)
+        mailed = await self._mail(job, data, rendered) if job.deliver else None
         event = ReportGenerated(
             event_id=derived_event_id(
                 "report.generated", job.report_id, job.as_of.isoformat(), *(f.sha256 for f in files)
@@ -273,7 +274,7 @@ class ReportDesk:
             period_end=period.end,
             title=data.title,
             files=files,
-            recipients=recipients,
+            recipients=list(mailed.recipients) if mailed else [],
         )
         async with self.db.begin() as conn:
             await conn.execute(
@@ -284,12 +285,25 @@ class ReportDesk:
                     attempts=job.attempts + 1,
                     error=None,
                     files=json.dumps([f.model_dump() for f in files], ensure_ascii=False),
+                    delivery=mailed.outcome if mailed else None,
+                    delivery_detail=mailed.detail if mailed else None,
                 )
             )
             await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
         await self.outbox.published()
         log.info("report %s written: %s", job.report_id, ", ".join(f.path for f in files))
         return files
+
+    async def _mail(self, job: Any, data: ReportData, rendered: dict[str, bytes]) -> Mailed | None:
+        """Mail the report. A refusal that may pass later fails the job, to be tried again while it has attempts
+        left; any other, or on the last attempt, is recorded as the mail's outcome and the report goes out."""
+        try:
+            return await self.mailer.send(job.report_id, data.title, data, rendered)
+        except MailError as error:
+            if error.transient and job.attempts + 1 < JOB_ATTEMPTS:
+                raise
+            log.error("report %s was not mailed: %s", job.report_id, error)
+            return Mailed("failed", str(error))
 
     def _write(self, period: Period, rendered: dict[str, bytes]) -> list[ReportFile]:
         self.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -311,9 +325,8 @@ class ReportDesk:
 
     async def jobs(self, status: str | None = None) -> list[dict[str, Any]]:
         j = t.report_jobs
-        query = select(j.c.report_id, j.c.kind, j.c.period, j.c.status, j.c.attempts, j.c.error, j.c.files).order_by(
-            j.c.scheduled_at, j.c.report_id
-        )
+        columns = (j.c.report_id, j.c.kind, j.c.period, j.c.status, j.c.attempts, j.c.error, j.c.files)
+        query = select(*columns, j.c.delivery, j.c.delivery_detail).order_by(j.c.scheduled_at, j.c.report_id)
         if status:
             query = query.where(j.c.status == status)
         async with self.db.read() as conn:

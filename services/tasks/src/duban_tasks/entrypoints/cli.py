@@ -82,12 +82,23 @@ def show(
 @plan_app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="A Chinese work-plan text (UTF-8).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the draft plan's targets as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the draft plan's targets (or the score) as JSON.")
+    ] = False,
     year: Annotated[int | None, typer.Option(help="The plan year, if the text does not say.")] = None,
+    gold_file: Annotated[
+        Path | None,
+        typer.Option("--score", help="A gold reading (YAML): print precision and recall against it instead."),
+    ] = None,
 ) -> None:
     """Read a work-plan text and print a draft plan, with the phrases it could not read."""
     from ..domain.plan_import import import_plan
 
+    if gold_file is not None:
+        _score_command(file, gold_file, year=year, as_json=as_json)
+        return
+    if file.suffix.lower() in TABLE_SUFFIXES:
+        raise typer.BadParameter(TABLES_NOT_READ, param_hint="FILE")
     result = import_plan(file.read_text(encoding="utf-8"), year=year)
     rows = targets_as_rows(result.plan)
     if as_json:
@@ -103,6 +114,40 @@ def import_command(
         console.print(f"[yellow]未能识别的表述 ({len(result.unread)}) / phrases not read:[/]")
         for phrase in result.unread:
             console.print(f"  任务{phrase.task_no}: {phrase.text} — {phrase.reason}")
+
+
+TABLE_SUFFIXES = (".xlsx", ".xls")
+TABLES_NOT_READ = "暂不能读取任务分解表（XLSX），只能读取文本 / task tables (XLSX) are not read yet, only plain text"
+
+
+def _score_command(file: Path, gold_file: Path, *, year: int | None, as_json: bool) -> None:
+    """Import `file` and score it against the gold reading; a table the importer cannot read scores 0."""
+    from ..domain.plan_import import GoldError, import_plan, load_gold, score, score_plan
+
+    try:
+        gold = load_gold(gold_file.read_text(encoding="utf-8"), source=str(gold_file))
+    except GoldError as error:
+        raise typer.BadParameter(str(error), param_hint="--score") from error
+    note: str | None = None
+    if file.suffix.lower() in TABLE_SUFFIXES:
+        result, read_year, note = score([], gold.targets), None, TABLES_NOT_READ
+    else:
+        plan = import_plan(file.read_text(encoding="utf-8"), year=year).plan
+        result, read_year = score_plan(plan, gold), plan.year
+    if as_json:
+        print_json({"file": str(file), "gold": str(gold_file), "year": read_year, "gold_year": gold.year,
+                    "note": note, **result.as_dict()})  # fmt: skip
+        return
+    console.print(f"{file.name}: {result.summary()}")
+    if note:
+        console.print(f"[yellow]{note}[/]")
+    if read_year is not None and read_year != gold.year:
+        console.print(f"[yellow]年份不符 / year differs: read {read_year}, gold {gold.year}[/]")
+    for label, targets in (("漏读 missed", result.missed), ("多读 spurious", result.spurious)):
+        for target in targets:
+            console.print(f"  {label}: {target.line()}", markup=False)
+    for found, expected in result.kind_mismatches:
+        console.print(f"  类型不符 kind: {found.kind.value} ≠ {expected.line()}", markup=False)
 
 
 @plan_app.command("status")

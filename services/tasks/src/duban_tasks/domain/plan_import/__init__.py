@@ -1,19 +1,24 @@
 """A draft plan from the text of a Chinese work plan (工作计划, 工作要点, 为民办实事 …)."""
 
-from .comparison import Comparison, TargetKey, compare, keys_of
 from .importer import ImportResult, UnreadPhrase, import_plan
 from .reading import Draft, Reading, Unread, read_commitments
+from .scoring import Gold, GoldError, Score, ScoredTarget, combined, load_gold, score, score_plan, targets_of
 
 __all__ = [
-    "Comparison",
     "Draft",
+    "Gold",
+    "GoldError",
     "ImportResult",
     "Reading",
-    "TargetKey",
+    "Score",
+    "ScoredTarget",
     "Unread",
     "UnreadPhrase",
-    "compare",
+    "combined",
     "import_plan",
-    "keys_of",
+    "load_gold",
     "read_commitments",
+    "score",
+    "score_plan",
+    "targets_of",
 ]

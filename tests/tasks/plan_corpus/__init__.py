@@ -1,0 +1,1 @@
+"""Other bureaus' plan texts with hand-checked gold readings (see README.md)."""
