@@ -40,10 +40,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
+from .header_rows import Grid, HeaderRows, cell_text, locate_header, text_at
 from .headers import (
     Column,
     MapError,
@@ -56,10 +57,9 @@ from .headers import (
     parse_overrides,
     profile,
 )
-from .keys import HeaderReading, read_header, read_key
-from .numbers import resolve_spelling
+from .keys import read_key
 from .text import compact, nfkc
-from .workbooks import CellRange, SheetLayout, WorkbookLimits, WorkbookRefused, column_letter, survey_workbook
+from .workbooks import CellRange, WorkbookLimits, WorkbookRefused, column_letter, survey_workbook
 
 Format = Literal["csv", "xlsx"]
 SkipReason = Literal["total", "note", "signature", "repeated_header", "no_data"]
@@ -73,15 +73,7 @@ _XLSX_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
 _CSV_DELIMITERS = (",", "\t", ";")
 _QUOTED = re.compile(r'"[^"]*"')
-_MIN_HEADER_FIELDS = 2
-_MIN_HEADER_SCORE = 1.3
-_HEADER_CELL_SCORE = 0.5
-_MAX_HEADER_CHARS = 40
-_LABEL_THEN_VALUE = re.compile(r"[:：]\s*\S")
-_BRACKETED = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]")
-_COLUMN_NUMBERS = re.compile(r"^([0-9]{1,3}|[甲乙丙丁戊己庚辛壬癸])$")
 _SUMMARY_SHEET = re.compile(r"汇总|合计|总表")
-_UNIT_LINE = re.compile(r"^[(]?(计量)?单位[:：]\s*(?P<unit>[^\s()]{1,8})[)]?$")
 _LABEL_FIELDS = frozenset({"source", "indicator", "metric", "activity", "category", "class", "kind"})
 
 
@@ -233,15 +225,6 @@ class _Defaults:
     overrides: Mapping[str, str | None]
 
 
-@dataclass
-class _Grid:
-    """One sheet's non-blank rows, as read, and what the workbook says of its layout."""
-
-    name: str | None
-    rows: list[tuple[int, list[object]]]
-    layout: SheetLayout | None = None
-
-
 def _read(data: bytes, filename: str, limits: FileLimits, defaults: _Defaults) -> Table:
     if len(data) > limits.max_bytes:
         raise _refuse(
@@ -301,13 +284,13 @@ def _decode(data: bytes) -> tuple[str, str]:
     )
 
 
-def _csv_grid(text: str, limits: FileLimits) -> _Grid:
+def _csv_grid(text: str, limits: FileLimits) -> Grid:
     """The records of the CSV, under the first delimiter (comma, tab, semicolon) that gives a header."""
     for delimiter in _CSV_DELIMITERS:
-        grid = _Grid(None, _csv_records(text, delimiter, limits))
-        if _locate_header(grid, limits) is not None:
+        grid = Grid(None, _csv_records(text, delimiter, limits))
+        if locate_header(grid, limits.header_search_rows) is not None:
             return grid
-    return _Grid(None, _csv_records(text, ",", limits))
+    return Grid(None, _csv_records(text, ",", limits))
 
 
 def _csv_records(text: str, delimiter: str, limits: FileLimits) -> list[tuple[int, list[object]]]:
@@ -356,7 +339,7 @@ def _check_line_widths(text: str, delimiter: str, limits: FileLimits) -> None:
 # --- XLSX --------------------------------------------------------------------------------------
 
 
-def _xlsx_grids(data: bytes, limits: FileLimits) -> list[_Grid]:
+def _xlsx_grids(data: bytes, limits: FileLimits) -> list[Grid]:
     try:
         survey = survey_workbook(data, limits.workbook())
     except WorkbookRefused as refused:
@@ -370,16 +353,16 @@ def _xlsx_grids(data: bytes, limits: FileLimits) -> list[_Grid]:
     except Exception as error:  # openpyxl raises many types for a damaged file; all mean "cannot read"
         raise _unreadable(error) from error
     try:
-        grids: list[_Grid] = []
+        grids: list[Grid] = []
         for worksheet in workbook.worksheets:
             if not hasattr(worksheet, "iter_rows"):  # a chart sheet holds no cells
                 continue
             layout = survey.layout(worksheet.title)
             if layout is not None and layout.hidden:
-                grids.append(_Grid(worksheet.title, [], layout))
+                grids.append(Grid(worksheet.title, [], layout))
                 continue
             rows = _non_blank(worksheet.iter_rows(values_only=True, max_col=limits.max_columns), limits)
-            grids.append(_Grid(worksheet.title, rows, layout))
+            grids.append(Grid(worksheet.title, rows, layout))
         return grids
     except (_Refused, MemoryError):
         raise
@@ -395,185 +378,11 @@ def _non_blank(records: Iterable[Sequence[object]], limits: FileLimits) -> list[
     for number, record in enumerate(records, start=1):
         if number > limits.max_scanned_rows:
             raise _too_many_rows(limits)
-        if any(_cell_text(cell) for cell in record):
+        if any(cell_text(cell) for cell in record):
             rows.append((number, list(record)))
             if len(rows) > limits.max_rows + limits.header_search_rows:
                 raise _too_many_rows(limits)
     return rows
-
-
-# --- finding the header ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Header:
-    numbers: tuple[int, ...]  # sheet rows of the header (one or two)
-    readings: tuple[HeaderReading, ...]  # by position
-    data_from: int  # index into the grid's rows of the first row below the header
-
-
-def _locate_header(grid: _Grid, limits: FileLimits) -> _Header | None:
-    rows = grid.rows
-    for index, (_number, cells) in enumerate(rows[: limits.header_search_rows]):
-        if _is_header_row(cells):
-            return _header_at(grid, index)
-    return None
-
-
-def _is_header_row(cells: Sequence[object]) -> bool:
-    fields: dict[str, float] = {}
-    for cell in cells:
-        text = _header_text(cell)
-        if text is None:
-            continue
-        reading = read_header(text)
-        if reading.guesses and reading.guesses[0].score >= _HEADER_CELL_SCORE:
-            best = reading.guesses[0]
-            fields[best.field] = max(fields.get(best.field, 0.0), best.score)
-    return len(fields) >= _MIN_HEADER_FIELDS and sum(fields.values()) >= _MIN_HEADER_SCORE
-
-
-def _header_text(cell: object) -> str | None:
-    """The cell's text if it could be a header: short text, not a number or date, not `标签：内容`."""
-    if not isinstance(cell, str):
-        return None
-    text = cell.strip()
-    if not text or len(text) > _MAX_HEADER_CHARS or is_bare_number(text):
-        return None
-    outside_brackets = _BRACKETED.sub("", nfkc(text))
-    if _LABEL_THEN_VALUE.search(outside_brackets) or outside_brackets.rstrip().endswith(":"):
-        return None
-    return text
-
-
-def _header_at(grid: _Grid, index: int) -> _Header:
-    rows = grid.rows
-    number, cells = rows[index]
-    below = rows[index + 1] if index + 1 < len(rows) and rows[index + 1][0] == number + 1 else None
-    above = rows[index - 1] if index > 0 and rows[index - 1][0] == number - 1 else None
-    merged = grid.layout.merged if grid.layout else ()
-    numbers: tuple[int, ...]
-    if below is not None and _continues_header(cells, below[1], number, merged):
-        upper, lower, numbers, data_from = cells, below[1], (number, below[0]), index + 2
-    elif above is not None and _is_group_row(above[1], cells, above[0], merged):
-        upper, lower, numbers, data_from = above[1], cells, (above[0], number), index + 1
-    else:
-        upper, lower, numbers, data_from = [], cells, (number,), index + 1
-    groups = _spread_groups(upper, lower, numbers[0], merged)
-    width = max(len(lower), len(groups))
-    readings = tuple(
-        read_header(_text_at(lower, position), groups[position] if position < len(groups) else "")
-        for position in range(width)
-    )
-    units: dict[int, str] = {}
-    while data_from < len(rows) and rows[data_from][0] == rows[data_from - 1][0] + 1:
-        furniture = _header_furniture(rows[data_from][1])
-        if furniture is None:
-            break
-        units.update(furniture)
-        data_from += 1
-    first_header = index - 1 if numbers[0] != number else index
-    table_unit = _unit_line(rows[:first_header])
-    with_units = tuple(
-        replace(reading, unit=reading.unit or units.get(position) or table_unit)
-        for position, reading in enumerate(readings)
-    )
-    return _Header(numbers, with_units, data_from)
-
-
-def _unit_line(above: Sequence[tuple[int, list[object]]]) -> str | None:
-    """The unit a line above the table gives all its figures: `单位：万元`, `（计量单位：平方米）`."""
-    for _number, cells in reversed(above):
-        for cell in cells:
-            found = _UNIT_LINE.match(nfkc(_cell_text(cell)))
-            if found and resolve_spelling(found["unit"]) is not None:
-                return found["unit"]
-    return None
-
-
-def _continues_header(upper: Sequence[object], lower: Sequence[object], row: int, merged: Sequence[CellRange]) -> bool:
-    """Whether the row under a header is its second level (数值, 方式 under 完成情况)."""
-    texts = [_cell_text(cell) for cell in lower]
-    if not any(texts) or not _header_like(lower):
-        return False
-    for span in merged:
-        vertical = span.first_row == row and span.last_row > row
-        grouping = span.first_row == span.last_row == row and span.last_column > span.first_column
-        if vertical or (grouping and any(texts[span.first_column : span.last_column + 1])):
-            return True
-    readable = [read_header(text) for text in texts if text]
-    if not all(r.guesses or r.mode or r.ignored_because for r in readable):
-        return False
-    return any(text and not _cell_text(upper[p] if p < len(upper) else None) for p, text in enumerate(texts))
-
-
-def _is_group_row(upper: Sequence[object], lower: Sequence[object], row: int, merged: Sequence[CellRange]) -> bool:
-    """Whether the row over a header holds group titles (基本情况, 完成情况) rather than the sheet's title."""
-    texts = [_cell_text(cell) for cell in upper]
-    filled = [p for p, text in enumerate(texts) if text]
-    if not filled or not _header_like(upper):
-        return False
-    spans = [r for r in merged if r.first_row == row and r.last_row == row and r.last_column > r.first_column]
-    if len(filled) == 1 and filled[0] == 0 and not any(r.first_column > 0 for r in spans):
-        return False  # one cell at the left: the sheet's title
-    lower_texts = [_cell_text(cell) for cell in lower]
-    return bool(spans) or any(
-        texts[p] and p + 1 < len(lower_texts) and lower_texts[p + 1] and not (p + 1 < len(texts) and texts[p + 1])
-        for p in filled
-    )
-
-
-def _header_like(cells: Sequence[object]) -> bool:
-    return all(cell is None or _header_text(cell) is not None or not _cell_text(cell) for cell in cells)
-
-
-def _spread_groups(
-    upper: Sequence[object], lower: Sequence[object], row: int, merged: Sequence[CellRange]
-) -> list[str]:
-    """Each column's group title: a merged title spreads over its range; in CSV, to the right while
-    the columns under it have sub-headers."""
-    groups = [_cell_text(cell) for cell in upper]
-    if not groups:
-        return []
-    lower_texts = [_cell_text(cell) for cell in lower]
-    width = max(len(groups), len(lower_texts))
-    groups += [""] * (width - len(groups))
-    spans = [r for r in merged if r.first_row == row and r.last_column > r.first_column]
-    for span in spans:
-        title = groups[span.first_column] if span.first_column < width else ""
-        for position in range(span.first_column + 1, min(span.last_column + 1, width)):
-            groups[position] = groups[position] or title
-    if not spans:
-        for position in range(1, width):
-            sub_header_here = position < len(lower_texts) and lower_texts[position]
-            left_is_group = groups[position - 1] and position - 1 < len(lower_texts) and lower_texts[position - 1]
-            if not groups[position] and sub_header_here and left_is_group:
-                groups[position] = groups[position - 1]
-    return groups
-
-
-def _header_furniture(cells: Sequence[object]) -> dict[int, str] | None:
-    """A row under the header of units (平方米, 万元) or column numbers (甲 乙 1 2 3): {position: unit}."""
-    texts = [(p, _cell_text(cell)) for p, cell in enumerate(cells)]
-    filled = [(p, text) for p, text in texts if text]
-    if not filled:
-        return None
-    units = {}
-    for position, text in filled:
-        spelling = _BRACKETED.sub("", text) or text.strip("()（）")
-        resolved = resolve_spelling(compact(spelling))
-        if resolved is not None and resolved[0] is not None:
-            units[position] = compact(spelling)
-    if len(units) == len(filled):
-        return units
-    numbering = [text for _p, text in filled]
-    if len(numbering) >= 2 and all(_COLUMN_NUMBERS.match(text) for text in numbering):
-        return {}
-    return None
-
-
-def _text_at(cells: Sequence[object], position: int) -> str:
-    return _cell_text(cells[position]) if position < len(cells) else ""
 
 
 # --- reading a sheet ---------------------------------------------------------------------------
@@ -581,15 +390,15 @@ def _text_at(cells: Sequence[object], position: int) -> str:
 
 @dataclass(frozen=True)
 class _SheetResult:
-    grid: _Grid
-    header: _Header
+    grid: Grid
+    header: HeaderRows
     mapping: SheetMapping | MissingColumns
     rows: tuple[TableRow, ...]
     skipped: tuple[SkippedRow, ...]
 
 
 def _table(
-    file_format: Format, grids: list[_Grid], limits: FileLimits, defaults: _Defaults, encoding: str | None
+    file_format: Format, grids: list[Grid], limits: FileLimits, defaults: _Defaults, encoding: str | None
 ) -> Table:
     results: list[_SheetResult] = []
     not_read: list[tuple[str, str]] = []
@@ -597,7 +406,7 @@ def _table(
         if grid.layout is not None and grid.layout.hidden:
             not_read.append((grid.name or "", "hidden sheet"))
             continue
-        header = _locate_header(grid, limits)
+        header = locate_header(grid, limits.header_search_rows)
         if header is None:
             if grid.rows:
                 not_read.append((grid.name or "", "no header"))
@@ -730,12 +539,12 @@ def _missing_columns(sheet: str | None, missing: MissingColumns, header_row: int
     )
 
 
-def _read_sheet(grid: _Grid, header: _Header, limits: FileLimits, defaults: _Defaults) -> _SheetResult:
+def _read_sheet(grid: Grid, header: HeaderRows, limits: FileLimits, defaults: _Defaults) -> _SheetResult:
     body = grid.rows[header.data_from :]
     if grid.layout is not None:
         _fill_merged_down(body, grid.layout.merged)
     hidden = grid.layout.hidden_columns if grid.layout else frozenset()
-    candidates = [cells for _number, cells in body if sum(1 for cell in cells if _cell_text(cell)) >= 2]
+    candidates = [cells for _number, cells in body if sum(1 for cell in cells if cell_text(cell)) >= 2]
     columns = [
         Column(
             position,
@@ -769,8 +578,8 @@ def _fill_merged_down(body: Sequence[tuple[int, list[object]]], merged: Sequence
 
 
 def _data_rows(  # noqa: PLR0917 - one sheet's parts, passed straight through
-    grid: _Grid,
-    header: _Header,
+    grid: Grid,
+    header: HeaderRows,
     mapping: SheetMapping,
     columns: Sequence[Column],
     body: Sequence[tuple[int, list[object]]],
@@ -785,10 +594,10 @@ def _data_rows(  # noqa: PLR0917 - one sheet's parts, passed straight through
         reason = _skip_reason(cells, mapping, header_words, in_notes)
         if reason is not None:
             in_notes = in_notes or reason == "note"
-            if reason != "no_data" or any(_cell_text(cell) for cell in cells):
+            if reason != "no_data" or any(cell_text(cell) for cell in cells):
                 skipped.append(SkippedRow(number, reason, grid.name))
             continue
-        values = _row_values(number, cells, mapping, columns, header, limits)
+        values = _row_values(number, cells, mapping, columns, limits)
         _apply_defaults(values, defaults.kind, defaults.source)
         rows.append(TableRow(number, values, grid.name))
     return rows, skipped
@@ -797,7 +606,7 @@ def _data_rows(  # noqa: PLR0917 - one sheet's parts, passed straight through
 def _skip_reason(
     cells: Sequence[object], mapping: SheetMapping, header_words: set[str], in_notes: bool
 ) -> SkipReason | None:
-    texts = [_cell_text(cell) for cell in cells]
+    texts = [cell_text(cell) for cell in cells]
     filled = [text for text in texts if text]
     first = nfkc(filled[0]) if filled else ""
     if len(filled) <= 2 and _SIGNATURE_PREFIX.match(first):
@@ -828,17 +637,12 @@ def _is_total(text: str) -> bool:
     return len(word) <= 12 and any(word.startswith(total) or word.endswith(total) for total in _TOTAL_WORDS)
 
 
-def _row_values(  # noqa: PLR0917 - one row and the sheet's parts
-    number: int,
-    cells: Sequence[object],
-    mapping: SheetMapping,
-    columns: Sequence[Column],
-    header: _Header,
-    limits: FileLimits,
+def _row_values(
+    number: int, cells: Sequence[object], mapping: SheetMapping, columns: Sequence[Column], limits: FileLimits
 ) -> dict[str, object]:
     values: dict[str, object] = {}
     unit_column = next((use.position for use in mapping.used if use.field == "measure_unit"), None)
-    row_has_unit = unit_column is not None and bool(_text_at(list(cells), unit_column))
+    row_has_unit = unit_column is not None and bool(text_at(list(cells), unit_column))
     for use in mapping.used:
         value = _checked_value(number, cells, use.position, use.header, limits)
         if value is None or use.field is None:
@@ -909,12 +713,6 @@ def _cell_value(cell: object) -> object:
     if isinstance(cell, time):
         return cell.isoformat()
     return str(cell)
-
-
-def _cell_text(cell: object) -> str:
-    if cell is None:
-        return ""
-    return str(cell).strip()
 
 
 def _number_text(value: int | float) -> str:
