@@ -66,7 +66,8 @@ def _one_row(cells: bytes) -> bytes:
 
 
 def million_cell_row(cells: int = 1_000_000) -> bytes:
-    """The issue's workbook: one row of a million cells, a couple of hundred KB compressed (ratio ~150:1)."""
+    """The issue's workbook: one row of a million cells; 30 KB here (the issue's, with cell references,
+    was 197 KB), expanding about 500-fold."""
     return workbook_with_sheet_xml(_one_row(b"<c><v>1</v></c>" * cells))
 
 
