@@ -94,7 +94,7 @@ def _progress_workbook() -> bytes:
 def test_xlsx_with_title_and_two_level_merged_header_is_read() -> None:
     table = _table(read_table(_progress_workbook(), "进度.xlsx", FileLimits(), default_kind="progress"))
     assert (table.format, table.sheet, table.header_row) == ("xlsx", "校舍建设", 3)
-    assert table.headers == ("序号", "单位", "指标", "数值（万平方米）", "方式", "日期", "备注")
+    assert table.headers == ("序号", "单位", "指标", "完成情况/数值（万平方米）", "完成情况/方式", "日期", "备注")
     assert [row.number for row in table.rows] == [4, 6]
     assert [skipped.number for skipped in table.skipped] == [7]
     first = table.rows[0].values
@@ -259,3 +259,17 @@ def test_an_overlong_cell_is_refused_with_its_row_and_column() -> None:
     text = "单位,指标,数值,日期,备注\n巴中二中,新建校舍,1,2023-06-05," + "长" * 50 + "\n"
     rejection = _rejection(read_table(text.encode(), "a.csv", FileLimits(max_cell_chars=20)))
     assert (rejection.code, rejection.row, rejection.column) == ("cell_too_long", 2, "备注")
+
+
+def test_the_issues_school_sheet_is_read_by_meaning_and_its_rows_become_progress() -> None:
+    """完成面积（平方米） is in no list of spellings; its rows used to be rejected one by one as missing a value."""
+    data = (Path(__file__).parent / "data" / "sheets" / "t02_school_quarter.xlsx").read_bytes()
+    table = _table(read_table(data, "校舍.xlsx", FileLimits(), default_kind="progress"))
+    context = NormalisationContext(load_plan(), UnitRegistry.load(), datetime(2023, 12, 20, tzinfo=UTC))
+    results = [normalise(row.values, context) for row in table.rows]
+    assert all(isinstance(result, Progress) for result in results), results
+    assert [(r.value, r.measure_unit) for r in results if isinstance(r, Progress)] == [
+        (1200.0, "平方米"),
+        (300.0, "平方米"),
+        (800.0, "平方米"),
+    ]

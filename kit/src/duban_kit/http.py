@@ -3,6 +3,11 @@
 Tokens map to roles and holders (`duban_kit.tokens`). A state-changing endpoint names the roles it
 allows: no token → 401, a token whose role is not allowed → 403. Read-only endpoints need a token
 unless configured otherwise; `/metrics` only when configured so; `/healthz` and `/readyz` never.
+
+Request bodies are read with a hard byte cap (`capped`, `read_body`, `read_json`): a declared
+Content-Length above the cap is refused before a byte is read, and a body streamed without one is
+refused as soon as it passes the cap — never read whole first and measured after. JSON is decoded
+within a depth as well (`boundedjson.loads_bounded`), so no body can reach the recursion limit.
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -22,12 +26,28 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Message
 
+from .boundedjson import JsonTooDeep, JsonTooLarge, loads_bounded
 from .metrics import ServiceMetrics
 from .tokens import Identity, Role, load_tokens
 
 #: `Role` and `Identity` live in `tokens` and are used from here by the services' HTTP routes.
-__all__ = ["HttpServer", "Identity", "Role", "TokenAuth", "build_http_app", "caller", "guarded", "problem", "read_json"]
+__all__ = [
+    "BodyTooLarge",
+    "HttpServer",
+    "Identity",
+    "Role",
+    "TokenAuth",
+    "body_problem",
+    "build_http_app",
+    "caller",
+    "capped",
+    "guarded",
+    "problem",
+    "read_body",
+    "read_json",
+]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -167,11 +187,81 @@ def build_http_app(
     return Starlette(routes=[*base, *routes])
 
 
-async def read_json(request: Request, limit: int = 1 << 20) -> Any:
-    body = await request.body()
-    if len(body) > limit:
-        raise ValueError(f"request body of {len(body)} bytes exceeds {limit}")
-    return json.loads(body or b"null")
+#: How deeply a JSON request body may nest unless an endpoint says otherwise (submissions need 2).
+DEFAULT_JSON_DEPTH = 32
+
+
+class BodyTooLarge(ValueError):
+    """The request body is (or says it is) larger than the endpoint accepts."""
+
+    def __init__(self, max_bytes: int, declared: int | None = None) -> None:
+        size = f"declares {declared} bytes" if declared is not None else "passed"
+        super().__init__(f"request body {size}; the limit is {max_bytes} bytes")
+        self.max_bytes = max_bytes
+        self.declared = declared
+
+
+def capped(request: Request, max_bytes: int) -> Request:
+    """The same request, whose body raises `BodyTooLarge` rather than deliver more than `max_bytes`.
+
+    Every way of reading the body (`body()`, `stream()`, `form()`) goes through `receive`, so the cap
+    holds for JSON, raw and multipart bodies alike. A Content-Length above the cap is refused at the
+    first read, before anything is received.
+    """
+    declared = _content_length(request)
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        if declared is not None and declared > max_bytes:
+            raise BodyTooLarge(max_bytes, declared)
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge(max_bytes)
+        return message
+
+    return Request(request.scope, receive)
+
+
+def _content_length(request: Request) -> int | None:
+    try:
+        return int(request.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The whole body, at most `max_bytes` of it (else `BodyTooLarge`, having read no more than that)."""
+    return await capped(request, max_bytes).body()
+
+
+async def read_json(request: Request, limit: int = 1 << 20, *, max_depth: int = DEFAULT_JSON_DEPTH) -> Any:
+    """The body as JSON (an empty body is null); every refusal is a `ValueError` — see `json_problem`."""
+    body = await read_body(request, limit)
+    return loads_bounded(body or b"null", max_depth=max_depth, max_bytes=limit)
+
+
+def body_problem(error: ValueError) -> JSONResponse:
+    """The answer to a body `read_json`/`read_body` refused: 413 too large, 400 too deep or not JSON."""
+    if isinstance(error, BodyTooLarge | JsonTooLarge):
+        limit = error.max_bytes
+        return problem(
+            413,
+            "body_too_large",
+            f"请求体超过上限 {limit} 字节 / the request body is larger than the limit of {limit} bytes",
+            max_bytes=limit,
+        )
+    if isinstance(error, JsonTooDeep):
+        depth = error.max_depth
+        return problem(
+            400,
+            "json_too_deep",
+            f"JSON 嵌套超过 {depth} 层 / the JSON is nested more than {depth} levels deep",
+            max_depth=depth,
+        )
+    return problem(400, "invalid_json", f"请求体不是有效的 JSON / body is not valid JSON: {error}")
 
 
 class HttpServer:

@@ -11,6 +11,7 @@ from duban_contracts.topology import TOPOLOGY
 from duban_kit.service import ServiceRuntime
 
 from .adapters import log_masking, tables
+from .adapters.sheet_pool import ParseBudget, SheetPool
 from .config import IngestSettings
 from .domain.integrations import IntegrationRegistry
 from .domain.privacy import PersonalDataMask
@@ -47,7 +48,14 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
     _mask_logs(runtime)
     handlers.register(runtime, intake)
     runtime.declare_publishers(TOPOLOGY["ingest"].publishes)
-    runtime.routes.extend(http.routes(settings, lambda: runtime.jetstream, runtime.auth))
+    sheets = SheetPool(
+        http.file_limits(settings),
+        ParseBudget(settings.sheet_parse_seconds, settings.sheet_parse_memory_bytes),
+        workers=settings.sheet_workers,
+    )
+    runtime.startup.append(sheets.start)
+    runtime.shutdown.append(sheets.close)
+    runtime.routes.extend(http.routes(settings, lambda: runtime.jetstream, runtime.auth, sheets))
     return runtime
 
 
