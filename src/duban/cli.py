@@ -96,6 +96,8 @@ async def _up(
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
+        if stack.console_url:
+            console.print(f"[bold]督办台 console:[/] {stack.console_url}  (sign in with an API token)")
         if feed == "year":
             await _replay_year(stack, seed=seed, until=until)
         elif feed == "sample":
@@ -108,6 +110,8 @@ async def _up(
         if once:
             return 0
         console.print("serving; the live clock ticks every minute. Ctrl-C to stop.")
+        if stack.console_url:
+            console.print(f"[bold]督办台 console:[/] {stack.console_url}")
         await keep_serving(stack)
         return 0
     finally:

@@ -13,7 +13,7 @@ from duban_kit.service import ServiceRuntime
 from .adapters import tables
 from .config import IngestSettings
 from .domain.registry import UnitRegistry
-from .entrypoints import handlers, http
+from .entrypoints import console_queries, handlers, http
 from .usecases.intake import Intake
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,6 +38,7 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
         limits=settings.limits(),
     )
     handlers.register(runtime, intake)
+    console_queries.register(runtime, intake)
     runtime.declare_publishers(TOPOLOGY["ingest"].publishes)
     runtime.routes.extend(http.routes(settings, lambda: runtime.jetstream, runtime.auth))
     return runtime
