@@ -58,6 +58,28 @@ REPORT_KIND_ZH = {"weekly": "周报", "monthly": "月报", "quarterly": "季报"
 REPORT_STATUS_ZH = {"pending": "排队中", "running": "生成中", "done": "已生成", "failed": "失败"}
 FORMAT_ZH = {"html": "网页", "pdf": "PDF", "xlsx": "Excel", "md": "Markdown"}
 SUBMISSION_STATUS_ZH = {"accepted": "已接收", "rejected": "已退回"}
+FIELD_ZH = {
+    "kind": "类别",
+    "source": "报送单位",
+    "indicator": "指标",
+    "metric": "监测项",
+    "value": "数值",
+    "mode": "填报方式",
+    "date": "日期",
+    "note": "备注",
+    "class": "班级",
+    "category": "事件类别",
+    "disease": "病种",
+    "cases": "病例数",
+    "grade": "等级",
+    "deaths": "死亡人数",
+    "injuries": "受伤人数",
+    "occurred_at": "发生时间",
+    "reported_at": "报告时间",
+    "summary": "简要情况",
+    "activity": "活动",
+    "unit": "计量单位",
+}
 KIND_ZH = {"progress": "进度", "incident": "事件", "measurement": "监测", "activity": "活动"}
 
 

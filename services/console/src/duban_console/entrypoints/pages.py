@@ -64,6 +64,7 @@ def templates() -> Jinja2Templates:
         "FORMAT_ZH": views.FORMAT_ZH,
         "SUBMISSION_STATUS_ZH": views.SUBMISSION_STATUS_ZH,
         "KIND_ZH": views.KIND_ZH,
+        "FIELD_ZH": views.FIELD_ZH,
         "Permission": Permission,
     }
     return engine

@@ -69,6 +69,13 @@
     source.onmessage = function (event) {
       try { if (wanted(JSON.parse(event.data))) { soon(800); } } catch (e) { /* not a notice */ }
     };
+    // Changes made before the stream was open (an upload's first rows) or while it was down are caught
+    // up on opening: at once where the page says it is waiting for more, and after every reconnect.
+    var opened = false;
+    source.onopen = function () {
+      if (opened || document.querySelector("[data-live][data-pending]")) { soon(0); }
+      opened = true;
+    };
     source.onerror = function () { /* EventSource reconnects by itself */ };
     window.addEventListener("pagehide", function () { source.close(); });
   }
