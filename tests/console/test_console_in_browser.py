@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import time
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from duban_contracts.rpc import ReportFileChunk, ReportFileRequest
 from tests.console.conftest import SCREENSHOTS, TOKENS, Console, errors_of, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -198,11 +200,35 @@ async def test_generate_and_download_a_report(console: Console, page: Page) -> N
     async with page.expect_download() as caught:
         await link.click()
     download = await caught.value
-    content = Path(await download.path()).read_text(encoding="utf-8")
+    downloaded = Path(await download.path()).read_bytes()
+    content = downloaded.decode("utf-8")
     assert "<html" in content
     assert "2023" in content
     assert download.suggested_filename.endswith(".html")
     assert errors_of(page) == []
+    href = await link.get_attribute("href")
+    assert href
+    report_id = href.split("/")[2]
+    assert await file_in_slices(console, report_id, length=4096) == downloaded
+
+
+async def file_in_slices(console: Console, report_id: str, *, length: int) -> bytes:
+    """The report's bytes as `reports.file` gives them, `length` at a time, put back together."""
+    parts: list[bytes] = []
+    offset, total = 0, None
+    async with console.stack.client() as nc:
+        while total is None or offset < total:
+            request = ReportFileRequest(report_id=report_id, format="html", offset=offset, length=length)
+            reply = await nc.request(
+                console.stack.settings.subjects.rpc("reports", "file"), request.model_dump_json().encode(), timeout=10
+            )
+            chunk = ReportFileChunk.model_validate_json(reply.data)
+            data = base64.b64decode(chunk.data)
+            assert len(data) == min(length, chunk.total - offset)
+            parts.append(data)
+            offset, total = offset + len(data), chunk.total
+    assert len(parts) > 1, "the report fits one slice: the test would not see slices joined"
+    return b"".join(parts)
 
 
 async def test_failed_sign_ins_are_refused_then_limited(console: Console) -> None:

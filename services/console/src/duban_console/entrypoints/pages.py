@@ -85,7 +85,14 @@ def routes(console: Console) -> list[BaseRoute]:  # noqa: PLR0915 - one place li
         return engine.TemplateResponse(
             request,
             name,
-            {"principal": principal, "csrf": csrf_token(request), "flash": flash, "units": units, **context},
+            {
+                "principal": principal,
+                "csrf": csrf_token(request),
+                "flash": flash,
+                "units": units,
+                "no_tokens": not len(console.directory),
+                **context,
+            },
             status_code=code,
         )
 
