@@ -38,6 +38,29 @@ from .servers import free_port, nats_server
 
 OUT = Path(__file__).parent / "out"
 TOKEN = "bench-console-admin-token-0123456789"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOT_NAMES = {
+    "/": "board",
+    "/tasks/7": "task",
+    "/targets/": "target",
+    "/alerts": "alerts",
+    "/alerts/": "alert",
+    "/uploads": "upload",
+    "/rejected": "rejected",
+    "/rejected/": "submission",
+    "/reports": "reports",
+    "/units": "units",
+}
 TARGET = "t07_school_building_new"
 
 
@@ -130,7 +153,30 @@ async def measure(stack: Stack, count: int) -> list[dict[str, Any]]:
         return results
 
 
-async def run(until: date | None, count: int) -> dict[str, Any]:
+async def screenshots(base_url: str, paths: list[str], out: Path) -> None:
+    """Each page at 1280 and 375 px wide, signed in as admin, in Debian's chromium."""
+    from playwright.async_api import async_playwright
+
+    with tempfile.TemporaryDirectory(prefix="duban-bench-chromium-") as profile:
+        async with async_playwright() as playwright:
+            context = await playwright.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, locale="zh-CN"
+            )
+            page = await context.new_page()
+            await page.goto(f"{base_url}/login")
+            await page.get_by_label("访问令牌").fill(TOKEN)
+            await page.get_by_role("button", name="登录").click()
+            await page.wait_for_url(f"{base_url}/")
+            for width, height, suffix in ((1280, 900, "desktop"), (375, 812, "phone")):
+                await page.set_viewport_size({"width": width, "height": height})
+                for path in paths:
+                    name = SHOT_NAMES.get(path) or SHOT_NAMES[path[: path.index("/", 1) + 1]]
+                    await page.goto(f"{base_url}{path}")
+                    await page.screenshot(path=str(out / f"{name}-{suffix}.png"), full_page=True)
+            await context.close()
+
+
+async def run(until: date | None, count: int, shots: Path | None = None) -> dict[str, Any]:
     with nats_server() as (nats_url, _), tempfile.TemporaryDirectory(prefix="duban-bench-console-") as home:
         env = {
             "DUBAN_API_TOKENS": f"{TOKEN}:admin",
@@ -156,6 +202,9 @@ async def run(until: date | None, count: int) -> dict[str, Any]:
                     flush=True,
                 )
                 pages = await measure(stack, count)
+                if shots is not None:
+                    assert stack.console_url is not None
+                    await screenshots(stack.console_url.rstrip("/"), [p["path"] for p in pages], shots)
             finally:
                 await stack.stop()
     return {"until": str(until or "2023-12-31"), "messages": outcome.sent, "pages": pages}
@@ -165,8 +214,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__.splitlines()[0])
     parser.add_argument("--until", type=date.fromisoformat, help="replay only to this day (default: the whole year)")
     parser.add_argument("--requests", type=int, default=40, help="requests per page (default 40)")
+    parser.add_argument("--screenshots", type=Path, help="also save each page at 1280 and 375 px here (docs/console)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.until, args.requests))
+    if args.screenshots is not None:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    result = asyncio.run(run(args.until, args.requests, args.screenshots))
     OUT.mkdir(exist_ok=True)
     (OUT / "console.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print("\n| page | p95 (ms) | median (ms) | baseline p95 (ms) | ratio |\n|---|---:|---:|---:|---:|")
