@@ -121,6 +121,8 @@ def _keep_error(errors: list[str], message: ConsoleMessage) -> None:
 
 
 async def sign_in(page: Page, console: Console, role: str) -> None:
+    """Sign in as `role`, signing out whoever was signed in first."""
+    await page.context.clear_cookies()
     await page.goto(f"{console.url}/login")
     await page.get_by_label("访问令牌").fill(TOKENS[role])
     await page.get_by_role("button", name="登录").click()

@@ -231,6 +231,42 @@ async def file_in_slices(console: Console, report_id: str, *, length: int) -> by
     return b"".join(parts)
 
 
+async def test_an_admin_silences_and_an_operator_resolves_from_the_alert_page(console: Console, page: Page) -> None:
+    await sign_in(page, console, "operator")
+    await page.goto(f"{console.url}/alerts?rule=class_size")
+    href = await page.locator("#alert-table a[href^='/alerts/']").first.get_attribute("href")
+    assert href
+    await page.goto(f"{console.url}{href}")
+    assert await page.get_by_role("button", name="静默同类通知").count() == 0  # operators do not silence
+    assert await post_form(page, f"{href}/silence", {"hours": "2"}, with_csrf=True) == 403
+    errors_of(page).clear()  # the browser logs the refusal it was sent to provoke
+    await sign_in(page, console, "admin")
+    await page.goto(f"{console.url}{href}")
+    await page.get_by_label("静默时长（小时）").fill("12")
+    await page.get_by_label("静默原因").fill("已安排分班，暂停提醒")
+    await page.get_by_role("button", name="静默同类通知").click()
+    await expect(page.locator("#flash")).to_contain_text("已静默 12 小时")
+    await page.reload()
+    await expect(page.get_by_text("已安排分班，暂停提醒")).to_be_visible()
+    await sign_in(page, console, "operator")
+    await page.goto(f"{console.url}{href}")
+    await page.get_by_role("button", name="解除预警").click()
+    await expect(page.locator("#alert-state")).to_contain_text("已解除", timeout=15_000)
+    await expect(page.locator(".timeline")).to_contain_text(re.compile(r"解除\s*operator-[0-9a-f]{6}：人工解除"))
+    assert errors_of(page) == []
+
+
+async def test_health_readiness_and_metrics(console: Console) -> None:
+    async with httpx.AsyncClient(base_url=console.url) as http:
+        assert (await http.get("/healthz")).json()["service"] == "console"
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["nats"] is True
+        metrics = (await http.get("/metrics")).text
+        assert 'duban_service_info{service="console"}' in metrics
+        assert "duban_console_page_seconds_bucket" in metrics
+
+
 async def test_failed_sign_ins_are_refused_then_limited(console: Console) -> None:
     """Last in the module: it uses up this address's allowance of failures."""
     async with httpx.AsyncClient(base_url=console.url) as http:

@@ -54,6 +54,22 @@ TRAIL_ZH = {
     "resolved": "解除",
     "notified": "通知",
 }
+RESOLVE_REASON_ZH = {
+    "manual": "人工解除",
+    "quiet_period": "一段时间未再发生，自动解除",
+    "expired": "到期自动解除",
+    "done": "已按时完成",
+    "done_late": "已完成（逾期）",
+    "condition_cleared": "条件已消除",
+}
+
+
+def resolve_reason(reason: str | None) -> str:
+    if reason and reason.startswith("status_"):
+        return f"指标状态变为{light(reason.removeprefix('status_')).label}"
+    return RESOLVE_REASON_ZH.get(reason or "", reason or "")
+
+
 REPORT_KIND_ZH = {"weekly": "周报", "monthly": "月报", "quarterly": "季报", "annual": "年度总结", "adhoc": "阶段报告"}
 REPORT_STATUS_ZH = {"pending": "排队中", "running": "生成中", "done": "已生成", "failed": "失败"}
 FORMAT_ZH = {"html": "网页", "pdf": "PDF", "xlsx": "Excel", "md": "Markdown"}

@@ -127,4 +127,6 @@ async def resolve(desk: AlertDesk, command: ConsoleCommand) -> CommandReply:
         return CommandReply(ok=False, message=f"no alert {command.ref!r}")
     detail = await alert_detail(desk, command.ref)
     data = detail if isinstance(detail, dict) else {}
+    if data.get("alert", {}).get("state") != "resolved":
+        return CommandReply(ok=False, message=f"{command.ref} could not be resolved", data=data)
     return CommandReply(ok=True, message=f"resolved {command.ref}", data=data)

@@ -55,6 +55,7 @@ def templates() -> Jinja2Templates:
     env.filters |= {"percent": views.percent, "number": views.number, "local": views.local, "day": views.day}
     env.globals |= {
         "light": views.light,
+        "resolve_reason": views.resolve_reason,
         "SEVERITY_ZH": views.SEVERITY_ZH,
         "STATE_ZH": views.STATE_ZH,
         "RULE_ZH": views.RULE_ZH,
