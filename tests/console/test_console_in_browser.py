@@ -180,6 +180,8 @@ async def test_upload_a_spreadsheet_see_its_rows_and_correct_the_rejected_one(
     await expect(page.locator("#upload-rows tr[data-status=accepted]")).to_have_count(1)
     rejected = page.locator("#upload-rows tr[data-status=rejected]")
     await expect(rejected).to_contain_text("巴州区不存在的学校")
+    if os.environ.get("DUBAN_CONSOLE_SCREENSHOTS"):
+        await page.screenshot(path=str(SCREENSHOTS / "upload-result-desktop.png"), full_page=True)
     await rejected.get_by_role("link", name="更正").click()
     await expect(page.locator("h1")).to_contain_text("更正退回的报送")
     await page.get_by_label("报送单位").fill("巴州区第七小学")
