@@ -185,6 +185,21 @@ def chart(points: list[dict[str, Any]], width: int = 600, height: int = 160) -> 
     return Chart(width, height, line("completion"), line("expected"), days[0], days[-1], peak)
 
 
+def fold_trail(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An alert's record in time order, repeated notifications to one receiver at one step told once
+    with how often and until when (an unacknowledged alert is repeated every few hours)."""
+    folded: list[dict[str, Any]] = []
+    for item in sorted(trail, key=lambda i: i["at"]):
+        last = folded[-1] if folded else None
+        same = ("what", "detail", "step", "status")
+        if last is not None and item["what"] == "notified" and all(last.get(k) == item.get(k) for k in same):
+            last["times"] += 1
+            last["until"] = item["at"]
+            continue
+        folded.append({**item, "times": 1, "until": item["at"]})
+    return folded
+
+
 def walk(view: dict[str, Any], level: str) -> list[dict[str, Any]]:
     """Every node of a status tree at `level`, in the plan's order."""
     found = [view] if view.get("level") == level else []

@@ -253,7 +253,15 @@ def routes(console: Console) -> list[BaseRoute]:  # noqa: PLR0915 - one place li
     async def alert_page(ctx: Ctx) -> Response:
         detail = await console.backend.alert(ctx.request.path_params["alert_id"])
         silences = await console.backend.silences() if ctx.principal.may(Permission.SILENCE) else []
-        return render(ctx, "alert.html", nav="alerts", detail=detail, alert=detail["alert"], silences=silences)
+        return render(
+            ctx,
+            "alert.html",
+            nav="alerts",
+            detail=detail,
+            alert=detail["alert"],
+            trail=views.fold_trail(detail["trail"]),
+            silences=silences,
+        )
 
     def _comment(ctx: Ctx) -> str | None:
         assert ctx.form is not None
@@ -365,10 +373,17 @@ def routes(console: Console) -> list[BaseRoute]:  # noqa: PLR0915 - one place li
     # --- 报告 ---------------------------------------------------------------------------------
 
     async def reports_page(ctx: Ctx) -> Response:
-        reports = await console.backend.reports()
-        reports.reverse()
+        kind = ctx.request.query_params.get("kind", "")
+        reports = [r for r in await console.backend.reports() if not kind or r["kind"] == kind]
+        reports.reverse()  # newest first
         return render(
-            ctx, "reports.html", nav="reports", reports=reports[:200], total=len(reports), formats=REPORT_FORMATS
+            ctx,
+            "reports.html",
+            nav="reports",
+            reports=reports[:200],
+            total=len(reports),
+            formats=REPORT_FORMATS,
+            kind=kind,
         )
 
     async def generate(ctx: Ctx) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from duban_contracts.rpc import ConsoleQuery, Failure, ReportFileChunk, ReportFi
 from duban_kit.service import ServiceRuntime
 
 from ..adapters import tables as t
+from ..domain.periods import local_midnight
 from ..usecases.aggregates import Aggregates
 from ..usecases.builder import ReportBuilder
 from ..usecases.publishing import ReportDesk
@@ -37,7 +38,9 @@ def register(
         if query.what == "status_history" and query.ref:
             return await status_history(aggregates, query.level or "target", query.ref)
         if query.what == "units":
-            as_of = as_of_instant(query.as_of) or await aggregates.now() or datetime.now(UTC)
+            # Completeness is about the plan's year: never counted past its last day.
+            year_over = local_midnight(builder.plan.year_end + timedelta(days=1))
+            as_of = min(as_of_instant(query.as_of) or await aggregates.now() or datetime.now(UTC), year_over)
             async with aggregates.db.read() as conn:
                 units = await builder._reporting(conn, as_of)  # the reports' own count, not a second one
             return {"as_of": as_of.isoformat(), "units": [_unit(u) for u in units]}
