@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from duban_contracts.rpc import CommandReply, ConsoleCommand, ConsoleQuery, Failure
 from duban_kit.service import ServiceRuntime
@@ -46,11 +46,13 @@ async def alert_detail(desk: AlertDesk, alert_id: str) -> dict[str, Any] | Failu
     if not found:
         return Failure(error="unknown_ref", message=f"no alert {alert_id!r}")
     alert = found[0]
+    notified, total = await _notification_trail(desk, alert_id)
     return {
         "alert": alert_view(alert),
         "step": escalation_step(desk, alert),
         "ladder": list(desk.rules.escalation.ladder),
-        "trail": _snapshot_trail(desk, alert) + await _notification_trail(desk, alert_id),
+        "trail": _snapshot_trail(desk, alert) + notified,
+        "notifications": total,
     }
 
 
@@ -81,16 +83,20 @@ def _snapshot_trail(desk: AlertDesk, alert: Alert) -> list[dict[str, Any]]:
     return trail
 
 
-async def _notification_trail(desk: AlertDesk, alert_id: str) -> list[dict[str, Any]]:
+async def _notification_trail(desk: AlertDesk, alert_id: str) -> tuple[list[dict[str, Any]], int]:
+    """The latest `MAX_TRAIL` notifications about the alert (an unacknowledged one repeats for months),
+    and how many there are in all."""
     n = t.notifications
+    about = n.c.data.contains(alert_id)
     query = (
         select(n.c.receiver, n.c.data, n.c.created_at, n.c.status, n.c.delivered_at)
-        .where(n.c.data.contains(alert_id))
-        .order_by(n.c.created_at)
+        .where(about)
+        .order_by(n.c.created_at.desc())
         .limit(MAX_TRAIL)
     )
     async with desk.db.read() as conn:
-        rows = (await conn.execute(query)).all()
+        rows = list(reversed((await conn.execute(query)).all()))
+        total = int(await conn.scalar(select(func.count()).select_from(n).where(about)) or 0)
     trail = []
     for receiver, data, created_at, status, delivered_at in rows:
         note = json.loads(data)
@@ -109,7 +115,7 @@ async def _notification_trail(desk: AlertDesk, alert_id: str) -> list[dict[str, 
                 "delivered_at": delivered_at.isoformat() if delivered_at else None,
             }
         )
-    return trail
+    return trail, total
 
 
 async def resolve(desk: AlertDesk, command: ConsoleCommand) -> CommandReply:
