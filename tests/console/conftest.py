@@ -49,10 +49,6 @@ DROWNING = {
     "summary": "学生周末在河边游泳溺水",
 }
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is not installed (make test installs it)"
-)
-
 
 @dataclass
 class Console:
@@ -84,6 +80,8 @@ async def console(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
 @pytest.fixture(scope="module")
 async def browser(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BrowserContext]:
     """One Chromium with a fresh profile for the module; each test starts signed out."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
     profile = tmp_path_factory.mktemp("chromium-profile")
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
