@@ -191,6 +191,21 @@ async def test_upload_a_spreadsheet_see_its_rows_and_correct_the_rejected_one(
     assert errors_of(page) == []
 
 
+async def test_a_file_ingest_cannot_read_is_refused_whole_with_its_reason(
+    console: Console, page: Page, tmp_path: Path
+) -> None:
+    await sign_in(page, console, "operator")
+    await page.goto(f"{console.url}/uploads")
+    empty = tmp_path / "空表.csv"
+    empty.write_bytes(b"")
+    await page.get_by_label("表格文件").set_input_files(str(empty))
+    await page.get_by_role("button", name="上传并校验").click()
+    refusal = page.get_by_role("alert")
+    await expect(refusal).to_contain_text("文件《空表.csv》未被接收")
+    await expect(page.get_by_label("表格文件")).to_be_visible()  # the form is there to try again
+    errors_of(page).clear()  # the browser logs the 400 the page was answered with
+
+
 async def test_generate_and_download_a_report(console: Console, page: Page) -> None:
     await sign_in(page, console, "operator")
     await page.goto(f"{console.url}/reports")
