@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus docker-compose
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils prometheus docker-compose chromium
 
 .PHONY: help install compile system-deps run test lint format typecheck unit schemas bench clean reliability
 
@@ -41,7 +41,8 @@ compile: install
 install: $(VENV)/.installed
 
 # Debian packages: CJK fonts and pdftotext/pdftoppm for the PDF reports, promtool and docker-compose
-# for the operations checks. Installed only where missing, and only where apt-get may run.
+# for the operations checks, chromium for the console's browser tests (Playwright drives it; it never
+# downloads a browser of its own). Installed only where missing, and only where apt-get may run.
 system-deps:
 	@missing=""; \
 	for pkg in $(DEBIAN_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \

@@ -98,6 +98,8 @@ async def _up(
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
+        if stack.console_url:
+            console.print(f"[bold]督办台 console:[/] {stack.console_url}  (sign in with an API token)")
         _print_api_access(stack)
         if feed == "year":
             await _replay_year(stack, seed=seed, until=until)
@@ -111,6 +113,8 @@ async def _up(
         if once:
             return 0
         console.print("serving; the live clock ticks every minute. Ctrl-C to stop.")
+        if stack.console_url:
+            console.print(f"[bold]督办台 console:[/] {stack.console_url}")
         await keep_serving(stack)
         return 0
     finally:

@@ -27,7 +27,7 @@ from duban_kit.tokens import Role, generated_entries, load_tokens, write_tokens_
 
 from .bus import connect, live_clock, wait_quiet
 from .embedded import EmbeddedNats, free_port, port_is_free
-from .settings import DEFAULT_PORTS, SERVICES, RuntimeSettings
+from .settings import CONSOLE, DEFAULT_PORTS, SERVICES, RuntimeSettings
 from .supervisor import Supervisor
 
 log = logging.getLogger("duban.runtime")
@@ -80,6 +80,7 @@ class Stack:
 
     settings: RuntimeSettings
     services: tuple[str, ...] = SERVICES
+    console: bool = True
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     nats_url: str = ""
     ports: dict[str, int] = field(default_factory=dict)
@@ -105,7 +106,8 @@ class Stack:
         async with connect(settings, self.nats_url) as nc:
             report = await provision(nc, settings.topology)
         log.info("streams and consumers: %d created, %d updated", len(report.created), len(report.updated))
-        self.ports = {name: self._port_for(name) for name in self.services}
+        processes = (*self.services, CONSOLE) if self.console else self.services
+        self.ports = {name: self._port_for(name) for name in processes}
         env = {
             "DUBAN_NATS_URL": self.nats_url,
             "DUBAN_NAMESPACE": settings.namespace,
@@ -116,7 +118,12 @@ class Stack:
         if not user_gave_tokens(dict(os.environ)):  # the API's reads need a token: hand out development ones
             self.api_tokens = dev_tokens(home / "var")
             env["DUBAN_API_TOKENS_FILE"] = str(self.api_tokens.path)
-        self.supervisor = Supervisor(self.ports, env, home / "var" / "log", self.service_env)
+        service_env = dict(self.service_env)
+        if self.console and "ingest" in self.ports:  # the console forwards uploads to ingest's HTTP API
+            service_env[CONSOLE] = {"DUBAN_CONSOLE_INGEST_URL": f"http://127.0.0.1:{self.ports['ingest']}"} | (
+                service_env.get(CONSOLE) or {}
+            )
+        self.supervisor = Supervisor(self.ports, env, home / "var" / "log", service_env)
         await self.supervisor.start()
         await self._serve_runtime_metrics()
         await self.supervisor.wait_ready()
@@ -168,6 +175,11 @@ class Stack:
     async def client(self) -> AsyncIterator[Client]:
         async with connect(self.settings, self.nats_url) as nc:
             yield nc
+
+    @property
+    def console_url(self) -> str | None:
+        port = self.ports.get(CONSOLE)
+        return f"http://127.0.0.1:{port}/" if port else None
 
     def urls(self) -> dict[str, str]:
         urls = {name: f"http://127.0.0.1:{port}/metrics" for name, port in self.ports.items()}

@@ -11,7 +11,10 @@ from duban_contracts.subjects import DEFAULT_NAMESPACE, Subjects
 from duban_contracts.topology import Topology
 
 SERVICES = ("ingest", "tasks", "alerts", "reports")
-DEFAULT_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104}
+#: The web console (督办台): run by `duban up` beside the services, but no part of the pipeline (it
+#: consumes nothing, so "the pipeline is quiet" never waits for it).
+CONSOLE = "console"
+DEFAULT_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104, CONSOLE: 8105}
 
 
 class RuntimeSettings(BaseSettings):

@@ -1,4 +1,4 @@
-"""The four services as real processes, under the runtime's supervisor, isolated per test."""
+"""The four services and the console as real processes, under the runtime's supervisor, isolated per test."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from unittest import mock
 import psycopg
 
 from duban.runtime import Stack
-from duban.settings import SERVICES, RuntimeSettings
+from duban.settings import CONSOLE, SERVICES, RuntimeSettings
 from duban_kit.provision import deprovision
 from tests.support.servers import free_port
 
@@ -33,7 +33,7 @@ async def running_stack(
     extra_env: dict[str, str] | None = None,
     service_env: dict[str, dict[str, str]] | None = None,
 ) -> AsyncIterator[Stack]:
-    ports = {service: free_port() for service in SERVICES}
+    ports = {service: free_port() for service in (*SERVICES, CONSOLE)}
     env = {f"DUBAN_{service.upper()}_HTTP_PORT": str(port) for service, port in ports.items()}
     env |= {"DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home), "DUBAN_LOG_LEVEL": "INFO"}
     if database_url:

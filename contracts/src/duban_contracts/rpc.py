@@ -107,3 +107,56 @@ class AggregateQuery(Contract):
     name: Literal["completion", "summary", "reports"]
     as_of: date | datetime | None = None
     period: str | None = None
+
+
+# --- <service>.console: what the web console (督办台) asks beyond the query verbs -------------
+
+ConsoleRead = Literal[
+    "target_history",  # tasks: a target's progress reports and the units that contributed
+    "alert",  # alerts: one alert, its escalation step and audit trail
+    "submission",  # ingest: a submission, its reasons and the raw fields it was sent with
+    "file",  # ingest: every row of an uploaded file and its outcome
+    "status_history",  # reports: how a target/task/section/plan's status went over the year
+    "units",  # reports: reporting completeness and timeliness per unit, year to date
+]
+
+
+class ConsoleQuery(Contract):
+    """A read for one console page; `ref` names the thing (target id, alert id, submission id, file id …)."""
+
+    what: ConsoleRead
+    ref: str | None = None
+    level: StatusLevel | None = None
+    as_of: date | datetime | None = None
+    limit: int = Field(default=500, ge=1, le=10_000)
+
+
+class ConsoleCommand(Contract):
+    """A change made from the console. `actor` is the signed-in person, set by the console, never a form."""
+
+    action: Literal["resolve", "resubmit"]
+    ref: str = Field(description="The alert id (resolve) or the rejected submission's id (resubmit).")
+    actor: str
+    comment: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict, description="resubmit: the corrected submission.")
+
+
+#: Largest slice of a report file in one reply: base64 grows it by a third, NATS's payload limit is 1 MiB.
+REPORT_CHUNK_BYTES = 512 * 1024
+
+
+class ReportFileRequest(Contract):
+    report_id: str
+    format: ReportFormat
+    offset: int = Field(default=0, ge=0)
+    length: int = Field(default=REPORT_CHUNK_BYTES, ge=1, le=REPORT_CHUNK_BYTES)
+
+
+class ReportFileChunk(Contract):
+    report_id: str
+    format: ReportFormat
+    filename: str
+    total: int = Field(description="Size of the whole file in bytes.")
+    offset: int
+    data: str = Field(description="This slice of the file, base64.")
+    sha256: str = Field(description="Of the whole file, as report.generated announced it.")

@@ -29,10 +29,10 @@ SERVICES = ("ingest", "tasks", "alerts", "reports")
 #: Request/reply endpoints per service (`<ns>.v1.<service>.<verb>`); never captured by a stream.
 #: Every service answers `status` (its outbox and relay, from `duban_kit`), beside its own verbs.
 RPC_VERBS: dict[str, tuple[str, ...]] = {
-    "ingest": ("status", "query", "replay"),
-    "tasks": ("status", "query"),
-    "alerts": ("status", "query", "command"),
-    "reports": ("status", "query", "generate"),
+    "ingest": ("status", "query", "replay", "console"),
+    "tasks": ("status", "query", "console"),
+    "alerts": ("status", "query", "command", "console"),
+    "reports": ("status", "query", "generate", "console", "file"),
 }
 
 

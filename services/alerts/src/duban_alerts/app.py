@@ -16,7 +16,7 @@ from .adapters.sender import NotificationSender, channels_from_settings, sends_e
 from .config import AlertsSettings
 from .domain import load_rules, plan_targets
 from .domain.config import RouteConfig
-from .entrypoints import handlers, http
+from .entrypoints import console_queries, handlers, http
 from .usecases.desk import AlertDesk
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,6 +64,7 @@ def create_app(settings: AlertsSettings) -> ServiceRuntime:
         on_notifications=sender.notify,
     )
     handlers.register(runtime, desk)
+    console_queries.register(runtime, desk)
     runtime.declare_publishers(TOPOLOGY["alerts"].publishes)
     runtime.background.append(sender.run)
     runtime.routes.extend(http.routes(desk, runtime.auth))

@@ -16,7 +16,7 @@ from .config import IngestSettings
 from .domain.integrations import IntegrationRegistry
 from .domain.privacy import PersonalDataMask
 from .domain.registry import UnitRegistry
-from .entrypoints import handlers, http
+from .entrypoints import console_queries, handlers, http
 from .usecases.intake import Intake
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,6 +47,7 @@ def create_app(settings: IngestSettings) -> ServiceRuntime:
     )
     _mask_logs(runtime)
     handlers.register(runtime, intake)
+    console_queries.register(runtime, intake)
     runtime.declare_publishers(TOPOLOGY["ingest"].publishes)
     sheets = SheetPool(
         http.file_limits(settings),

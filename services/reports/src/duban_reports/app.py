@@ -17,7 +17,7 @@ from .adapters.mail import ReportMailer
 from .config import ReportsSettings
 from .domain.periods import ReportKind, year
 from .domain.schedule import ReportSchedule, ScheduleEntry
-from .entrypoints import handlers, http
+from .entrypoints import console_queries, handlers, http
 from .rendering import Format
 from .usecases.aggregates import Aggregates
 from .usecases.builder import ReportBuilder
@@ -85,6 +85,7 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     facts = FactKeeper(runtime.db, runtime.inbox, runtime.metrics, on_clock=desk.on_clock)
     aggregates = Aggregates(runtime.db)
     handlers.register(runtime, facts, aggregates, desk)
+    console_queries.register(runtime, desk, aggregates, builder, settings.effective_reports_dir)
     runtime.declare_publishers(TOPOLOGY["reports"].publishes)
     runtime.startup.append(desk.prepare)
     runtime.background.append(desk.run)

@@ -9,7 +9,7 @@ from duban_kit.service import ServiceRuntime
 
 from .adapters import tables
 from .config import TasksSettings
-from .entrypoints import handlers, http
+from .entrypoints import console_queries, handlers, http
 from .usecases.tracking import Tracker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,6 +28,7 @@ def create_app(settings: TasksSettings) -> ServiceRuntime:
     )
     runtime.startup.append(tracker.load_plan)
     handlers.register(runtime, tracker)
+    console_queries.register(runtime, tracker)
     runtime.declare_publishers(("task.status_changed",))
     runtime.routes.extend(http.routes(tracker, runtime.auth))
     return runtime

@@ -1,0 +1,1 @@
+"""duban console (督办台)."""
