@@ -14,6 +14,8 @@ SERVICES = ("ingest", "tasks", "alerts", "reports")
 #: The web console (督办台): run by `duban up` beside the services, but no part of the pipeline (it
 #: consumes nothing, so "the pipeline is quiet" never waits for it).
 CONSOLE = "console"
+#: Every process `duban up` supervises: the four services and the console.
+PROCESSES = (*SERVICES, CONSOLE)
 DEFAULT_PORTS = {"ingest": 8101, "tasks": 8102, "alerts": 8103, "reports": 8104, CONSOLE: 8105}
 
 

@@ -18,7 +18,7 @@ import yaml
 from nats.aio.client import Client
 from prometheus_client import start_http_server
 
-from duban.settings import SERVICES
+from duban.settings import PROCESSES, SERVICES
 from duban.supervisor import SupervisorMetrics
 from duban_kit.tokens import Role, load_tokens
 from tests.support.servers import free_port, wait_for_port
@@ -118,7 +118,7 @@ async def test_prometheus_scrapes_every_service_and_the_runtime_and_all_targets_
         token_file.write_text(reader + "\n", encoding="utf-8")
         config = scrape_config({**stack.ports, "runtime": stack.runtime_port}, token_file)
         with prometheus(config, workdir) as base:
-            targets = await targets_when_all_up(base, expected=5)
+            targets = await targets_when_all_up(base, expected=6)
             lag_series = await query(base, "duban_event_time_lag_seconds")
             supervised = await query(base, 'duban_service_up{job="duban-runtime"} == 1')
 
@@ -128,10 +128,11 @@ async def test_prometheus_scrapes_every_service_and_the_runtime_and_all_targets_
         ("duban", "tasks"): ("up", ""),
         ("duban", "alerts"): ("up", ""),
         ("duban", "reports"): ("up", ""),
+        ("duban", "console"): ("up", ""),
         ("duban-runtime", "runtime"): ("up", ""),
     }
     assert sorted(s["metric"]["service"] for s in lag_series) == ["alerts", "ingest", "reports", "tasks"]
-    assert len(supervised) == 4
+    assert sorted(s["metric"]["service"] for s in supervised) == sorted(PROCESSES)
 
 
 async def test_the_supervisors_series_keep_the_service_they_describe(tmp_path: Path) -> None:

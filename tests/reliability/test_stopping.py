@@ -23,7 +23,7 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
-from duban.settings import SERVICES
+from duban.settings import PROCESSES
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_kit.provision import deprovision
@@ -59,7 +59,7 @@ class Up:
                 services = health["services"]
                 assert isinstance(services, dict)
                 pids = {name: info["pid"] for name, info in services.items() if info["pid"]}
-                if len(pids) == len(SERVICES):
+                if len(pids) == len(PROCESSES):
                     return pids
             await asyncio.sleep(0.05)
         raise TimeoutError(f"the services did not start within {timeout}s:\n{self.output}")
@@ -80,7 +80,7 @@ async def duban_up(home: Path, env: dict[str, str], *args: str) -> AsyncIterator
         **env,
         "DUBAN_HOME": str(home),
         "DUBAN_RUNTIME_PORT": str(runtime_port),
-        **{f"DUBAN_{service.upper()}_HTTP_PORT": str(free_port()) for service in SERVICES},
+        **{f"DUBAN_{service.upper()}_HTTP_PORT": str(free_port()) for service in PROCESSES},
     }
     duban = str(Path(sys.executable).parent / "duban")
     with (home / "up.log").open("wb") as log:
