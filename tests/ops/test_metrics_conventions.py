@@ -40,7 +40,7 @@ REQUIRED: dict[str, dict[str, set[str]]] = {
         "duban_report_duration_seconds": {"kind"},
     },
     # The console consumes nothing: it answers pages (the histogram has no series before the first).
-    "console": {"duban_service": set(), "duban_console_live_listeners": set()},
+    "console": {"duban_console_live_listeners": set()},
     "runtime": {"duban_service_up": {"service"}, "duban_service_exits": set(), "duban_service_restarts": set()},
 }
 #: Counters with labels have no series until their first increment; the runtime's only count trouble.

@@ -131,7 +131,7 @@ async def test_prometheus_scrapes_every_service_and_the_runtime_and_all_targets_
         ("duban", "console"): ("up", ""),
         ("duban-runtime", "runtime"): ("up", ""),
     }
-    assert sorted(s["metric"]["service"] for s in lag_series) == ["alerts", "ingest", "reports", "tasks"]
+    assert sorted(s["metric"]["service"] for s in lag_series) == sorted(PROCESSES)
     assert sorted(s["metric"]["service"] for s in supervised) == sorted(PROCESSES)
 
 
