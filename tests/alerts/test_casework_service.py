@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app as create_ingest
 from duban_ingest.config import IngestSettings
+from duban_reports.app import create_app as create_reports
+from duban_reports.config import ReportsSettings
 from tests.support.bus import collecting, running
 
 
@@ -99,3 +101,57 @@ async def test_a_work_order_received_before_national_day_warns_then_goes_overdue
     assert listing["cases"] == []
     resolved = [e for e in out.of("alert.resolved") if e.rule == "case_handling"]
     assert [e.labels["case_id"] for e in resolved] == ["GD20230928017"]
+
+
+async def test_the_monthly_report_shows_the_casework_rates_from_the_clocks_alerts_keep(
+    nc: Client, nats_url: str, database_url: str, namespace: str, topology: Topology, tmp_path: Path
+) -> None:
+    """ingest → alerts (clocks, `case.summarised`) → reports (信访维稳): a late work order and one in time."""
+    subjects = topology.subjects
+    ingest = create_ingest(
+        IngestSettings(nats_url=nats_url, namespace=namespace, database_url=database_url, home=tmp_path)
+    )
+    alerts = create_alerts(
+        AlertsSettings(nats_url=nats_url, namespace=namespace, database_url=database_url, home=tmp_path)
+    )
+    reports = create_reports(
+        ReportsSettings(
+            nats_url=nats_url,
+            namespace=namespace,
+            database_url=database_url,
+            home=tmp_path,
+            schedule_weekly="",
+            schedule_quarterly="",
+            schedule_annual="",
+            formats="md",
+        )
+    )
+    late = WORK_ORDER | {"case_id": "GD-LATE"}
+    in_time = WORK_ORDER | {"case_id": "GD-OK"}
+    async with collecting(nc, subjects) as out, running(ingest), running(alerts), running(reports):
+        await submit(nc, subjects, "late-1", late | {"action": "received", "at": "2023-09-28 16:30"})
+        await submit(nc, subjects, "late-2", late | {"action": "concluded", "at": "2023-10-11 09:00"})
+        await submit(
+            nc, subjects, "late-3", late | {"action": "revisited", "at": "2023-10-13 09:00", "满意度": "不满意"}
+        )
+        await submit(nc, subjects, "ok-1", in_time | {"action": "received", "at": "2023-10-09 10:00"})
+        await submit(nc, subjects, "ok-2", in_time | {"action": "concluded", "at": "2023-10-11 10:00"})
+        await submit(
+            nc, subjects, "ok-3", in_time | {"action": "revisited", "at": "2023-10-12 10:00", "满意度": "满意"}
+        )
+        await submit(nc, subjects, "ok-4", in_time | {"action": "resolved", "at": "2023-10-16 10:00"})
+        await out.wait_for(lambda c: len(c.of("case.summarised")) == 7)
+        await out.caught_up(topology, {"ingest", "alerts", "reports"})
+        await publish_tick(nc, subjects, local("2023-11-01T08:00:00"), mode="replay")
+        await out.wait_for(lambda c: any(e.period == "2023-10" for e in c.of("report.generated")), timeout=60)
+
+    latest = {e.case_id: e for e in sorted(out.of("case.summarised"), key=lambda e: (e.occurred_at, e.actions))}
+    october = next(e for e in out.of("report.generated") if e.kind == "monthly" and e.period == "2023-10")
+    markdown = Path(october.files[0].path).read_text(encoding="utf-8")
+    line = next((text for text in markdown.splitlines() if text.startswith("- **信访**")), markdown)
+    assert latest["GD-LATE"].due == date(2023, 10, 9)
+    assert latest["GD-LATE"].concluded_on == date(2023, 10, 11)
+    assert "12345热线1件" in line  # received in October: GD-OK (GD-LATE came in September)
+    assert "按期办结率50%" in line  # GD-LATE was due 10-09 (国庆 in between), concluded 10-11
+    assert "满意度50%" in line
+    assert "化解率50%" in line

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from duban_contracts.casework import CaseChannel, CaseSummary, Satisfaction
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
 from duban_reports.domain import periods
+from duban_reports.domain.casework import casework_section, load_casework_targets
 from duban_reports.domain.content import (
     AlertFigures,
     Headline,
@@ -30,6 +32,7 @@ from duban_reports.domain.content import (
     Trends,
     UnitReporting,
 )
+from duban_reports.domain.data_quality import DataQualitySection, QualityFinding, data_quality_section
 from duban_reports.domain.periods import REPORT_TZ
 
 YEAR_END = date(2023, 12, 31)
@@ -601,4 +604,61 @@ def sample_report(period_key: str = "2023-Q2") -> ReportData:
             for uid, name, township, expected_n, received, on_time, rejected in UNITS
         ),
         trends=_trends(period, completion or 0.0, expected or 0.0),
+        data_quality=_data_quality(),
+        casework=casework_section(
+            _case_summaries(), period.first_day, period.last_day, as_of_day, load_casework_targets()
+        ),
     )
+
+
+def _data_quality() -> DataQualitySection:
+    """Two units with findings among four that reported: a total that went down, a class of 455, an outlier."""
+    reports = [
+        *(("bz-ez", "巴中市第二中学", f"ez-{n}") for n in range(20)),
+        *(("bz-q7x", "巴州区第七小学", f"q7-{n}") for n in range(8)),
+        *(("sec-sports", "体育股", f"ty-{n}") for n in range(12)),
+        *(("bz-zlxx", "巴州区枣林小学", f"zl-{n}") for n in range(6)),
+    ]
+    findings = [
+        QualityFinding("bz-q7x", "q7-3", "cumulative_decrease", "warning"),
+        QualityFinding("bz-q7x", "q7-5", "implausible_value", "warning"),
+        QualityFinding("bz-ez", "ez-11", "increment_outlier", "info"),
+    ]
+    return data_quality_section(reports, findings)
+
+
+def _case_summaries() -> list[CaseSummary]:
+    """Twelve cases of the first half: on time, late, still open (one past due), rated and resolved."""
+    d = date
+    letter, visit, online, hotline = CaseChannel.LETTER, CaseChannel.VISIT, CaseChannel.ONLINE, CaseChannel.HOTLINE
+    happy, unhappy = Satisfaction.SATISFIED, Satisfaction.DISSATISFIED
+    rows = [
+        ("XF2023-0101", letter, d(2023, 2, 6), d(2023, 2, 8), d(2023, 3, 20), d(2023, 4, 10), happy, d(2023, 3, 30)),
+        ("XF2023-0102", visit, d(2023, 3, 2), d(2023, 3, 3), d(2023, 4, 28), d(2023, 5, 4), happy, d(2023, 5, 10)),
+        ("XF2023-0103", online, d(2023, 4, 3), d(2023, 4, 6), d(2023, 6, 12), d(2023, 6, 5), unhappy, None),
+        ("XF2023-0104", letter, d(2023, 4, 20), d(2023, 4, 24), d(2023, 6, 1), d(2023, 6, 26), happy, d(2023, 6, 8)),
+        ("XF2023-0105", visit, d(2023, 5, 8), d(2023, 5, 9), None, d(2023, 7, 10), None, None),
+        ("XF2023-0106", letter, d(2023, 2, 20), d(2023, 2, 21), None, d(2023, 4, 24), None, None),
+        ("GD2023-0211", hotline, d(2023, 4, 4), d(2023, 4, 4), d(2023, 4, 6), d(2023, 4, 7), happy, d(2023, 4, 12)),
+        ("GD2023-0212", hotline, d(2023, 4, 27), d(2023, 4, 27), d(2023, 5, 8), d(2023, 5, 6), happy, None),
+        ("GD2023-0213", hotline, d(2023, 5, 15), d(2023, 5, 15), d(2023, 5, 17), d(2023, 5, 18), None, None),
+        ("GD2023-0214", hotline, d(2023, 6, 20), d(2023, 6, 20), d(2023, 6, 21), d(2023, 6, 21), happy, d(2023, 6, 28)),
+        ("GD2023-0215", hotline, d(2023, 6, 26), d(2023, 6, 26), None, d(2023, 7, 5), None, None),
+    ]
+    summaries = [
+        CaseSummary(
+            case_id=case_id,
+            channel=channel,
+            unit_id="sec-safety",
+            received_on=received,
+            accepted_on=accepted,
+            concluded_on=concluded,
+            due=due,
+            rated_on=concluded + timedelta(days=5) if concluded and rating else None,
+            satisfaction=rating,
+            resolved_on=resolved,
+        )
+        for case_id, channel, received, accepted, concluded, due, rating, resolved in rows
+    ]
+    forwarded = CaseSummary("XF2023-0107", letter, "sec-safety", d(2023, 5, 22), forwarded_on=d(2023, 5, 25))
+    return [*summaries, forwarded]

@@ -18,6 +18,7 @@ from functools import cache
 
 from duban.simulate import SimulatedYear, Submission, simulate_year
 from duban.simulate.model import SHANGHAI, malformed
+from duban_alerts.adapters.reported import reported_measurement, reported_progress
 from duban_alerts.adapters.translate import activity_fact, incident_fact, measurement_fact
 from duban_alerts.domain import AlertBook, Change, StatusFact, load_rules, plan_targets
 from duban_contracts.casework import step_of
@@ -257,7 +258,10 @@ def _to_alerts(alerts: AlertBook, event: Event) -> list[Change]:
     if isinstance(event, IncidentReported):
         return alerts.apply_incident(incident_fact(event))
     if isinstance(event, MeasurementRecorded):
-        return alerts.apply_measurement(measurement_fact(event))
+        reported = reported_measurement(event, alerts.rules.zone)
+        return [*alerts.apply_measurement(measurement_fact(event)), *alerts.apply_reported(reported)]
+    if isinstance(event, ProgressRecorded):
+        return alerts.apply_reported(reported_progress(event, alerts.rules.zone))
     if isinstance(event, ActivityRecorded):
         return alerts.apply_activity(activity_fact(event))
     if isinstance(event, CaseRecorded):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from .events import CaseRecorded
+    from .events import CaseRecorded, CaseSummarised
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -475,6 +475,23 @@ def improved(current: float | None, baseline: float | None, min_gain: float = 0.
     if baseline >= 1.0 and current >= 1.0:
         return True
     return current > baseline and current - baseline >= min_gain
+
+
+def summary_of(event: CaseSummarised) -> CaseSummary:
+    """The domain's view of a `case.summarised` event."""
+    return CaseSummary(
+        case_id=event.case_id,
+        channel=event.channel,
+        unit_id=event.unit.id,
+        received_on=event.received_on,
+        accepted_on=event.accepted_on,
+        concluded_on=event.concluded_on,
+        due=event.due,
+        forwarded_on=event.forwarded_on,
+        rated_on=event.rated_on,
+        satisfaction=event.satisfaction,
+        resolved_on=event.resolved_on,
+    )
 
 
 def step_of(event: CaseRecorded) -> CaseStep:

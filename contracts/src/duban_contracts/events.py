@@ -9,7 +9,7 @@ additive changes stay within a version; a breaking change gets a new `schema_ver
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
@@ -203,6 +203,36 @@ class CaseRecorded(Event):
     provenance: Provenance = Provenance()
 
 
+class CaseSummarised(Event):
+    """A case as the rates count it, after an action on it: the alerts service's reading of its clock.
+
+    Published by alerts (which keeps the clocks and the working-day calendar) each time a
+    `case.recorded` changes a case. `occurred_at` is the time of the case's latest action known and
+    `actions` how many actions it folds: the summary with the latest `occurred_at`, then the most
+    `actions` (an earlier action that arrived late), is the case as known at that time. Dates are
+    local (Asia/Shanghai); `due` is the last day on time to conclude, extension included, None while
+    no handling clock runs (not yet accepted, or forwarded away). The rates
+    (`duban_contracts.casework`) are computed from these summaries.
+    """
+
+    event_type: ClassVar[str] = "case.summarised"
+
+    type: Literal["case.summarised"] = "case.summarised"
+    unit: UnitRef
+    case_id: str
+    actions: PositiveInt = Field(description="How many recorded actions the summary folds.")
+    channel: CaseChannel
+    category: str = ""
+    received_on: date
+    accepted_on: date | None = Field(default=None, description="The day the handling clock starts.")
+    concluded_on: date | None = None
+    due: date | None = None
+    forwarded_on: date | None = None
+    rated_on: date | None = None
+    satisfaction: Satisfaction | None = None
+    resolved_on: date | None = None
+
+
 class RejectionReason(Contract):
     code: str = Field(description="Machine-readable code, e.g. unknown_unit, unit_mismatch.")
     field: str | None = Field(default=None, description="The offending field, in the submission's keys.")
@@ -373,6 +403,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     MeasurementRecorded,
     ActivityRecorded,
     CaseRecorded,
+    CaseSummarised,
     SubmissionRejected,
     TaskStatusChanged,
     AlertRaised,
@@ -390,6 +421,7 @@ AnyEvent = Annotated[
     | MeasurementRecorded
     | ActivityRecorded
     | CaseRecorded
+    | CaseSummarised
     | SubmissionRejected
     | TaskStatusChanged
     | AlertRaised

@@ -45,6 +45,7 @@ TOPOLOGY: dict[str, ServiceTopology] = {
         ServiceTopology(
             name="alerts",
             consumes=(
+                "progress.recorded",
                 "incident.reported",
                 "measurement.recorded",
                 "activity.recorded",
@@ -52,7 +53,7 @@ TOPOLOGY: dict[str, ServiceTopology] = {
                 "task.status_changed",
                 "clock.ticked",
             ),
-            publishes=("alert.raised", "alert.updated", "alert.resolved"),
+            publishes=("alert.raised", "alert.updated", "alert.resolved", "case.summarised"),
         ),
         ServiceTopology(
             name="reports",
@@ -62,6 +63,7 @@ TOPOLOGY: dict[str, ServiceTopology] = {
                 "incident.reported",
                 "measurement.recorded",
                 "activity.recorded",
+                "case.summarised",
                 "task.status_changed",
                 "alert.raised",
                 "alert.updated",

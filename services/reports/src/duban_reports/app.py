@@ -15,6 +15,7 @@ from duban_kit.service import ServiceRuntime
 from .adapters import tables
 from .adapters.mail import ReportMailer
 from .config import ReportsSettings
+from .domain.casework import load_casework_targets
 from .domain.periods import ReportKind, year
 from .domain.schedule import ReportSchedule, ScheduleEntry
 from .entrypoints import console_queries, handlers, http
@@ -57,7 +58,13 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
     )
     plan = load_plan(settings.plan_file)
     units = load_reporting_units(settings.units_file).units
-    builder = ReportBuilder(runtime.db, plan, units, deadline_days=settings.reporting_deadline_days)
+    builder = ReportBuilder(
+        runtime.db,
+        plan,
+        units,
+        deadline_days=settings.reporting_deadline_days,
+        casework_targets=load_casework_targets(settings.casework_targets_file),
+    )
     smtp, mail_dir = settings.smtp_server(), settings.effective_mail_dir
     mailer = ReportMailer(
         recipients=[a.strip() for a in settings.leaders.split(",") if a.strip()],

@@ -30,6 +30,11 @@ class ReportsSettings(ServiceSettings, MailSettings):
     schedule_annual: str = Field(default="0 8 1 1 *", description="Cron of the 年度总结.")
     weekly_formats: str = Field(default="html,xlsx,md", description="Formats of weekly reports (a PDF takes seconds).")
     formats: str = Field(default="html,pdf,xlsx,md", description="Formats of the other reports.")
+    casework_targets_file: Path | None = Field(
+        default=None,
+        description="Task 25's growth targets: last year's 办结率, 按期办结率, 满意度, 化解率 (YAML); "
+        "default the bundled casework_targets.yaml.",
+    )
     reporting_deadline_days: int = Field(
         default=5, description="Days after a month ends by which its report is on time."
     )

@@ -38,6 +38,7 @@ from .alert import (
 from .case_ledger import CaseLedger
 from .clusters import INFECTIOUS_CLUSTER, CaseRecord, cluster_firing, evaluate, scopes_of
 from .config import RulesConfig
+from .data_quality import DATA_QUALITY, Reported, finding_fingerprint, finding_firing
 from .deadlines import OVERDUE, PERIODIC, ActivityRecord, Deadline, deadline_signal, deadlines_of, done
 from .facts import ActivityFact, IncidentFact, MeasurementFact, PlanTarget, StatusFact
 from .incidents import LATE_REPORT, SAFETY_INCIDENT, late_report, safety_incident
@@ -45,11 +46,12 @@ from .lag import StatusRecord, lag_signals
 from .limits import Observation, breached_band, limit_firing, limit_labels
 from .matchers import parse_matchers
 from .notifications import GroupLog, Inhibition, Notification, Planner, Router, Silence
+from .quality_ledger import QualityLedger
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 SILENCE_ID_NAMESPACE = uuid.UUID("5b1e7c3a-8d2f-4e6b-a9c4-0f3d2e1b7a65")
 
-FactKind = Literal["incident", "measurement", "activity", "status", "case"]
+FactKind = Literal["incident", "measurement", "activity", "status", "case", "report"]
 
 
 class UnknownAlert(KeyError):
@@ -80,6 +82,7 @@ class BookState:
     statuses: list[StatusRecord] = field(default_factory=list)
     facts: list[AppliedFact] = field(default_factory=list)
     case_steps: list[CaseStep] = field(default_factory=list)
+    reported: list[Reported] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in self.__dataclass_fields__)
@@ -120,6 +123,7 @@ class AlertBook:
         self._statuses: dict[str, StatusRecord] = {}
         self._facts: dict[str, AppliedFact] = {}
         self._case_ledger = CaseLedger(rules.casework, self._zone, self._ladder)
+        self._quality = QualityLedger(rules.data_quality)
         inhibitions = tuple(Inhibition.of(rule) for rule in rules.notifications.inhibit_rules)
         self._planner = Planner(Router(rules.notifications.route), inhibitions, self._ladder)
         # Caches, not state: rebuilt on the first call after loading.
@@ -146,6 +150,8 @@ class AlertBook:
         self._facts = {fact.fact_id: fact for fact in state.facts}
         for step in state.case_steps:
             self._case_ledger.put(step)
+        for report in state.reported:
+            self._quality.put(report)
         self._dirty.clear()
 
     def state(self) -> BookState:
@@ -160,6 +166,7 @@ class AlertBook:
             statuses=list(self._statuses.values()),
             facts=list(self._facts.values()),
             case_steps=self._case_ledger.steps(),
+            reported=self._quality.reports(),
         )
 
     def take_writes(self) -> BookState:
@@ -175,6 +182,7 @@ class AlertBook:
             statuses=list(dirty["statuses"].values()),
             facts=list(dirty["facts"].values()),
             case_steps=list(dirty["case_steps"].values()),
+            reported=list(dirty["reported"].values()),
         )
         self._dirty = defaultdict(dict)
         return writes
@@ -282,6 +290,18 @@ class AlertBook:
         if self._deadlines_evaluated_on is not None:
             today = max(today, self._deadlines_evaluated_on)
         return self._apply(self._case_ledger.signals_of(step.case_id, today, self.latest))
+
+    def apply_reported(self, report: Reported) -> list[Change]:
+        """Rule 8: a reported figure checked against its series in event time; each new finding is an alert."""
+        if not self._remember(f"{report.fact_id}#data_quality", "report", report.occurred_at):
+            return []
+        target = self._targets.get(report.subject)
+        if target is not None and report.subject_zh == report.subject:
+            report = replace(report, subject_zh=target.title_zh)
+        self._quality.put(report)
+        self._mark("reported", report.fact_id, report)
+        fresh = [f for f in self._quality.findings_for(report) if self.latest(finding_fingerprint(f)) is None]
+        return self._apply(finding_firing(finding, None) for finding in fresh)
 
     @property
     def case_ledger(self) -> CaseLedger:
@@ -533,4 +553,6 @@ class AlertBook:
             return self.rules.late_report.resolve_after
         if alert.rule == PERIODIC and alert.stage == OVERDUE:
             return self.rules.deadlines.periodic_resolve_after
+        if alert.rule == DATA_QUALITY:
+            return self.rules.data_quality.resolve_after
         return None

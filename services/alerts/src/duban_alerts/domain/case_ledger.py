@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from duban_contracts.casework import CaseFile, CaseStep, fold_case
+from duban_contracts.casework import CaseFile, CaseStep, CaseSummary, fold_case
 
 from .alert import Alert, Signal, fingerprint
-from .casework import CaseRow, case_labels, case_row, clock_signal, clocks_of
+from .casework import CaseRow, case_labels, case_row, case_summary, clock_signal, clocks_of
 from .config import CaseworkConfig
 from .workdays import UnsupportedYear
 
@@ -85,6 +85,15 @@ class CaseLedger:
         for case_id in sorted(self._steps.keys() - self._settled):
             found.extend(self.signals_of(case_id, today, latest))
         return found
+
+    def summary(self, case_id: str) -> tuple[CaseFile, CaseSummary] | None:
+        """The case and its summary for the rates (None when its dates lie beyond the holiday data)."""
+        case = self.case(case_id)
+        try:
+            return case, case_summary(case, self.config, self.calendar, self.zone)
+        except UnsupportedYear as error:
+            self.unsupported[case_id] = error.year
+            return None
 
     def rows(self, today: date, *, open_only: bool = False) -> list[CaseRow]:
         """The cases for a list, by case number; a case beyond the holiday data shows without a due date."""

@@ -27,6 +27,9 @@ SEVERITY_COLOURS = {"critical": "red", "major": "magenta", "warning": "yellow", 
 
 
 def register(app: typer.Typer) -> None:
+    from .dry_run_cli import dry_run_command
+
+    alerts_app.command("dry-run")(dry_run_command)
     app.add_typer(alerts_app, name="alerts")
 
 

@@ -10,6 +10,7 @@ from duban_contracts.events import (
     ClockTicked,
     IncidentReported,
     MeasurementRecorded,
+    ProgressRecorded,
     TaskStatusChanged,
 )
 from duban_contracts.rpc import AlertCommand, AlertsQuery, CasesQuery, CommandReply
@@ -30,6 +31,11 @@ def register(runtime: ServiceRuntime, desk: AlertDesk) -> None:
     statuses = GroupCommit(desk.statuses, metrics=m)
     ticks = GroupCommit(desk.ticks, metrics=m)
     cases = GroupCommit(desk.cases, metrics=m)
+    progress = GroupCommit(desk.progress, metrics=m)
+
+    @runtime.events("progress.recorded")
+    async def on_progress_recorded(event: ProgressRecorded) -> None:
+        await progress.submit(event)
 
     @runtime.events("incident.reported")
     async def on_incident_reported(event: IncidentReported) -> None:

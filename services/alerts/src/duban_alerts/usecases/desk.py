@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -25,10 +25,12 @@ from duban_contracts.casework import step_of
 from duban_contracts.events import (
     ActivityRecorded,
     CaseRecorded,
+    CaseSummarised,
     ClockTicked,
     Event,
     IncidentReported,
     MeasurementRecorded,
+    ProgressRecorded,
     TaskStatusChanged,
 )
 from duban_contracts.subjects import Subjects
@@ -37,6 +39,8 @@ from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
 
 from ..adapters import tables as t
+from ..adapters.case_summaries import case_summarised
+from ..adapters.reported import reported_measurement, reported_progress
 from ..adapters.translate import activity_fact, alert_event, incident_fact, measurement_fact, status_fact
 from ..domain import (
     Alert,
@@ -65,6 +69,7 @@ ROW_KEYS = {
     "statuses": "target_id",
     "facts": "fact_id",
     "case_steps": "event_id",
+    "reported": "fact_id",
 }
 
 
@@ -113,7 +118,17 @@ class AlertDesk:
 
     async def measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
         return await self._apply(
-            "alerts-measurement-recorded", events, lambda b, e: b.apply_measurement(measurement_fact(e))
+            "alerts-measurement-recorded",
+            events,
+            lambda b, e: (
+                b.apply_measurement(measurement_fact(e)) + b.apply_reported(reported_measurement(e, b.rules.zone))
+            ),
+        )
+
+    async def progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
+        """Rule 8 only: progress figures are checked for data quality (the tasks service judges the targets)."""
+        return await self._apply(
+            "alerts-progress-recorded", events, lambda b, e: b.apply_reported(reported_progress(e, b.rules.zone))
         )
 
     async def activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
@@ -123,13 +138,31 @@ class AlertDesk:
         return await self._apply("alerts-task-status-changed", events, lambda b, e: b.apply_status(status_fact(e)))
 
     async def cases(self, events: Sequence[CaseRecorded]) -> list[None]:
-        return await self._apply("alerts-case-recorded", events, lambda b, e: b.apply_case(step_of(e)))
+        """Rule 7, and each changed case's summary for the rates (`case.summarised`, in the same transaction)."""
+        summaries: list[CaseSummarised] = []
+
+        def apply(book: AlertBook, event: CaseRecorded) -> list[Change]:
+            step = step_of(event)
+            changes = book.apply_case(step)
+            found = book.case_ledger.summary(step.case_id)
+            if found is not None:
+                summaries.append(case_summarised(step, *found, recorded_at=datetime.now(UTC)))
+            return changes
+
+        async def stage(conn: AsyncConnection) -> None:
+            await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in summaries))
+
+        return await self._apply("alerts-case-recorded", events, apply, also=stage)
 
     async def ticks(self, events: Sequence[ClockTicked]) -> list[None]:
         return await self._apply("alerts-clock-ticked", events, lambda b, e: b.tick(e.occurred_at))
 
     async def _apply(
-        self, consumer: str, events: Sequence[E], apply: Callable[[AlertBook, E], list[Change]]
+        self,
+        consumer: str,
+        events: Sequence[E],
+        apply: Callable[[AlertBook, E], list[Change]],
+        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
     ) -> list[None]:
         async def work(conn: AsyncConnection, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
             fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
@@ -140,6 +173,8 @@ class AlertDesk:
                 now = max(now, _known_at(event)) if now else _known_at(event)
             notes = book.plan_notifications(now) if fresh and now else []
             await self.inbox.mark(conn, consumer, fresh_ids)
+            if also is not None:
+                await also(conn)
             if fresh:
                 self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
             return now, Applied(changes, notes)

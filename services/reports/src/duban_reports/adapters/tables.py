@@ -112,6 +112,19 @@ activity_facts = Table(
     Column("occurred_at", UtcDateTime(), nullable=False),
 )
 
+#: Every `case.summarised` (a case after each action, as alerts' clock reads it): the latest at or
+#: before a report's instant (then the one folding most actions) is the case as the rates count it then.
+case_summaries = Table(
+    "case_summaries",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("case_id", String(100), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actions", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_case_summaries_case", "case_id", "occurred_at"),
+)
+
 #: Reports due or asked for, and what became of them: scheduled on the event-time clock in the same
 #: transaction that advances it, rendered by a worker, marked done with the files it wrote.
 report_jobs = Table(

@@ -18,6 +18,8 @@ from typing import Generic, TypeVar
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
 
+from .casework import CaseworkSection
+from .data_quality import DataQualitySection
 from .periods import Period, ReportKind, local_date, require_aware
 
 #: The order a leader reads statuses in: done first, not started last.
@@ -333,6 +335,8 @@ class ReportData:
     safety: SafetySummary = SafetySummary()
     reporting: tuple[UnitReporting, ...] = ()
     trends: Trends = Trends()
+    casework: CaseworkSection | None = None  # 信访维稳 (task 25); None where no case was ever recorded
+    data_quality: DataQualitySection | None = None  # None where the period has no figures to score
 
     def __post_init__(self) -> None:
         require_aware(self.as_of)

@@ -9,6 +9,7 @@ from duban_contracts.events import (
     AlertRaised,
     AlertResolved,
     AlertUpdated,
+    CaseSummarised,
     ClockTicked,
     IncidentReported,
     MeasurementRecorded,
@@ -38,6 +39,11 @@ def register(runtime: ServiceRuntime, facts: FactKeeper, aggregates: Aggregates,
     updated = GroupCommit(facts.alerts, metrics=m)
     resolved = GroupCommit(facts.alerts, metrics=m)
     ticks = GroupCommit(facts.ticks, metrics=m)
+    case_summaries = GroupCommit(facts.case_summaries, metrics=m)
+
+    @runtime.events("case.summarised")
+    async def on_case_summarised(event: CaseSummarised) -> None:
+        await case_summaries.submit(event)
 
     @runtime.events("progress.recorded")
     async def on_progress_recorded(event: ProgressRecorded) -> None:

@@ -148,3 +148,35 @@ def tally_label(key: object, key_kind: str) -> str:
     if isinstance(key, date):
         return format_month_zh(key)
     return str(key)
+
+
+def casework_sentence(data: ReportData) -> str:
+    """信访维稳 in one sentence: receipts by channel, what is open and late, the year's rates against last year's."""
+    section = data.casework
+    if section is None:
+        return "本期无信访及12345热线工单记录。"
+    channels = "、".join(f"{channel}{count}件" for channel, count in section.by_channel)
+    received = "本期未收到信访件"
+    if section.received:
+        received = f"本期收到信访件及12345工单{section.received}件（{channels}）"
+    late = f"，其中逾期{section.overdue_at_end}件" if section.overdue_at_end else ""
+    rates = "，".join(f"{line.name}{format_percent(line.year_value)}（{line.verdict_zh}）" for line in section.rates)
+    return f"{received}；期末在办{section.open_at_end}件{late}。本年累计{rates}。"
+
+
+def data_quality_sentence(data: ReportData) -> str:
+    """数据质量 in one sentence: figures checked, flagged, the overall score."""
+    section = data.data_quality
+    if section is None:
+        return "本期无可核查的报送数值。"
+    if not section.flagged:
+        return f"本期核查报送数值{section.reports}条，未发现数据质量问题。"
+    found: dict[str, int] = {}
+    for unit in section.units:
+        for check, count in unit.by_check:
+            found[check] = found.get(check, 0) + count
+    checks = "、".join(f"{check}{count}条" for check, count in sorted(found.items(), key=lambda item: -item[1]))
+    return (
+        f"本期核查报送数值{section.reports}条，{len(section.units)}个单位的{section.flagged}条存疑（{checks}），"
+        f"数据质量得分{format_percent(section.score)}。"
+    )

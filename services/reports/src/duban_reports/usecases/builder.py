@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
+from duban_contracts.casework import summary_of
+from duban_contracts.events import CaseSummarised, IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan import Plan
 from duban_contracts.reporting_units import ReportingUnit
 from duban_kit.db import Database
 
 from ..adapters import tables as t
+from ..domain.casework import CaseworkSection, CaseworkTargets, casework_section, load_casework_targets
 from ..domain.content import (
     AlertFigures,
     Headline,
@@ -39,6 +41,7 @@ from ..domain.content import (
     Trends,
     UnitReporting,
 )
+from ..domain.data_quality import DataQualitySection, QualityFinding, data_quality_section
 from ..domain.periods import REPORT_TZ, Period, local_date, local_midnight
 
 EPSILON = timedelta(microseconds=1)
@@ -60,7 +63,16 @@ def month_starts(first: date, last: date) -> list[date]:
 
 
 class ReportBuilder:
-    def __init__(self, db: Database, plan: Plan, units: Sequence[ReportingUnit], *, deadline_days: int = 5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        plan: Plan,
+        units: Sequence[ReportingUnit],
+        *,
+        deadline_days: int = 5,
+        casework_targets: CaseworkTargets | None = None,
+    ) -> None:
+        self.casework_targets = casework_targets or load_casework_targets()
         self.db = db
         self.plan = plan
         self.units = [u for u in units if u.kind != "external"]
@@ -78,6 +90,8 @@ class ReportBuilder:
                 progress=await self._progress_trend(conn, as_of),
                 incidents_by_month=await self._incidents_by_month(conn, as_of),
             )
+            casework = await self._casework(conn, period, as_of)
+            data_quality = await self._data_quality(conn, period, as_of)
         return ReportData(
             period=period,
             as_of=as_of,
@@ -88,7 +102,59 @@ class ReportBuilder:
             safety=safety,
             reporting=reporting,
             trends=trends,
+            casework=casework,
+            data_quality=data_quality,
         )
+
+    async def _data_quality(self, conn: AsyncConnection, period: Period, as_of: datetime) -> DataQualitySection | None:
+        """数据质量: the period's progress reports and measurements, and the `data_quality` findings on them."""
+        f = t.submission_facts
+        rows = await conn.execute(
+            select(f.c.unit_id, f.c.unit_name, f.c.event_id).where(
+                f.c.status == "accepted",
+                f.c.kind.in_(("progress", "measurement")),
+                f.c.occurred_at >= period.start,
+                f.c.occurred_at < period.end,
+                f.c.occurred_at <= as_of,
+                f.c.unit_id.is_not(None),
+            )
+        )
+        reports = [(r.unit_id, r.unit_name or r.unit_id, r.event_id) for r in rows]
+        if not reports:
+            return None
+        a = t.alert_facts
+        alerts = await conn.execute(
+            select(a.c.unit_id, a.c.severity, a.c.labels).where(a.c.rule == "data_quality", a.c.opened_at <= as_of)
+        )
+        findings = []
+        for row in alerts:
+            labels = json.loads(row.labels)
+            if "fact_id" in labels and row.unit_id:
+                findings.append(QualityFinding(row.unit_id, labels["fact_id"], labels.get("check", ""), row.severity))
+        return data_quality_section(reports, findings)
+
+    async def _casework(self, conn: AsyncConnection, period: Period, as_of: datetime) -> CaseworkSection | None:
+        """信访维稳: each case's latest summary at `as_of`, and the rates over them."""
+        s = t.case_summaries
+        ranked = (
+            select(
+                s.c.data,
+                func.row_number()
+                .over(
+                    partition_by=s.c.case_id,
+                    order_by=(s.c.occurred_at.desc(), s.c.actions.desc(), s.c.event_id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(s.c.occurred_at <= as_of)
+            .subquery()
+        )
+        rows = await conn.execute(select(ranked.c.data).where(ranked.c.rank == 1))
+        cases = [summary_of(CaseSummarised.model_validate_json(row.data)) for row in rows]
+        if not cases:
+            return None
+        last = min(period.last_day, local_date(as_of))
+        return casework_section(cases, period.first_day, period.last_day, last, self.casework_targets)
 
     # --- the plan ---------------------------------------------------------------------------
 

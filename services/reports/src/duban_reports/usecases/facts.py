@@ -20,6 +20,7 @@ from duban_contracts.events import (
     AlertResolved,
     AlertState,
     AlertUpdated,
+    CaseSummarised,
     ClockTicked,
     Event,
     IncidentReported,
@@ -152,6 +153,22 @@ class FactKeeper:
             await _upsert_submissions(conn, [_submission_row(e, "activity") for e in fresh])
 
         return await self._keep("reports-activity-recorded", events, write)
+
+    async def case_summaries(self, events: Sequence[CaseSummarised]) -> list[None]:
+        async def write(conn: AsyncConnection, fresh: list[CaseSummarised]) -> None:
+            rows = [
+                {
+                    "event_id": e.event_id,
+                    "case_id": e.case_id,
+                    "occurred_at": e.occurred_at,
+                    "actions": e.actions,
+                    "data": e.model_dump_json(),
+                }
+                for e in fresh
+            ]
+            await _insert(conn, t.case_summaries, rows)
+
+        return await self._keep("reports-case-summarised", events, write)
 
     async def measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
         async def write(conn: AsyncConnection, fresh: list[MeasurementRecorded]) -> None:
