@@ -3,18 +3,24 @@ clocks kept by alerts, warnings before the due day, overdue alerts up the ladder
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+import typer
 from nats.aio.client import Client
+from typer.testing import CliRunner
 
 from duban.bus import publish_tick
 from duban_alerts.app import create_app as create_alerts
 from duban_alerts.config import AlertsSettings
-from duban_contracts.events import CaseRecorded
+from duban_alerts.entrypoints.cases_cli import register as register_cases
+from duban_contracts.casework import CaseAction, CaseChannel
+from duban_contracts.events import CaseRecorded, UnitRef
 from duban_contracts.rpc import CasesQuery
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
@@ -22,7 +28,7 @@ from duban_ingest.app import create_app as create_ingest
 from duban_ingest.config import IngestSettings
 from duban_reports.app import create_app as create_reports
 from duban_reports.config import ReportsSettings
-from tests.support.bus import collecting, running
+from tests.support.bus import collecting, publish_event, running
 
 
 def local(text: str) -> datetime:
@@ -155,3 +161,47 @@ async def test_the_monthly_report_shows_the_casework_rates_from_the_clocks_alert
     assert "按期办结率50%" in line  # GD-LATE was due 10-09 (国庆 in between), concluded 10-11
     assert "满意度50%" in line
     assert "化解率50%" in line
+
+
+async def test_duban_cases_list_prints_the_open_cases_with_their_due_dates(
+    nc: Client, nats_url: str, namespace: str, topology: Topology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alerts = create_alerts(
+        AlertsSettings(nats_url=nats_url, namespace=namespace, database_url=f"sqlite:///{tmp_path}/{{service}}.db")
+    )
+    unit = UnitRef(id="sec-safety", name="安全稳定股", kind="section")
+    at = local("2023-09-28T16:30:00")
+    received = CaseRecorded(
+        event_id="case-cli-1",
+        occurred_at=at,
+        recorded_at=at,
+        source=unit.id,
+        unit=unit,
+        case_id="GD-CLI",
+        channel=CaseChannel.HOTLINE,
+        action=CaseAction.RECEIVED,
+        category="咨询",
+    )
+    monkeypatch.setenv("DUBAN_NATS_URL", nats_url)
+    monkeypatch.setenv("DUBAN_NAMESPACE", namespace)
+    duban = typer.Typer()
+    register_cases(duban)
+    async with collecting(nc, topology.subjects) as out, running(alerts):
+        await publish_event(nc, topology.subjects, received)
+        await out.wait_for(lambda c: len(c.of("case.summarised")) == 1)
+        listed = await asyncio.to_thread(
+            CliRunner().invoke, duban, ["cases", "list", "--open", "--as-of", "2023-10-08", "--json"]
+        )
+        table = await asyncio.to_thread(CliRunner().invoke, duban, ["cases", "list", "--as-of", "2023-10-08"])
+
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)
+    assert (row["case_id"], row["state"], row["clock"], row["due"], row["stage"]) == (
+        "GD-CLI",
+        "待受理",
+        "工单办理时限",
+        "2023-10-09",
+        "T-1wd",
+    )
+    assert table.exit_code == 0, table.output
+    assert "GD-CLI" in table.output
