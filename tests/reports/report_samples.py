@@ -26,6 +26,7 @@ from duban_reports.domain.content import (
     ReportData,
     SafetySummary,
     SectionProgress,
+    SignOffFigures,
     Tally,
     TargetRow,
     TaskProgress,
@@ -605,6 +606,7 @@ def sample_report(period_key: str = "2023-Q2") -> ReportData:
         ),
         trends=_trends(period, completion or 0.0, expected or 0.0),
         data_quality=_data_quality(),
+        signoff=SignOffFigures(approved=5, pending=3, returned=1, approved_below_reported=1),
         casework=casework_section(
             _case_summaries(), period.first_day, period.last_day, as_of_day, load_casework_targets()
         ),

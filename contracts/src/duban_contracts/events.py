@@ -315,6 +315,26 @@ class TaskStatusChanged(Event):
 # --- alerts ----------------------------------------------------------------------------------
 
 
+class TargetSignedOff(Event):
+    """销号: a target's sign-off changed (reached → 待审核, approved → 已销号, returned → 已退回, …).
+
+    Published by tasks on every step of a target's sign-off trail. Reports show the approved figure
+    (`approved`, signed off by the responsible section) apart from the self-reported one.
+    """
+
+    event_type: ClassVar[str] = "target.signed_off"
+
+    type: Literal["target.signed_off"] = "target.signed_off"
+    target_id: str
+    state: Literal["open", "pending", "approved", "returned"]
+    action: str = Field(description="The trail step: reached, returned, resubmitted, approved, ….")
+    actor: str
+    reason: str | None = None
+    self_reported: float | None = None
+    approved: float | None = None
+    steps: PositiveInt = Field(description="How many steps the trail has (orders the events of one target).")
+
+
 class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
@@ -406,6 +426,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     CaseSummarised,
     SubmissionRejected,
     TaskStatusChanged,
+    TargetSignedOff,
     AlertRaised,
     AlertUpdated,
     AlertResolved,
@@ -424,6 +445,7 @@ AnyEvent = Annotated[
     | CaseSummarised
     | SubmissionRejected
     | TaskStatusChanged
+    | TargetSignedOff
     | AlertRaised
     | AlertUpdated
     | AlertResolved

@@ -75,6 +75,23 @@ class AlertsQuery(Contract):
     limit: int = Field(default=200, ge=1, le=10_000)
 
 
+class SignOffCommand(Contract):
+    """销号 over `<ns>.v1.tasks.signoff`: list the sign-offs, or approve, return or resubmit a target.
+
+    Over NATS the actor and section are what the caller says (only users allowed to publish the
+    subject can act); over HTTP the actor is the token's holder.
+    """
+
+    action: Literal["list", "approve", "return", "resubmit"]
+    target_id: str | None = None
+    actor: str = "operator"
+    section: str | None = Field(default=None, description="The section the actor acts for (股室), e.g. 基础教育股.")
+    admin: bool = Field(default=False, description="An administrator may decide for any section.")
+    reason: str | None = Field(default=None, description="Why: required to return a target.")
+    request_id: str | None = Field(default=None, description="Makes a retried command harmless.")
+    pending_only: bool = False
+
+
 class CasesQuery(Contract):
     """`duban cases list`: the 信访 cases and 12345 work orders the alerts service keeps clocks for."""
 

@@ -30,7 +30,7 @@ SERVICES = ("ingest", "tasks", "alerts", "reports")
 #: Every service answers `status` (its outbox and relay, from `duban_kit`), beside its own verbs.
 RPC_VERBS: dict[str, tuple[str, ...]] = {
     "ingest": ("status", "query", "replay", "console"),
-    "tasks": ("status", "query", "console"),
+    "tasks": ("status", "query", "console", "signoff"),
     "alerts": ("status", "query", "command", "console", "cases"),
     "reports": ("status", "query", "generate", "console", "file"),
 }

@@ -39,8 +39,15 @@ TOPOLOGY: dict[str, ServiceTopology] = {
         ),
         ServiceTopology(
             name="tasks",
-            consumes=("progress.recorded", "activity.recorded", "measurement.recorded", "clock.ticked"),
-            publishes=("task.status_changed",),
+            # Its own task.status_changed too: a target reaching its figure goes to 销号 (sign-off).
+            consumes=(
+                "progress.recorded",
+                "activity.recorded",
+                "measurement.recorded",
+                "clock.ticked",
+                "task.status_changed",
+            ),
+            publishes=("task.status_changed", "target.signed_off"),
         ),
         ServiceTopology(
             name="alerts",
@@ -65,6 +72,7 @@ TOPOLOGY: dict[str, ServiceTopology] = {
                 "activity.recorded",
                 "case.summarised",
                 "task.status_changed",
+                "target.signed_off",
                 "alert.raised",
                 "alert.updated",
                 "alert.resolved",

@@ -179,12 +179,17 @@ class ServiceRuntime:
 
     def declare_publishers(self, event_types: tuple[str, ...]) -> None:
         """Document what the outbox relay publishes (AsyncAPI), with each event's schema."""
+        consumed = {spec.filter_subject for spec in self.settings.topology.consumers_of(self.name)}
         for event_type in event_types:
             model: type[BaseModel] = EVENT_TYPES[event_type]
+            subject = self.settings.subjects.event(event_type)
+            # A service that also consumes what it publishes (tasks: its own statuses, for 销号) needs
+            # two channels: AsyncAPI keys them by title, and one would hide the other.
+            title = f"{self.name}:{event_type}" + (":publish" if subject in consumed else "")
             self.router.publisher(
-                self.settings.subjects.event(event_type),
+                subject,
                 schema=model,
-                title=f"{self.name}:{event_type}",
+                title=title,
                 description=(model.__doc__ or "").strip() or None,
             )
 

@@ -9,7 +9,8 @@ from duban_kit.service import ServiceRuntime
 
 from .adapters import tables
 from .config import TasksSettings
-from .entrypoints import console_queries, handlers, http
+from .entrypoints import console_queries, handlers, http, signoff
+from .usecases.signoff import SignOffDesk
 from .usecases.tracking import Tracker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +30,10 @@ def create_app(settings: TasksSettings) -> ServiceRuntime:
     runtime.startup.append(tracker.load_plan)
     handlers.register(runtime, tracker)
     console_queries.register(runtime, tracker)
-    runtime.declare_publishers(("task.status_changed",))
+    runtime.declare_publishers(("task.status_changed", "target.signed_off"))
     runtime.routes.extend(http.routes(tracker, runtime.auth))
+    desk = SignOffDesk(
+        plan=tracker.plan, db=runtime.db, inbox=runtime.inbox, outbox=runtime.outbox, subjects=settings.subjects
+    )
+    signoff.register(runtime, desk)
     return runtime

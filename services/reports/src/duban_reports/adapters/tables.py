@@ -125,6 +125,20 @@ case_summaries = Table(
     Index("ix_case_summaries_case", "case_id", "occurred_at"),
 )
 
+#: Every `target.signed_off` (销号 steps): the latest at or before a report's instant is the target's sign-off.
+signoffs = Table(
+    "signoffs",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("target_id", String(100), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("steps", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("self_reported", Float),
+    Column("approved", Float),
+    Index("ix_signoffs_target", "target_id", "occurred_at"),
+)
+
 #: Reports due or asked for, and what became of them: scheduled on the event-time clock in the same
 #: transaction that advances it, rendered by a worker, marked done with the files it wrote.
 report_jobs = Table(

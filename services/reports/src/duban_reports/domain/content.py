@@ -323,6 +323,16 @@ class Trends:
 
 
 @dataclass(frozen=True)
+class SignOffFigures:
+    """销号 at the report's instant: targets by sign-off state, approved figures apart from self-reported."""
+
+    approved: int
+    pending: int
+    returned: int
+    approved_below_reported: int = 0  # signed off at a figure lower than the units report now
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything one report shows; its kind is its period's (an on-demand date range is a 阶段报告)."""
 
@@ -337,6 +347,7 @@ class ReportData:
     trends: Trends = Trends()
     casework: CaseworkSection | None = None  # 信访维稳 (task 25); None where no case was ever recorded
     data_quality: DataQualitySection | None = None  # None where the period has no figures to score
+    signoff: SignOffFigures | None = None  # 销号; None where no target ever went to sign-off
 
     def __post_init__(self) -> None:
         require_aware(self.as_of)

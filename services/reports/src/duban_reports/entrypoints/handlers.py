@@ -15,6 +15,7 @@ from duban_contracts.events import (
     MeasurementRecorded,
     ProgressRecorded,
     SubmissionRejected,
+    TargetSignedOff,
     TaskStatusChanged,
 )
 from duban_contracts.rpc import AggregateQuery, CommandReply, Failure, ReportRequest
@@ -40,6 +41,11 @@ def register(runtime: ServiceRuntime, facts: FactKeeper, aggregates: Aggregates,
     resolved = GroupCommit(facts.alerts, metrics=m)
     ticks = GroupCommit(facts.ticks, metrics=m)
     case_summaries = GroupCommit(facts.case_summaries, metrics=m)
+    signoffs = GroupCommit(facts.signoffs, metrics=m)
+
+    @runtime.events("target.signed_off")
+    async def on_target_signed_off(event: TargetSignedOff) -> None:
+        await signoffs.submit(event)
 
     @runtime.events("case.summarised")
     async def on_case_summarised(event: CaseSummarised) -> None:

@@ -180,3 +180,13 @@ def data_quality_sentence(data: ReportData) -> str:
         f"本期核查报送数值{section.reports}条，{len(section.units)}个单位的{section.flagged}条存疑（{checks}），"
         f"数据质量得分{format_percent(section.score)}。"
     )
+
+
+def signoff_sentence(data: ReportData) -> str:
+    """销号: the targets the units report done, and how many their sections have signed off."""
+    figures = data.signoff
+    done = data.status_counts[TargetStatus.DONE]
+    if figures is None:
+        return f"自报已完成指标{done}项，尚无责任股室审核销号。"
+    returned = f"、已退回{figures.returned}项" if figures.returned else ""
+    return f"自报已完成指标{done}项，其中已销号{figures.approved}项、待审核{figures.pending}项{returned}。"

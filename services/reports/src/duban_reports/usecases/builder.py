@@ -35,6 +35,7 @@ from ..domain.content import (
     ReportData,
     SafetySummary,
     SectionProgress,
+    SignOffFigures,
     Tally,
     TargetRow,
     TaskProgress,
@@ -92,6 +93,7 @@ class ReportBuilder:
             )
             casework = await self._casework(conn, period, as_of)
             data_quality = await self._data_quality(conn, period, as_of)
+            signoff = await self._signoff(conn, as_of)
         return ReportData(
             period=period,
             as_of=as_of,
@@ -104,7 +106,34 @@ class ReportBuilder:
             trends=trends,
             casework=casework,
             data_quality=data_quality,
+            signoff=signoff,
         )
+
+    async def _signoff(self, conn: AsyncConnection, as_of: datetime) -> SignOffFigures | None:
+        """销号: each target's latest sign-off step at `as_of`, counted by state."""
+        s = t.signoffs
+        ranked = (
+            select(
+                s.c.state,
+                s.c.self_reported,
+                s.c.approved,
+                func.row_number()
+                .over(partition_by=s.c.target_id, order_by=(s.c.occurred_at.desc(), s.c.steps.desc()))
+                .label("rank"),
+            )
+            .where(s.c.occurred_at <= as_of)
+            .subquery()
+        )
+        rows = list(await conn.execute(select(ranked).where(ranked.c.rank == 1)))
+        if not rows:
+            return None
+        states = [row.state for row in rows]
+        below = sum(
+            1
+            for row in rows
+            if row.state == "approved" and row.approved is not None and (row.self_reported or 0) > row.approved
+        )
+        return SignOffFigures(states.count("approved"), states.count("pending"), states.count("returned"), below)
 
     async def _data_quality(self, conn: AsyncConnection, period: Period, as_of: datetime) -> DataQualitySection | None:
         """数据质量: the period's progress reports and measurements, and the `data_quality` findings on them."""

@@ -27,6 +27,7 @@ from duban_contracts.events import (
     MeasurementRecorded,
     ProgressRecorded,
     SubmissionRejected,
+    TargetSignedOff,
     TaskStatusChanged,
 )
 from duban_kit.db import Database, insert_missing, upsert
@@ -169,6 +170,24 @@ class FactKeeper:
             await _insert(conn, t.case_summaries, rows)
 
         return await self._keep("reports-case-summarised", events, write)
+
+    async def signoffs(self, events: Sequence[TargetSignedOff]) -> list[None]:
+        async def write(conn: AsyncConnection, fresh: list[TargetSignedOff]) -> None:
+            rows = [
+                {
+                    "event_id": e.event_id,
+                    "target_id": e.target_id,
+                    "occurred_at": e.occurred_at,
+                    "steps": e.steps,
+                    "state": e.state,
+                    "self_reported": e.self_reported,
+                    "approved": e.approved,
+                }
+                for e in fresh
+            ]
+            await _insert(conn, t.signoffs, rows)
+
+        return await self._keep("reports-target-signed-off", events, write)
 
     async def measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
         async def write(conn: AsyncConnection, fresh: list[MeasurementRecorded]) -> None:

@@ -120,3 +120,13 @@ clock = Table(
     Column("id", Integer, primary_key=True),
     Column("now", UtcDateTime(), nullable=False),
 )
+
+
+#: 销号: each target's sign-off (state, figures and audit trail) as JSON, one row per target.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("target_id", String(100), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+)
