@@ -64,11 +64,39 @@ def up(
     """Start NATS (embedded unless DUBAN_NATS_URL), provision, run the four services; Ctrl-C stops."""
     if feed not in FEEDS:
         raise typer.BadParameter(f"--feed must be one of {', '.join(FEEDS)}")
-    configure_logging("runtime", "INFO")
     settings = RuntimeSettings()
+    log_file = log_to_file_and_warn_in_words(settings.var_dir / "log" / "runtime.log")
+    console.print(f"logs: {log_file.parent}/ (JSON lines; this terminal shows progress, the summary and warnings)")
     last_day = date.fromisoformat(until) if until else None
     code = asyncio.run(_up_until_stopped(settings, once=once, feed=feed, seed=seed, until=last_day))
     raise typer.Exit(code)
+
+
+def log_to_file_and_warn_in_words(path: Path) -> Path:
+    """JSON log lines to `path` only; on the terminal, warnings and errors as one plain sentence each.
+
+    A newcomer reading `make run` should see the progress bar and the summary, not machine logs: the
+    JSON lines (the services' own are in the same directory) are for operators and log shippers.
+    """
+    configure_logging("runtime", "INFO")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    json_lines = root.handlers[0]
+    assert isinstance(json_lines, logging.StreamHandler)
+    json_lines.setStream(path.open("a", encoding="utf-8"))
+    in_words = logging.StreamHandler(sys.stderr)
+    in_words.setLevel(logging.WARNING)
+    in_words.setFormatter(logging.Formatter("%(levelname_zh)s: %(message)s"))
+    in_words.addFilter(_plain_level)
+    root.addHandler(in_words)
+    return path
+
+
+def _plain_level(record: logging.LogRecord) -> bool:
+    record.levelname_zh = {"WARNING": "注意 warning", "ERROR": "错误 error", "CRITICAL": "严重 critical"}.get(
+        record.levelname, record.levelname.lower()
+    )
+    return True
 
 
 async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str, seed: int, until: date | None) -> int:
