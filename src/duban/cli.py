@@ -129,8 +129,6 @@ async def _up(
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
-        if stack.console_url:
-            console.print(f"[bold]督办台 console:[/] {stack.console_url}  (sign in with an API token)")
         _print_api_access(stack)
         if feed == "year":
             await _replay_year(stack, seed=seed, until=until)
@@ -259,6 +257,8 @@ def _print_api_access(stack: Stack) -> None:
         f"API: admin token [bold]{tokens.admin}[/] — send `Authorization: Bearer <token>`; "
         f"operator and reader tokens in {tokens.path} (mode 0600)"
     )
+    if stack.console_url:
+        console.print(f"[bold]督办台 console:[/] {stack.console_url} — sign in with the admin token above")
 
 
 async def _report_to_date(stack: Stack, day: date) -> None:
