@@ -92,7 +92,7 @@ def test_coverage_shows_covered_of_total_and_who_is_missing() -> None:
 def test_duties_are_done_or_not_per_period_and_on_their_day() -> None:
     periodic = Figure(actual=2, periods_done=(True, False, True))
     assert words("t04_ideology_meeting_quarterly", TargetStatus.CRITICAL, periodic) == (
-        "有期次未开展",
+        "未按期开展",
         "第1季度已开展、第2季度未开展、第3季度已开展（全年4个季度）",
     )
     assert words("t24_national_security_day", TargetStatus.OVERDUE, Figure(actual=0)) == (

@@ -157,10 +157,10 @@ VOCABULARY: Mapping[TargetKind, KindWording] = MappingProxyType(
             statuses=_words(
                 not_started="本期尚未开展",
                 on_track="按期开展",
-                lagging="有期次未开展",
-                critical="有期次未开展",
+                lagging="未按期开展",
+                critical="未按期开展",
                 done="各期均已开展",
-                overdue="有期次未开展",
+                overdue="未按期开展",
             ),
         ),
         TargetKind.DATED_EVENT: KindWording(

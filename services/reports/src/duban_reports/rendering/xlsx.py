@@ -301,7 +301,7 @@ def _overview_sheet(workbook: Any, styles: _Styles, data: ReportData, taken: lis
         _write(sheet, row, 1, value, styles.for_value(kind, value))
 
     row += 2
-    section_header = ("领域", "指标数", "已完成", "滞后/逾期", "完成率", "序时进度", "交通灯")
+    section_header = ("领域", "指标数", "已完成", "需督办", "完成率", "序时进度", "交通灯")
     sheet.write_row(row, 0, section_header, styles.header)
     for section in data.sections:
         row += 1
