@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter
 
 from duban_contracts.events import AlertState
+from duban_contracts.plan import TargetKind
 
 from .alert import (
     Alert,
@@ -261,7 +262,9 @@ class AlertBook:
             return []  # a newer status already decided
         self._statuses[fact.ref] = record
         self._mark("statuses", fact.ref, record)
-        changes = self._apply(lag_signals(fact, self.rules.lag, self.latest))
+        target = self._targets.get(fact.ref)
+        kind = TargetKind(target.kind) if target else TargetKind.CUMULATIVE_COUNT
+        changes = self._apply(lag_signals(fact, self.rules.lag, self.latest, kind))
         return changes + self._settle_deadlines(fact.ref)
 
     # --- the clock ------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from typing import Generic, TypeVar
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
+from duban_contracts.plan.wording import Figure, Terms, figure_zh, is_paced, status_zh
 
+from .formatting import format_quantity
 from .periods import Period, ReportKind, local_date, require_aware
 
 #: The order a leader reads statuses in: done first, not started last.
@@ -112,10 +114,29 @@ class TargetRow:
     comparator: Comparator = Comparator.GE
     kind: TargetKind = TargetKind.CUMULATIVE_COUNT
     responsible: tuple[str, ...] = ()
+    every: str | None = None  # a periodic duty's period
+    breaches: tuple[str, ...] = ()  # who breaks a constraint (classes, schools), where known
 
     @property
     def light(self) -> TrafficLight:
         return traffic_light(self.status)
+
+    @property
+    def status_zh(self) -> str:
+        """The status in the words of the target's kind (a broken rule is 未达标, not 严重滞后)."""
+        return status_zh(self.kind, self.status)
+
+    @property
+    def paced(self) -> bool:
+        """Whether 完成率 and 序时进度 speak of this target (only a plain quantity's do)."""
+        return is_paced(self.kind)
+
+    @property
+    def figure_zh(self) -> str:
+        """The target's figure in the words of its kind: 3个班超过55人, 较上年增长12%（目标增长10%以上）."""
+        terms = Terms(self.kind, self.target_value, self.unit, self.metric, self.due, self.comparator, self.every)
+        figure = Figure(self.actual, self.completion, self.expected, breaches=self.breaches)
+        return figure_zh(terms, self.status, figure, quantity=format_quantity)
 
     @property
     def is_late(self) -> bool:
