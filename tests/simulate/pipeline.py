@@ -20,8 +20,10 @@ from duban.simulate import SimulatedYear, Submission, simulate_year
 from duban.simulate.model import SHANGHAI, malformed
 from duban_alerts.adapters.translate import activity_fact, incident_fact, measurement_fact
 from duban_alerts.domain import AlertBook, Change, StatusFact, load_rules, plan_targets
+from duban_contracts.casework import step_of
 from duban_contracts.events import (
     ActivityRecorded,
+    CaseRecorded,
     Event,
     IncidentReported,
     MeasurementRecorded,
@@ -258,6 +260,8 @@ def _to_alerts(alerts: AlertBook, event: Event) -> list[Change]:
         return alerts.apply_measurement(measurement_fact(event))
     if isinstance(event, ActivityRecorded):
         return alerts.apply_activity(activity_fact(event))
+    if isinstance(event, CaseRecorded):
+        return alerts.apply_case(step_of(event))
     return []
 
 

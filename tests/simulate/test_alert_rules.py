@@ -54,7 +54,7 @@ def with_milestone(plan: Plan, target_id: str, due: date, value: float) -> Plan:
     return Plan.model_validate(data)
 
 
-def test_the_rules_yaml_names_the_eleven_rules_of_the_alerts_service() -> None:
+def test_the_rules_yaml_names_the_fourteen_rules_of_the_alerts_service() -> None:
     assert rule_ids_named_in_rules_yaml() == {
         "safety_incident",
         "late_report",
@@ -67,6 +67,9 @@ def test_the_rules_yaml_names_the_eleven_rules_of_the_alerts_service() -> None:
         "coverage_shortfall",
         "target_lagging",
         "target_critical",
+        "case_acceptance",
+        "case_handling",
+        "case_revisit",
     }
 
 

@@ -9,7 +9,14 @@ import pytest
 
 from duban.simulate import DUPLICATE_CONTENT, DUPLICATE_ID, VALID, FileUpload, Submission, simulate_year
 from duban.simulate.model import SHANGHAI
-from duban_contracts.events import ActivityRecorded, Event, IncidentReported, MeasurementRecorded, ProgressRecorded
+from duban_contracts.events import (
+    ActivityRecorded,
+    CaseRecorded,
+    Event,
+    IncidentReported,
+    MeasurementRecorded,
+    ProgressRecorded,
+)
 from duban_contracts.plan import TargetKind
 from duban_contracts.reporting_units import load_reporting_units
 from duban_ingest.domain.dates import Moment, parse_moment
@@ -262,6 +269,8 @@ def subject_and_value(event: Event) -> tuple[str, float | None]:
             return event.category.value, float(event.cases)
         case ActivityRecorded():
             return str(event.target_id), None
+        case CaseRecorded():
+            return event.case_id, None
     raise TypeError(event)
 
 

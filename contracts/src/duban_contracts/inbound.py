@@ -73,8 +73,31 @@ class ActivitySubmission(_Submission):
     date: str
 
 
+class CaseSubmission(_Submission):
+    """One action on a 信访 case or 12345 work order. No petitioner's name, phone, ID number or address."""
+
+    kind: Literal["case"] = "case"
+    case_id: str = Field(description="The office's own case number: 信访件编号 or the 12345 工单号.")
+    channel: str = Field(description="来信, 来访, 网上信访, 12345 or 上级交办.")
+    action: str = Field(
+        description="received 登记, accepted 受理, forwarded 转送, extended 延期, concluded 办结, revisited 回访, "
+        "resolved 化解."
+    )
+    at: str = Field(description="When the action happened: 2023-09-28 or 2023-09-28 16:30 (Asia/Shanghai).")
+    category: str | None = Field(
+        default=None, description="The matter's category; for 12345 the 诉求类别 that sets its time limit."
+    )
+    satisfaction: str | None = Field(default=None, description="On revisited: 满意, 基本满意 or 不满意.")
+    limit_working_days: int | str | None = Field(
+        default=None, description="A work order's own 办理时限 in working days; it wins over the configured limit."
+    )
+    extension_days: int | str | None = Field(default=None, description="On extended: the days asked for.")
+    reason: str | None = Field(default=None, description="On extended or forwarded: why (masked of personal data).")
+    forwarded_to: str | None = Field(default=None, description="On forwarded: the authority it went to.")
+
+
 SubmissionReceived = Annotated[
-    ProgressSubmission | IncidentSubmission | MeasurementSubmission | ActivitySubmission,
+    ProgressSubmission | IncidentSubmission | MeasurementSubmission | ActivitySubmission | CaseSubmission,
     Field(discriminator="kind"),
 ]
 """The inbound message (`submission.received`)."""

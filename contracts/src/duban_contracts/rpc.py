@@ -80,6 +80,16 @@ class AlertsQuery(Contract):
     limit: int = Field(default=200, ge=1, le=10_000)
 
 
+class CasesQuery(Contract):
+    """`duban cases list`: the 信访 cases and 12345 work orders the alerts service keeps clocks for."""
+
+    open_only: bool = Field(default=False, description="Only cases still with the bureau (待受理, 办理中, 延期办理).")
+    as_of: date | None = Field(
+        default=None, description="The local day the due dates and stages are judged on (default: the service's now)."
+    )
+    limit: int = Field(default=1000, ge=1, le=100_000)
+
+
 class AlertCommand(Contract):
     action: Literal["ack", "silence", "expire_silence", "list_silences"]
     alert_id: str | None = None

@@ -31,7 +31,7 @@ SERVICES = ("ingest", "tasks", "alerts", "reports")
 RPC_VERBS: dict[str, tuple[str, ...]] = {
     "ingest": ("status", "query", "replay", "console"),
     "tasks": ("status", "query", "console"),
-    "alerts": ("status", "query", "command", "console"),
+    "alerts": ("status", "query", "command", "console", "cases"),
     "reports": ("status", "query", "generate", "console", "file"),
 }
 

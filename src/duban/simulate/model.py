@@ -28,7 +28,7 @@ DUPLICATE_ID = "duplicate_id"
 DUPLICATE_CONTENT = "duplicate_content"
 MALFORMED = "malformed"
 
-Kind = Literal["progress", "incident", "measurement", "activity"]
+Kind = Literal["progress", "incident", "measurement", "activity", "case"]
 Fate = Literal["done", "on_track", "lagging", "critical", "silent"]
 
 

@@ -20,6 +20,7 @@ from duban_contracts.reporting_units import ReportingUnit
 
 from .activities import plan_activities
 from .calendar import local
+from .cases import plan_cases
 from .drafts import Amount, Draft
 from .dress import Vocabulary, dress
 from .files import Cell, Sheet, csv_bytes, xlsx_bytes
@@ -67,7 +68,11 @@ def simulate_year(seed: int, *, plan: Plan, units: Sequence[ReportingUnit], unti
         key=Draft.sort_key,
     )
     uploads, drafts = _spreadsheets(seed, drafts, Vocabulary(plan), plan.year)
-    deliveries: list[Delivery] = [*uploads, *_submissions(seed, drafts, Vocabulary(plan), plan.year)]
+    deliveries: list[Delivery] = [
+        *uploads,
+        *_submissions(seed, drafts, Vocabulary(plan), plan.year),
+        *plan_cases(seed, plan.year, roster),
+    ]
     deliveries.sort(key=delivery_order)
     if until is not None:
         deliveries = [d for d in deliveries if d.local_day <= until]

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
+from duban_contracts.casework import CaseStep
 from duban_contracts.events import AlertState
 from duban_contracts.plan import TargetKind
 
@@ -35,6 +36,7 @@ from .alert import (
     refolded,
     resolve,
 )
+from .case_ledger import CaseLedger
 from .clusters import INFECTIOUS_CLUSTER, CaseRecord, cluster_firing, evaluate, scopes_of
 from .config import RulesConfig
 from .deadlines import OVERDUE, PERIODIC, ActivityRecord, Deadline, deadline_signal, deadlines_of, done
@@ -48,7 +50,7 @@ from .notifications import GroupLog, Inhibition, Notification, Planner, Router, 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 SILENCE_ID_NAMESPACE = uuid.UUID("5b1e7c3a-8d2f-4e6b-a9c4-0f3d2e1b7a65")
 
-FactKind = Literal["incident", "measurement", "activity", "status"]
+FactKind = Literal["incident", "measurement", "activity", "status", "case"]
 
 
 class UnknownAlert(KeyError):
@@ -78,6 +80,7 @@ class BookState:
     observations: list[Observation] = field(default_factory=list)
     statuses: list[StatusRecord] = field(default_factory=list)
     facts: list[AppliedFact] = field(default_factory=list)
+    case_steps: list[CaseStep] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in self.__dataclass_fields__)
@@ -117,6 +120,7 @@ class AlertBook:
         self._observations: dict[str, Observation] = {}
         self._statuses: dict[str, StatusRecord] = {}
         self._facts: dict[str, AppliedFact] = {}
+        self._case_ledger = CaseLedger(rules.casework, self._zone, self._ladder)
         inhibitions = tuple(Inhibition.of(rule) for rule in rules.notifications.inhibit_rules)
         self._planner = Planner(Router(rules.notifications.route), inhibitions, self._ladder)
         # Caches, not state: rebuilt on the first call after loading.
@@ -141,6 +145,8 @@ class AlertBook:
         self._observations = {observation.subject: observation for observation in state.observations}
         self._statuses = {status.target_id: status for status in state.statuses}
         self._facts = {fact.fact_id: fact for fact in state.facts}
+        for step in state.case_steps:
+            self._case_ledger.put(step)
         self._dirty.clear()
 
     def state(self) -> BookState:
@@ -154,6 +160,7 @@ class AlertBook:
             observations=list(self._observations.values()),
             statuses=list(self._statuses.values()),
             facts=list(self._facts.values()),
+            case_steps=self._case_ledger.steps(),
         )
 
     def take_writes(self) -> BookState:
@@ -168,6 +175,7 @@ class AlertBook:
             observations=list(dirty["observations"].values()),
             statuses=list(dirty["statuses"].values()),
             facts=list(dirty["facts"].values()),
+            case_steps=list(dirty["case_steps"].values()),
         )
         self._dirty = defaultdict(dict)
         return writes
@@ -267,6 +275,21 @@ class AlertBook:
         changes = self._apply(lag_signals(fact, self.rules.lag, self.latest, kind))
         return changes + self._settle_deadlines(fact.ref)
 
+    def apply_case(self, step: CaseStep) -> list[Change]:
+        """Rule 7: an action on a 信访 case or 12345 work order starts, extends or stops its clocks."""
+        if not self._remember(step.event_id, "case", step.at):
+            return []
+        self._case_ledger.put(step)
+        self._mark("case_steps", step.event_id, step)
+        today = step.at.astimezone(self._zone).date()
+        if self._deadlines_evaluated_on is not None:
+            today = max(today, self._deadlines_evaluated_on)
+        return self._apply(self._case_ledger.signals_of(step.case_id, today, self.latest))
+
+    @property
+    def case_ledger(self) -> CaseLedger:
+        return self._case_ledger
+
     # --- the clock ------------------------------------------------------------------------------
 
     def tick(self, now: datetime) -> list[Change]:
@@ -275,6 +298,7 @@ class AlertBook:
         today = now.astimezone(self._zone).date()
         if self._deadlines_evaluated_on is None or today > self._deadlines_evaluated_on:
             changes.extend(self._evaluate_deadlines(today))
+            changes.extend(self._apply(self._case_ledger.signals_on(today, self.latest)))
             self._deadlines_evaluated_on = today
         if self._alerts_changed or self._next_tick_at is None or now >= self._next_tick_at:
             for alert in self.alerts(open_only=True):

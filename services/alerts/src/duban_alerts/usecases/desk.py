@@ -21,8 +21,10 @@ from prometheus_client import Gauge
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from duban_contracts.casework import step_of
 from duban_contracts.events import (
     ActivityRecorded,
+    CaseRecorded,
     ClockTicked,
     Event,
     IncidentReported,
@@ -62,6 +64,7 @@ ROW_KEYS = {
     "observations": "subject",
     "statuses": "target_id",
     "facts": "fact_id",
+    "case_steps": "event_id",
 }
 
 
@@ -118,6 +121,9 @@ class AlertDesk:
 
     async def statuses(self, events: Sequence[TaskStatusChanged]) -> list[None]:
         return await self._apply("alerts-task-status-changed", events, lambda b, e: b.apply_status(status_fact(e)))
+
+    async def cases(self, events: Sequence[CaseRecorded]) -> list[None]:
+        return await self._apply("alerts-case-recorded", events, lambda b, e: b.apply_case(step_of(e)))
 
     async def ticks(self, events: Sequence[ClockTicked]) -> list[None]:
         return await self._apply("alerts-clock-ticked", events, lambda b, e: b.tick(e.occurred_at))
@@ -194,6 +200,14 @@ class AlertDesk:
         if rule:
             chosen = [a for a in chosen if a.rule == rule]
         return sorted(chosen, key=lambda a: (a.first_seen, a.id))[:limit]
+
+    async def case_book(self) -> tuple[AlertBook, datetime | None]:
+        """The book as committed and its event-time now, for reading its cases (never changed by callers)."""
+        async with self._lock:
+            book = await self._current_book()
+            async with self.db.read() as conn:
+                now = await conn.scalar(select(t.book_version.c.now).where(t.book_version.c.id == 1))
+        return book, now
 
     async def silences(self) -> list[Silence]:
         async with self._lock:

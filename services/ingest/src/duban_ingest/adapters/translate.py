@@ -10,9 +10,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
 
+from duban_contracts.casework import CaseAction, CaseChannel, Satisfaction
 from duban_contracts.events import (
     EVENT_TYPES,
     ActivityRecorded,
+    CaseRecorded,
     Event,
     IncidentCategory,
     IncidentGrade,
@@ -29,7 +31,7 @@ from duban_contracts.events import (
 )
 
 from ..domain import problems as p
-from ..domain.normalise import Activity, Incident, Measurement, Normalised, Problem, Progress, Rejection
+from ..domain.normalise import Activity, Case, Incident, Measurement, Normalised, Problem, Progress, Rejection
 from ..domain.registry import Unit
 from ..domain.targets import TargetMatch as FoundMatch
 
@@ -93,6 +95,22 @@ def accepted_event(item: Normalised, submission_id: str, recorded_at: datetime, 
                 occurred_at=item.occurred_at,
                 activity=item.activity,
                 target_id=item.target_id,
+                note=item.note,
+                **common,
+            )
+        case Case():
+            return CaseRecorded(
+                event_id=derived_event_id(submission_id, "case.recorded"),
+                occurred_at=item.occurred_at,
+                case_id=item.case_id,
+                channel=CaseChannel(item.channel),
+                action=CaseAction(item.action),
+                category=item.category,
+                satisfaction=Satisfaction(item.satisfaction) if item.satisfaction else None,
+                limit_working_days=item.limit_working_days,
+                extension_days=item.extension_days,
+                reason=item.reason,
+                forwarded_to=item.forwarded_to,
                 note=item.note,
                 **common,
             )

@@ -61,6 +61,16 @@ FIELD_SPELLINGS: dict[str, tuple[str, ...]] = {
     "reported_at": ("reported_at", "reported", "上报时间", "报告时间", "报送时间", "上报日期"),
     "summary": ("summary", "description", "摘要", "简要情况", "事件概要", "情况说明", "概况", "事件经过", "基本情况"),
     "activity": ("activity", "活动", "活动名称", "活动内容"),
+    # casework (信访 and 12345): the office's own case number, never a petitioner's details
+    "case_id": ("case_id", "信访件编号", "信访编号", "信访件号", "工单号", "工单编号", "案件编号"),
+    "channel": ("channel", "渠道", "来源渠道", "信访渠道", "信访形式", "诉求渠道"),
+    "action": ("action", "办理环节", "环节", "办理节点"),
+    "at": ("at", "办理时间", "办理日期", "环节时间"),
+    "satisfaction": ("satisfaction", "满意度", "满意度评价", "回访评价", "回访结果"),
+    "limit_working_days": ("limit_working_days", "办理时限", "承办时限"),
+    "extension_days": ("extension_days", "延期天数", "延长天数"),
+    "reason": ("reason", "理由", "延期理由", "转送理由"),
+    "forwarded_to": ("forwarded_to", "转送机关", "转送单位", "转办单位"),
 }
 
 

@@ -67,7 +67,25 @@ class Activity:
     note: str | None
 
 
-Normalised = Progress | Incident | Measurement | Activity
+@dataclass(frozen=True)
+class Case:
+    """One action on a 信访 case or 12345 work order; values of `duban_contracts.casework` (Chinese/English)."""
+
+    unit: Unit
+    case_id: str
+    channel: str  # a CaseChannel value
+    action: str  # a CaseAction value
+    occurred_at: datetime
+    category: str
+    satisfaction: str | None  # a Satisfaction value
+    limit_working_days: int | None
+    extension_days: int | None
+    reason: str | None
+    forwarded_to: str | None
+    note: str | None
+
+
+Normalised = Progress | Incident | Measurement | Activity | Case
 
 #: Fields left out of the fingerprint: an incident's report time defaults to the time ingest received
 #: it, so the same report received twice would otherwise differ; how the indicator was matched is not

@@ -25,11 +25,11 @@ How a submission is read:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from duban_contracts.events import IncidentCategory
@@ -37,10 +37,11 @@ from duban_contracts.plan import Plan, Target, TargetKind
 from duban_contracts.units import RATIO
 
 from . import problems as p
+from .cases import ACTION_NAMES, CHANNEL_NAMES, SATISFACTION_NAMES, parse_action, parse_channel, parse_satisfaction
 from .dates import Moment, NotADate, parse_moment
 from .incidents import Grade, canonical_disease, category_names, parse_category, parse_grade
 from .keys import FIELD_NAMES_ZH, is_chinese_key, read_key
-from .model import Activity, Incident, Measurement, Normalised, Progress, content_fingerprint
+from .model import Activity, Case, Incident, Measurement, Normalised, Progress, content_fingerprint
 from .numbers import (
     MAX_MAGNITUDE,
     NotANumber,
@@ -66,6 +67,7 @@ from .text import compact, squeeze, tidy
 
 __all__ = [
     "Activity",
+    "Case",
     "Incident",
     "Limits",
     "Measurement",
@@ -84,10 +86,12 @@ __all__ = [
     "registry_as_json",
 ]
 
+_Choice = TypeVar("_Choice")
+
 #: The bureau's time zone: times written without an offset are local to it.
 BUREAU_ZONE = ZoneInfo("Asia/Shanghai")
 
-Kind = Literal["progress", "incident", "measurement", "activity"]
+Kind = Literal["progress", "incident", "measurement", "activity", "case"]
 Mode = Literal["increment", "cumulative"]
 
 _KIND_SPELLINGS: dict[Kind, tuple[str, ...]] = {
@@ -95,6 +99,7 @@ _KIND_SPELLINGS: dict[Kind, tuple[str, ...]] = {
     "incident": ("incident", "事件", "事故", "突发事件", "安全事故", "安全事件", "疫情", "传染病疫情"),
     "measurement": ("measurement", "测量", "监测", "测量值", "测量数据", "监测数据", "实测"),
     "activity": ("activity", "活动", "开展活动", "工作活动"),
+    "case": ("case", "信访", "信访件", "信访事项", "工单", "12345工单", "热线工单"),
 }
 _KINDS: dict[str, Kind] = {compact(s): kind for kind, spellings in _KIND_SPELLINGS.items() for s in spellings}
 #: Fields only one kind has, used to tell the kind when `kind` is not given.
@@ -103,6 +108,7 @@ _KIND_BY_FIELD: dict[str, Kind] = {
     "category": "incident",
     "metric": "measurement",
     "activity": "activity",
+    "case_id": "case",
 }
 _MODE_SPELLINGS: dict[Mode, tuple[str, ...]] = {
     "increment": ("increment", "inc", "新增", "增量", "本次", "本期", "当期", "新完成", "增加"),
@@ -414,10 +420,12 @@ class _Submission:
             kind = _KINDS.get(compact(written)) if written else None
             if written and kind is None:
                 found = self.fields["kind"]
-                accepted = ("progress/进度", "incident/事件", "measurement/测量", "activity/活动")
+                accepted = ("progress/进度", "incident/事件", "measurement/测量", "activity/活动", "case/信访")
                 self.problems.append(p.unknown_kind(found.key, found.value, accepted))
             return kind
         inferred = {kind for name, kind in _KIND_BY_FIELD.items() if self._present(name, required=False)}
+        if "case" in inferred:  # a case number is the case's alone (its category is not an incident's)
+            inferred = {"case"}
         if len(inferred) == 1:
             return inferred.pop()
         self.problems.append(
@@ -727,11 +735,99 @@ def _activity(s: _Submission, unit: Unit | None) -> Activity | None:
     return Activity(unit, name, target.id if target else None, when.at, note)
 
 
-_BUILDERS = {
+def _case(s: _Submission, unit: Unit | None) -> Case | None:
+    """One action on a 信访 case or 12345 work order: the case number, channel, action and its time."""
+    case_id = s.name("case_id", required=True)
+    channel = _choice(
+        s, "channel", parse_channel, what_zh="信访渠道", what_en="channel", accepted=CHANNEL_NAMES, required=True
+    )
+    action = _choice(
+        s, "action", parse_action, what_zh="办理环节", what_en="action", accepted=ACTION_NAMES, required=True
+    )
+    when = s.moment(s.first_given("at", "date"))
+    category = s.name("category") or ""
+    satisfaction = _choice(
+        s, "satisfaction", parse_satisfaction, what_zh="满意度", what_en="satisfaction", accepted=SATISFACTION_NAMES
+    )
+    limit = _positive_days(s, "limit_working_days")
+    extension = _positive_days(s, "extension_days")
+    reason = s.free_text("reason")
+    forwarded_to = s.name("forwarded_to")
+    note = s.free_text("note")
+    if s.problems or unit is None or case_id is None or channel is None or action is None or when is None:
+        return None
+    return Case(
+        unit=unit,
+        case_id=s.ctx.mask(case_id),
+        channel=channel.value,
+        action=action.value,
+        occurred_at=when.at,
+        category=s.ctx.mask(category) if category else "",
+        satisfaction=satisfaction.value if satisfaction else None,
+        limit_working_days=limit,
+        extension_days=extension,
+        reason=reason,
+        forwarded_to=s.ctx.mask(forwarded_to) if forwarded_to else None,
+        note=note,
+    )
+
+
+def _choice(
+    s: _Submission,
+    name: str,
+    parse: Callable[[str], _Choice | None],
+    *,
+    what_zh: str,
+    what_en: str,
+    accepted: tuple[str, ...],
+    required: bool = False,
+) -> _Choice | None:
+    written = s.name(name, required=required)
+    if written is None:
+        return None
+    chosen = parse(written)
+    if chosen is None:
+        found = s.fields[name]
+        s.problems.append(p.invalid_choice(found.key, found.value, what_zh, what_en, accepted))
+    return chosen
+
+
+#: The longest time limit or extension a case may carry, in days: a year (no 信访 or 12345 time limit
+#: comes near it; a larger figure is a typing error, e.g. a date typed into the days column).
+_MAX_CASE_DAYS = 366
+
+
+def _positive_days(s: _Submission, name: str) -> int | None:
+    if not s.given(name):
+        return None
+    quantity = s.quantity(name)
+    if quantity is None:
+        return None
+    found = s.fields[name]
+    spelling = quantity.spelling or found.unit_hint
+    if spelling is not None and spelling not in ("天", "日", "个工作日", "工作日"):
+        s.problems.append(p.unknown_measure_unit(found.key, found.value, spelling, "工作日"))
+        return None
+    amount = quantity.amount
+    if amount != amount.to_integral_value():
+        s.problems.append(p.not_integer(found.key, found.value))
+        return None
+    if not 1 <= amount <= _MAX_CASE_DAYS:
+        s.problems.append(
+            p.implausible_value(
+                found.key, found.value, f"应在 1–{_MAX_CASE_DAYS} 天之间", f"not within 1-{_MAX_CASE_DAYS} days"
+            )
+        )
+        return None
+    return int(amount)
+
+
+_BUILDERS: dict[Kind, Callable[[_Submission, Unit | None], Normalised | None]] = {
     "progress": _progress,
     "incident": _incident,
     "measurement": _measurement,
     "activity": _activity,
+    "case": _case,
 }
 
 

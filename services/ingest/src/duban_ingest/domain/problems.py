@@ -11,7 +11,7 @@ too_many_fields             the submission has more keys than `Limits.max_fields
 too_long                    a text is longer than its limit (`Limits`)
 missing_field               a required field is absent or empty
 conflicting_fields          one field given twice (e.g. `value` and `数值`) with different values
-unknown_kind                `kind`/`类型` is not progress, incident, measurement or activity
+unknown_kind                `kind`/`类型` is not progress, incident, measurement, activity or case
 unknown_unit                the reporting unit (`source`/`单位`) is not in the registry
 ambiguous_unit              the unit name fits more than one registered unit
 unit_not_permitted          the integration may not speak for that unit (`integrations`)
@@ -36,6 +36,7 @@ date_in_future              the date is after the time ingest received the submi
 reported_before_occurred    an incident's report time is before the time it occurred
 unknown_category            an incident category duban does not know
 invalid_grade               an incident grade that is not Ⅰ–Ⅳ / 特别重大 / 重大 / 较大 / 一般
+invalid_choice              a case's channel, action or satisfaction rating is not one duban knows
 invalid_json                the message is not JSON (nor UTF-8/16/32 text)
 too_large                   the message is longer than `Limits.max_submission_bytes`
 too_deep                    the JSON nests deeper than `Limits.max_json_depth`
@@ -353,6 +354,17 @@ def unknown_category(field: str, value: object, accepted: Sequence[str]) -> Prob
         echo(value),
         f"{_where_zh(field)}：事件类别“{echo(value)}”无法识别，应为：{'、'.join(accepted)}。",
         f"{_where_en(field)}: incident category '{echo(value)}' is not known; use one of {', '.join(accepted)}.",
+        tuple(accepted),
+    )
+
+
+def invalid_choice(field: str, value: object, what_zh: str, what_en: str, accepted: Sequence[str]) -> Problem:
+    return Problem(
+        "invalid_choice",
+        field,
+        echo(value),
+        f"{_where_zh(field)}：{what_zh}“{echo(value)}”无法识别，应为：{'、'.join(accepted)}。",
+        f"{_where_en(field)}: {what_en} '{echo(value)}' is not known; use one of {', '.join(accepted)}.",
         tuple(accepted),
     )
 
