@@ -176,7 +176,8 @@ class _Heartbeat:
         self._messages: Sequence[NatsMessage | Msg] = (msg,) if isinstance(msg, NatsMessage) else msg
         self._interval = max(0.5, ack_wait / 3)
         self._loop = asyncio.get_running_loop()
-        self._handle: asyncio.TimerHandle | None = self._loop.call_later(self._interval, self._beat)
+        # The first beat comes early: a message may have waited in the fetch for the rest of its batch.
+        self._handle: asyncio.TimerHandle | None = self._loop.call_later(self._interval / 2, self._beat)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _beat(self) -> None:
