@@ -15,9 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
-from faststream.nats.message import NatsMessage
+from faststream.nats import NatsBroker, NatsRouter
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.aio.client import Client
@@ -80,7 +78,7 @@ class ServiceRuntime:
         self.router = NatsRouter()
         #: The durable consumers' fetch loops (`consume`), and what AsyncAPI says of them.
         self.consumers: list[BatchConsumer] = []
-        self._documented: list[tuple[str, str, type[BaseModel]]] = []
+        self._documented: list[tuple[str, str, Any]] = []  # subject, title, payload type
         self.broker = self._create_broker()
         self.routes: list[BaseRoute] = []
         self.startup: list[Callable[[], Awaitable[None]]] = []
@@ -128,19 +126,6 @@ class ServiceRuntime:
     def jetstream(self) -> JetStreamContext:
         return self.broker.config.connection_state.stream  # type: ignore[no-any-return]
 
-    def events(self, event_type: str) -> Decorator:
-        """Subscribe a handler to this service's durable consumer of `event_type`."""
-        spec = self.settings.topology.consumer(self.name, event_type)
-        return self.router.subscriber(
-            spec.filter_subject,
-            stream=JStream(spec.stream, declare=False),
-            durable=spec.durable,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
-            ack_policy=AckPolicy.MANUAL,
-            title=f"{self.name}:{event_type}",
-            inbox_prefix=self._inbox_prefix(),
-        )
-
     def consume(self, units: Units) -> None:
         """Consume every event type of `units`' table from this service's durable consumers.
 
@@ -153,7 +138,15 @@ class ServiceRuntime:
                 decode=_contract_decoder(model),
                 apply=_batch_of(units, event_type),
             )
-            self._documented.append((event_type, f"{self.name}:{event_type}", model))
+            self._documented.append((self.settings.subjects.event(event_type), f"{self.name}:{event_type}", model))
+
+    def consume_inbound(self, units: Units, decode: Decode, *, documented_as: Any) -> None:
+        """Consume the inbound submissions: `decode` turns a message into the item `units`' one applier
+        takes (it must not raise on hostile input, which would be retried until dead-lettered)."""
+        spec = self.settings.topology.inbound_consumer(self.name)
+        (key,) = units.table
+        self._pull(spec, decode=decode, apply=_batch_of(units, key))
+        self._documented.append((spec.filter_subject, f"{self.name}:submission", documented_as))
 
     def _pull(self, spec: ConsumerSpec, *, decode: Decode, apply: Callable[[Any], Awaitable[None]]) -> None:
         self.consumers.append(
@@ -168,21 +161,6 @@ class ServiceRuntime:
                 fetch_timeout=self.settings.fetch_timeout_seconds,
                 inbox_prefix=self._inbox_prefix(),
             )
-        )
-
-    def inbound(self, decoder: Callable[[NatsMessage], Awaitable[Any]] | None = None) -> Decorator:
-        """Subscribe a handler to the inbound submissions; `decoder` turns a message's bytes into the
-        handler's body (the default JSON decoding raises on hostile input, which would be retried)."""
-        spec = self.settings.topology.inbound_consumer(self.name)
-        return self.router.subscriber(
-            spec.filter_subject,
-            stream=JStream(spec.stream, declare=False),
-            durable=spec.durable,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
-            ack_policy=AckPolicy.MANUAL,
-            title=f"{self.name}:submission",
-            inbox_prefix=self._inbox_prefix(),
-            decoder=decoder,
         )
 
     def _inbox_prefix(self) -> bytes:
@@ -227,8 +205,8 @@ class ServiceRuntime:
         subscribers on a router of their own, which only a runtime that never starts includes."""
         if not getattr(self, "_documenting", False):
             self._documenting = True
-            for event_type, title, model in self._documented:
-                self.router.subscriber(self.settings.subjects.event(event_type), title=title)(_documented(model))
+            for subject, title, model in self._documented:
+                self.router.subscriber(subject, title=title)(_documented(model))
         self._include_router()
         return AsyncAPI(
             self.broker,
@@ -377,7 +355,7 @@ def _batch_of(units: Units, event_type: str) -> Callable[[Any], Awaitable[None]]
     return apply
 
 
-def _documented(model: type[BaseModel]) -> Callable[..., Awaitable[None]]:
+def _documented(model: Any) -> Callable[..., Awaitable[None]]:
     """A handler that only documents: FastStream reads the message schema from its annotation."""
 
     async def consumed(event: BaseModel) -> None:  # pragma: no cover - never subscribed

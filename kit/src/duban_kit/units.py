@@ -43,6 +43,7 @@ class UnitOfWork:
         self.events: Sequence[Any] = ()
         self.staged: list[Event] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._seen: datetime | None = None
 
     def publish(self, events: Iterable[Event]) -> None:
         """Stage events in the outbox: committed with this transaction, published after it."""
@@ -52,10 +53,17 @@ class UnitOfWork:
         """Run `callback` once this transaction has committed (never if it rolls back)."""
         self._after_commit.append(callback)
 
+    def saw(self, event_time: datetime) -> None:
+        """Count an event time the new events do not carry (e.g. of an inbound submission's event)."""
+        self._seen = event_time if self._seen is None else max(self._seen, event_time)
+
     @property
     def latest(self) -> datetime | None:
-        """The newest event time among the new events."""
-        return max((e.occurred_at for e in self.events), default=None)
+        """The newest event time among the new events (and those `saw`)."""
+        latest = max((e.occurred_at for e in self.events), default=None)
+        if self._seen is not None and (latest is None or self._seen > latest):
+            return self._seen
+        return latest
 
 
 class Apply(Protocol):
@@ -91,15 +99,17 @@ class Units:
         table: Mapping[str, Apply],
         *,
         db: Database,
-        inbox: Inbox,
+        inbox: Inbox | None,
         outbox: Outbox | None,
         subjects: Subjects | None,
         metrics: ServiceMetrics,
         hooks: UnitHooks | None = None,
         settled: Mapping[str, Callable[[Sequence[Any]], Awaitable[None]]] | None = None,
     ) -> None:
-        """`outbox` and `subjects` may be None for a service whose consumers publish nothing; `settled`
-        names, per event type, idempotent work to do after every batch commits (duplicates included)."""
+        """`inbox` may be None where the items are not events and `apply` recognises repeats itself (ingest's
+        submissions, by submission id); `outbox` and `subjects` may be None for a service whose consumers
+        publish nothing; `settled` names, per event type, idempotent work to do after every batch commits
+        (duplicates included)."""
         self.service = service
         self.table = dict(table)
         self.db = db
@@ -143,8 +153,9 @@ class Units:
         """Apply a batch of decoded events of `event_type` exactly once."""
         apply = self.table[event_type]
         async with self.transaction() as uow:
-            fresh_ids = await self.inbox.unseen(uow.conn, [e.event_id for e in events])
-            if fresh_ids:
+            if self.inbox is None:  # the service recognises repeats itself
+                await apply(uow, events)
+            elif fresh_ids := await self.inbox.unseen(uow.conn, [e.event_id for e in events]):
                 uow.events = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
                 await apply(uow, uow.events)
                 await self.inbox.mark(uow.conn, self._consumers[event_type], fresh_ids)
