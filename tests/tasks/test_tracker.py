@@ -179,7 +179,7 @@ async def test_every_target_has_the_expected_status_as_of_june_and_december(trac
             ActivityRecorded: tracker.record_activities,
             MeasurementRecorded: tracker.record_measurements,
         }[kind]
-        await apply(chosen)  # type: ignore[operator]
+        await apply(chosen)
     june = await tracker.judge(as_of_end_of_day(date(2023, 6, 30)))
     december = await tracker.judge(as_of_end_of_day(date(2023, 12, 31)))
 
