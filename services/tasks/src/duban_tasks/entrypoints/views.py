@@ -93,7 +93,7 @@ def _task_view(plan: Plan, section: Section, task: Task, judgement: Judgement) -
 def _target_view(plan: Plan, section: Section, task: Task, target_id: str, judgement: Judgement) -> StatusView:
     state: TargetState = judgement.targets[target_id]
     target = next(t for t in task.targets if t.id == target_id)
-    figure = Figure(state.actual, state.completion, state.expected)
+    figure = Figure(state.actual, state.completion, state.expected, periods_done=state.periods_done)
     return StatusView(
         level="target",
         ref=target.id,
