@@ -88,6 +88,24 @@ def facts() -> list[Event]:
             target_value=55,
         )
     )
+    for n, status in enumerate((TargetStatus.LAGGING, TargetStatus.DONE, TargetStatus.DONE)):
+        events.append(  # a level target, reached on 8 March and still reached later
+            TaskStatusChanged(
+                event_id=derived_event_id("rs-level", n),
+                occurred_at=START + timedelta(days=n * 7),
+                recorded_at=START + timedelta(days=n * 7),
+                source="tasks",
+                level="target",
+                ref="t31_hitech_total",
+                title="国家高新技术企业总量",
+                status=status,
+                completion=1.0 if status is TargetStatus.DONE else 0.8,
+                expected=0.2,
+                actual=20 if status is TargetStatus.DONE else 16,
+                target_value=20,
+                revision=n,
+            )
+        )
     events.append(
         AlertRaised(
             event_id=derived_event_id("ra", "class-size"),
@@ -173,6 +191,7 @@ async def test_a_tick_past_the_month_produces_the_monthly_and_quarterly_reports_
     assert "正常推进1项" in markdown
     # the class-size rule is broken in one class, named from its open alert: 未达标, not 严重滞后
     assert "【未达标】班额：1个班超过55人：巴中市第二中学高一3班" in markdown
+    assert "已达成20家（2023年3月8日）" in html  # a level is reached or not, with its date
     assert "本期发生校园安全事件1起，造成死亡0人、受伤2人" in markdown
     mail = tmp_path / "out" / "mail" / "report-2023-03_monthly.eml"
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -10,7 +11,7 @@ from rich.console import Console
 
 from duban_contracts.plan import load_plan
 from duban_contracts.rpc import StatusQuery
-from duban_tasks.domain.status import TargetFacts, as_of_end_of_day, evaluate, rollup
+from duban_tasks.domain.status import SHANGHAI, TargetFacts, as_of_end_of_day, evaluate, rollup
 from duban_tasks.entrypoints import cli
 from duban_tasks.entrypoints.views import reply
 from duban_tasks.usecases.tracking import Judgement
@@ -93,3 +94,17 @@ def test_wide_adds_the_pace_columns_and_leaves_them_empty_for_a_rule(monkeypatch
 
     assert rows["·班额"][3:5] == ["—", "—"]
     assert rows["·新建中小学校舍"][3] == "62%"
+
+
+def test_a_periodic_duty_says_which_periods_were_done() -> None:
+    placed = PLAN.target("t04_ideology_meeting_quarterly")
+    meetings = (datetime(2023, 2, 10, 9, tzinfo=SHANGHAI), datetime(2023, 7, 20, 9, tzinfo=SHANGHAI))
+
+    state = evaluate(placed, TargetFacts(activity_times=meetings), AS_OF, PLAN.year_start)
+
+    assert state.periods_done == (True, False, True)  # Q1 held, Q2 missed, Q3 held (Q4 not begun)
+    view = reply(
+        PLAN, replace(judgement(), targets={placed.target.id: state}), StatusQuery(level="target", ref=placed.target.id)
+    )
+    assert view.view.status_zh == "未按期开展"
+    assert view.view.figure_zh == "第1季度已开展、第2季度未开展、第3季度已开展（全年4个季度）"

@@ -116,6 +116,7 @@ class TargetRow:
     responsible: tuple[str, ...] = ()
     every: str | None = None  # a periodic duty's period
     breaches: tuple[str, ...] = ()  # who breaks a constraint (classes, schools), where known
+    achieved_on: date | None = None  # when a level target was first judged reached
 
     @property
     def light(self) -> TrafficLight:
@@ -135,7 +136,9 @@ class TargetRow:
     def figure_zh(self) -> str:
         """The target's figure in the words of its kind: 3个班超过55人, 较上年增长12%（目标增长10%以上）."""
         terms = Terms(self.kind, self.target_value, self.unit, self.metric, self.due, self.comparator, self.every)
-        figure = Figure(self.actual, self.completion, self.expected, breaches=self.breaches)
+        figure = Figure(
+            self.actual, self.completion, self.expected, breaches=self.breaches, achieved_on=self.achieved_on
+        )
         return figure_zh(terms, self.status, figure, quantity=format_quantity)
 
     @property

@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
-from duban_contracts.plan import Plan
+from duban_contracts.plan import Plan, TargetKind
 from duban_contracts.reporting_units import ReportingUnit
 from duban_kit.db import Database
 
@@ -72,7 +72,9 @@ class ReportBuilder:
     async def build(self, period: Period, as_of: datetime) -> ReportData:
         async with self.db.read() as conn:
             statuses = await self._statuses(conn, as_of)
-            targets = self._target_rows(statuses, await self._breaches(conn, as_of))
+            targets = self._target_rows(
+                statuses, await self._breaches(conn, as_of), await self._reached_on(conn, statuses, as_of)
+            )
             sections = self._sections(statuses)
             safety = await self._safety(conn, period, as_of)
             headline = await self._headline(conn, period, as_of, statuses, safety)
@@ -140,8 +142,33 @@ class ReportBuilder:
             found.setdefault(targets[rule], []).append(where)
         return {target_id: tuple(dict.fromkeys(places)) for target_id, places in found.items()}
 
+    async def _reached_on(
+        self, conn: AsyncConnection, statuses: dict[tuple[str, str], dict[str, Any]], as_of: datetime
+    ) -> dict[str, date]:
+        """When each level target that stands reached was first judged so (已达成 is said with its date)."""
+        reached = [
+            p.target.id
+            for p in self.plan.placed_targets()
+            if p.target.kind is TargetKind.LEVEL
+            and (state := statuses.get(("target", p.target.id)))
+            and state["status"] == TargetStatus.DONE.value
+        ]
+        if not reached:
+            return {}
+        h = t.status_history
+        query = (
+            select(h.c.ref, func.min(h.c.occurred_at))
+            .where(h.c.level == "target", h.c.ref.in_(reached), h.c.status == TargetStatus.DONE.value)
+            .where(h.c.occurred_at <= as_of)
+            .group_by(h.c.ref)
+        )
+        return {ref: local_date(at) for ref, at in await conn.execute(query) if at is not None}
+
     def _target_rows(
-        self, statuses: dict[tuple[str, str], dict[str, Any]], breaches: dict[str, tuple[str, ...]]
+        self,
+        statuses: dict[tuple[str, str], dict[str, Any]],
+        breaches: dict[str, tuple[str, ...]],
+        reached_on: dict[str, date],
     ) -> tuple[TargetRow, ...]:
         rows = []
         for placed in self.plan.placed_targets():
@@ -168,6 +195,7 @@ class ReportBuilder:
                     responsible=tuple(target.responsible or placed.task.responsible),
                     every=target.schedule.every if target.schedule else None,
                     breaches=breaches.get(target.id, ()),
+                    achieved_on=reached_on.get(target.id),
                 )
             )
         return tuple(rows)

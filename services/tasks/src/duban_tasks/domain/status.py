@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -59,6 +59,8 @@ class TargetState:
     actual: float | None
     target_value: float
     unit: str
+    #: A periodic duty: done or not in each period begun so far (an open period only once done).
+    periods_done: tuple[bool, ...] = ()
 
 
 def local_start(day: date, tz: ZoneInfo = SHANGHAI) -> datetime:
@@ -265,7 +267,9 @@ def _periodic(placed: PlacedTarget, facts: TargetFacts, now: datetime, year_star
         status = TargetStatus.ON_TRACK
     else:
         status = TargetStatus.NOT_STARTED
-    return _state(placed, status, completion, expected, float(sum(satisfied)))
+    state = _state(placed, status, completion, expected, float(sum(satisfied)))
+    begun = [ok for (start, _), ok, over in zip(spans, satisfied, closed, strict=True) if start <= now and (over or ok)]
+    return replace(state, periods_done=tuple(begun))
 
 
 # --- roll-up ---------------------------------------------------------------------------------

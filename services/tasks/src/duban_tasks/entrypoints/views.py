@@ -92,9 +92,8 @@ def _task_view(plan: Plan, section: Section, task: Task, judgement: Judgement) -
 
 def _target_view(plan: Plan, section: Section, task: Task, target_id: str, judgement: Judgement) -> StatusView:
     state: TargetState = judgement.targets[target_id]
-    placed = next(p for p in plan.placed_targets() if p.target.id == target_id)
-    target = placed.target
-    figure = Figure(state.actual, state.completion, state.expected)
+    target = next(t for t in task.targets if t.id == target_id)
+    figure = Figure(state.actual, state.completion, state.expected, periods_done=state.periods_done)
     return StatusView(
         level="target",
         ref=target.id,
@@ -102,7 +101,7 @@ def _target_view(plan: Plan, section: Section, task: Task, target_id: str, judge
         status=state.status,
         status_zh=status_zh(target.kind, state.status),
         paced=is_paced(target.kind),
-        figure_zh=figure_zh(Terms.of(target, placed.due), state.status, figure),
+        figure_zh=figure_zh(Terms.of(target, target.due or plan.year_end), state.status, figure),
         completion=state.completion,
         expected=state.expected,
         actual=state.actual,
