@@ -344,13 +344,18 @@ class BatchConsumer:
         )
         self._task = asyncio.create_task(self._consume(subscription), name=f"consume:{self.durable}")
 
-    async def stop(self) -> None:
-        """Stop fetching; a batch being applied finishes (and is acked) first."""
+    async def stop(self, graceful_seconds: float = 10.0) -> None:
+        """Stop fetching; a batch being applied may finish (and be acked) within `graceful_seconds`,
+        else it is cancelled: its transaction rolls back and its messages are redelivered later."""
         self._stopping = True
         task, self._task = self._task, None
         if task is None:
             return
-        if self._fetching:
+        if not self._fetching:
+            await asyncio.wait({task}, timeout=graceful_seconds)
+        if not task.done():
+            if not self._fetching:
+                log.warning("a batch from %s still running after %.0fs; cancelling it", self.durable, graceful_seconds)
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 

@@ -404,7 +404,7 @@ class AlertBook:
         else:
             self._open.discard(alert.id)
         self._mark("alerts", alert.id, alert)
-        self._planner.invalidate()
+        self._planner.changed(alert)
         self._alerts_changed = True
 
     def _put_case(self, case: CaseRecord) -> None:

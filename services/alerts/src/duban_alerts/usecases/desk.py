@@ -274,20 +274,21 @@ class AlertDesk(UnitHooks):
         return AlertBook(self.rules, self.targets, state=state)
 
     async def _save(self, conn: AsyncConnection, writes: BookState) -> None:
+        """The book's changed rows, every kind in one statement (a kind's rows are unique by key)."""
         dumped = state_to_json(writes)
-        for kind, key_field in ROW_KEYS.items():
-            rows = [
-                {
-                    "kind": kind,
-                    "key": str(item[key_field]),
-                    "data": _dumps(item),
-                    "state": item.get("state") if kind == "alerts" else None,
-                    "severity": item.get("severity") if kind == "alerts" else None,
-                    "rule": item.get("rule") if kind == "alerts" else None,
-                }
-                for item in dumped[kind]
-            ]
-            await upsert(conn, t.book_rows, rows, keys=("kind", "key"))
+        rows = [
+            {
+                "kind": kind,
+                "key": str(item[key_field]),
+                "data": _dumps(item),
+                "state": item.get("state") if kind == "alerts" else None,
+                "severity": item.get("severity") if kind == "alerts" else None,
+                "rule": item.get("rule") if kind == "alerts" else None,
+            }
+            for kind, key_field in ROW_KEYS.items()
+            for item in dumped[kind]
+        ]
+        await upsert(conn, t.book_rows, rows, keys=("kind", "key"))
 
     def _stage(self, uow: UnitOfWork, changes: list[Change], notifications: list[Notification]) -> None:
         """Publish the alert events of `changes`; queue `notifications` for the sender."""

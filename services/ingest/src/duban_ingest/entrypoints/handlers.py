@@ -9,12 +9,17 @@ from typing import Any
 from nats.aio.msg import Msg
 from pydantic import BaseModel
 
-from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
+from duban_contracts.inbound import (
+    FILE_ID_HEADER,
+    REPLAY_OF_HEADER,
+    ROW_HEADER,
+    SUBMISSION_ID_HEADER,
+    SubmissionReceived,
+)
 from duban_contracts.rpc import CommandReply
 from duban_contracts.subjects import Subjects
 from duban_kit.service import ServiceRuntime
 
-from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
 from ..domain.normalise import Limits
 from ..domain.payload import read_json
 from ..usecases.intake import Inbound, Intake

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, bindparam, func, literal_column, select, text, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from duban_contracts.events import Event, Provenance
 from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
+from duban_contracts.timezone import SHANGHAI
 from duban_kit.db import Database
 from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
@@ -44,7 +44,6 @@ from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
 SUBMITTED_AT_KEYS = ("submitted_at", "填报时间", "填报日期", "提交时间")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The advisory lock of a unit is `crc32("duban-ingest-unit:<unit id>")`, as `duban_kit.db.serialise` takes it.
 UNIT_LOCK_PREFIX = "duban-ingest-unit:"
 #: Keys per lookup statement on SQLite (bounds the statement's parameters).

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from duban_contracts.events import TargetStatus
 from duban_contracts.plan import Comparator, PlacedTarget, Schedule, TargetKind
+from duban_contracts.timezone import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE_KINDS = frozenset({TargetKind.RATIO, TargetKind.COVERAGE, TargetKind.GROWTH})
 ADDITIVE_KINDS = frozenset({TargetKind.CUMULATIVE_COUNT, TargetKind.LEVEL})
 

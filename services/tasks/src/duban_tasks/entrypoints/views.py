@@ -8,8 +8,9 @@ from duban_contracts.events import StatusLevel
 from duban_contracts.plan import Plan, Section, Task
 from duban_contracts.plan.wording import Figure, Terms, figure_zh, is_paced, status_zh
 from duban_contracts.rpc import StatusQuery, StatusReply, StatusView
+from duban_contracts.timezone import SHANGHAI
 
-from ..domain.status import SHANGHAI, Rollup, TargetState, as_of_end_of_day
+from ..domain.status import Rollup, TargetState, as_of_end_of_day
 from ..usecases.tracking import Judgement
 
 
