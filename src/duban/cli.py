@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from duban_contracts.events import TargetStatus
+from duban_contracts.plan.wording import shown_tallies
 from duban_kit.cli import print_json, write_runtime_info
 from duban_kit.logs import configure_logging
 from duban_kit.provision import provision as provision_topology
@@ -215,8 +215,8 @@ def _print_year(stack: Stack, outcome: ReplayOutcome, summary: YearSummary) -> N
     statuses = Table(title=f"指标 / targets as of {summary.as_of}")
     statuses.add_column("status")
     statuses.add_column("targets", justify="right")
-    for status in TargetStatus:
-        statuses.add_row(f"{status.label_zh} {status.value}", str(summary.targets_by_status.get(status.value, 0)))
+    for tally in shown_tallies(summary.targets_by_status):  # a broken rule counts as 未达标, not 严重滞后
+        statuses.add_row(f"{tally.heading_zh} {tally.value}", str(summary.targets_by_status.get(tally.value, 0)))
     alerts = Table(title="预警 / alerts by rule")
     alerts.add_column("rule")
     alerts.add_column("raised", justify="right")
@@ -308,8 +308,8 @@ async def _summarise(stack: Stack, day: date) -> None:
     table.add_column("status")
     table.add_column("targets", justify="right")
     counts = status["view"]["counts"]
-    for state in TargetStatus:
-        table.add_row(f"{state.label_zh} {state.value}", str(counts.get(state.value, 0)))
+    for tally in shown_tallies(counts):  # a broken rule counts as 未达标, not 严重滞后
+        table.add_row(f"{tally.heading_zh} {tally.value}", str(counts.get(tally.value, 0)))
     console.print(table)
     console.print(f"showing the plan as it stood at the end of {day.year}年{day.month}月{day.day}日 (event time)")
     console.print(

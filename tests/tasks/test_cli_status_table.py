@@ -9,9 +9,11 @@ from datetime import datetime
 import pytest
 from rich.console import Console
 
-from duban_contracts.plan import load_plan
+from duban_contracts.events import TargetStatus
+from duban_contracts.plan import TargetKind, load_plan
 from duban_contracts.rpc import StatusQuery
-from duban_tasks.domain.status import SHANGHAI, TargetFacts, as_of_end_of_day, evaluate, rollup
+from duban_contracts.timezone import SHANGHAI
+from duban_tasks.domain.status import TargetFacts, as_of_end_of_day, evaluate, rollup
 from duban_tasks.entrypoints import cli
 from duban_tasks.entrypoints.views import reply
 from duban_tasks.usecases.tracking import Judgement
@@ -108,3 +110,17 @@ def test_a_periodic_duty_says_which_periods_were_done() -> None:
     )
     assert view.view.status_zh == "未按期开展"
     assert view.view.figure_zh == "第1季度已开展、第2季度未开展、第3季度已开展（全年4个季度）"
+
+
+def test_the_totals_count_a_broken_rule_as_not_met_never_as_seriously_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    judged = judgement()
+    critical = [s for s in judged.targets.values() if s.status is TargetStatus.CRITICAL]
+    critical_rules = [s for s in critical if s.kind is TargetKind.CONSTRAINT]
+
+    assert [s.target_id for s in critical_rules] == ["t10_class_size_max"]  # 3 classes over 55
+    assert judged.plan.counts["breached"] == 1
+    assert judged.plan.counts.get("critical", 0) == len(critical) - 1
+    assert sum(judged.plan.counts.values()) == len(judged.targets)
+    totals = rendered(monkeypatch).split("┏")[0].replace("\n", "")  # the lines above the table
+    assert f"严重滞后 {len(critical) - 1}，" in totals
+    assert "约束性指标未达标 1" in totals

@@ -17,6 +17,10 @@ each kind names them as a 督查 office would:
 
 Only the plain quantity (cumulative_count) is judged against 序时进度: a rule is held or broken, a
 level reached or not, a duty done or not — none of them is "behind schedule".
+
+Counts of targets by status (a report's headline, `duban up`'s summary, `duban plan status`, the
+console board) are made by `CountedAs`: a constraint is counted as 达标, 未达标 or 暂无测量, never as
+正常推进 or 严重滞后; every other kind under its status.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from types import MappingProxyType
 
 from ..events import TargetStatus
@@ -194,6 +199,88 @@ def status_zh(kind: TargetKind, status: TargetStatus) -> str:
 def is_paced(kind: TargetKind) -> bool:
     """Whether 完成率 against 序时进度 (and 滞后) is the right way to speak of this kind."""
     return VOCABULARY[kind].paced
+
+
+# --- counting targets by status ---------------------------------------------------------------
+
+
+class CountedAs(StrEnum):
+    """What a target is counted as in a headline: its status, or for a constraint held / breached.
+
+    The first six share their values with `TargetStatus`, so counts keyed by either read the same.
+    """
+
+    DONE = "done"
+    ON_TRACK = "on_track"
+    LAGGING = "lagging"
+    CRITICAL = "critical"
+    OVERDUE = "overdue"
+    NOT_STARTED = "not_started"
+    HELD = "held"
+    BREACHED = "breached"
+    UNMEASURED = "unmeasured"
+
+    @property
+    def label_zh(self) -> str:
+        return _TALLY_ZH[self]
+
+    @property
+    def heading_zh(self) -> str:
+        """The label standing alone, as a table row: 约束性指标未达标 rather than a bare 未达标."""
+        return f"约束性指标{self.label_zh}" if self in CONSTRAINT_TALLIES else self.label_zh
+
+
+_TALLY_ZH: Mapping[CountedAs, str] = MappingProxyType(
+    {
+        **{CountedAs(status.value): status.label_zh for status in S},
+        CountedAs.HELD: "达标",
+        CountedAs.BREACHED: "未达标",
+        CountedAs.UNMEASURED: "暂无测量",
+    }
+)
+
+#: A leader's reading order: the six statuses first (done first, not started last), then the rules.
+COUNTED_ORDER: tuple[CountedAs, ...] = tuple(CountedAs)
+STATUS_TALLIES: tuple[CountedAs, ...] = COUNTED_ORDER[:6]
+CONSTRAINT_TALLIES: tuple[CountedAs, ...] = (CountedAs.HELD, CountedAs.BREACHED, CountedAs.UNMEASURED)
+
+_CONSTRAINT_TALLY: Mapping[TargetStatus, CountedAs] = MappingProxyType(
+    {
+        S.NOT_STARTED: CountedAs.UNMEASURED,
+        S.ON_TRACK: CountedAs.HELD,
+        S.DONE: CountedAs.HELD,
+        S.LAGGING: CountedAs.BREACHED,
+        S.CRITICAL: CountedAs.BREACHED,
+        S.OVERDUE: CountedAs.BREACHED,
+    }
+)
+
+
+#: Counts keyed by what targets are counted as: `CountedAs` members, or their values (a JSON view's keys).
+Counts = Mapping[CountedAs, int] | Mapping[str, int]
+
+
+def counted_as(kind: TargetKind, status: TargetStatus) -> CountedAs:
+    """What a target is counted as: a broken rule under 未达标, never under 严重滞后."""
+    if kind is TargetKind.CONSTRAINT:
+        return _CONSTRAINT_TALLY[status]
+    return CountedAs(status.value)
+
+
+def shown_tallies(counts: Counts) -> tuple[CountedAs, ...]:
+    """The six statuses always; 达标 and 未达标 where any rule is counted, 暂无测量 only when it is not empty."""
+    rules = [t for t in CONSTRAINT_TALLIES if counts.get(t, 0) or t is not CountedAs.UNMEASURED]
+    return STATUS_TALLIES + (tuple(rules) if any(counts.get(t, 0) for t in CONSTRAINT_TALLIES) else ())
+
+
+def tally_breakdown_zh(counts: Counts, *, separator: str = "，") -> str:
+    """已完成12项，…，未开始2项；约束性指标2项：达标1项，未达标1项 — the rules only where any is counted."""
+    text = separator.join(f"{t.label_zh}{counts.get(t, 0)}项" for t in STATUS_TALLIES)
+    rules = [t for t in shown_tallies(counts) if t in CONSTRAINT_TALLIES]
+    if rules:
+        total = sum(counts.get(t, 0) for t in CONSTRAINT_TALLIES)
+        text += f"；约束性指标{total}项：" + separator.join(f"{t.label_zh}{counts.get(t, 0)}项" for t in rules)
+    return text
 
 
 # --- the figure -----------------------------------------------------------------------------

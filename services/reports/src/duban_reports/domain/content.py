@@ -17,7 +17,16 @@ from typing import Generic, TypeVar
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
-from duban_contracts.plan.wording import Figure, Terms, figure_zh, is_paced, status_zh
+from duban_contracts.plan.wording import (
+    COUNTED_ORDER,
+    CountedAs,
+    Figure,
+    Terms,
+    counted_as,
+    figure_zh,
+    is_paced,
+    status_zh,
+)
 
 from .formatting import format_quantity
 from .periods import Period, ReportKind, local_date, require_aware
@@ -80,10 +89,10 @@ def traffic_light(status: TargetStatus | None) -> TrafficLight:
     return TrafficLight.GREY if status is None else _LIGHTS[status]
 
 
-def count_statuses(statuses: Iterable[TargetStatus]) -> dict[TargetStatus, int]:
-    """Every status in STATUS_ORDER, zero included."""
-    counted = Counter(statuses)
-    return {status: counted[status] for status in STATUS_ORDER}
+def count_as(tallies: Iterable[CountedAs]) -> dict[CountedAs, int]:
+    """Every tally in COUNTED_ORDER, zero included: the six statuses, then 达标 / 未达标 / 暂无测量 for rules."""
+    counted = Counter(tallies)
+    return {key: counted[key] for key in COUNTED_ORDER}
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,11 @@ class TargetRow:
     def status_zh(self) -> str:
         """The status in the words of the target's kind (a broken rule is 未达标, not 严重滞后)."""
         return status_zh(self.kind, self.status)
+
+    @property
+    def counted_as(self) -> CountedAs:
+        """What the row is counted as in a headline: a broken rule under 未达标, not 严重滞后."""
+        return counted_as(self.kind, self.status)
 
     @property
     def paced(self) -> bool:
@@ -371,8 +385,9 @@ class ReportData:
         return f"{self.plan.issuer} {self.period.title_label_zh}工作计划执行情况报告（{self.kind.label_zh}）"
 
     @property
-    def status_counts(self) -> dict[TargetStatus, int]:
-        return count_statuses(row.status for row in self.targets)
+    def status_counts(self) -> dict[CountedAs, int]:
+        """Targets by what they are counted as, as the tasks service counts them (a rule: 达标 or 未达标)."""
+        return count_as(row.counted_as for row in self.targets)
 
     def section_targets(self, section_no: str) -> tuple[TargetRow, ...]:
         return tuple(row for row in self.targets if row.section_no == section_no)

@@ -7,8 +7,9 @@ from datetime import date
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
+from duban_contracts.plan.wording import tally_breakdown_zh
 
-from ..domain.content import STATUS_ORDER, ReportData, TargetRow
+from ..domain.content import ReportData, TargetRow
 from ..domain.formatting import (
     format_as_of_zh,
     format_date_zh,
@@ -21,9 +22,8 @@ from ..domain.formatting import (
 
 
 def status_breakdown(data: ReportData, *, separator: str = "，") -> str:
-    """已完成12项，正常推进9项，…, every status in reading order."""
-    counts = data.status_counts
-    return separator.join(f"{status.label_zh}{counts[status]}项" for status in STATUS_ORDER)
+    """已完成12项，正常推进9项，…，未开始2项；约束性指标1项：达标0项，未达标1项 — in reading order."""
+    return tally_breakdown_zh(data.status_counts, separator=separator)
 
 
 def plan_sentence(data: ReportData) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import xlsxwriter
 
+from duban_contracts.plan.wording import CountedAs, shown_tallies
 from duban_contracts.units import RATIO
 
 from ..domain.content import STATUS_ORDER, ReportData, SectionProgress, TargetRow
@@ -308,7 +309,7 @@ def _overview_sheet(workbook: Any, styles: _Styles, data: ReportData, taken: lis
         targets = data.section_targets(section.no)
         sheet.write_string(row, 0, f"{section.no}、{section.short_title}", styles.text)
         sheet.write_number(row, 1, len(targets), styles.integer)
-        sheet.write_number(row, 2, sum(1 for t in targets if t.status is STATUS_ORDER[0]), styles.integer)
+        sheet.write_number(row, 2, sum(1 for t in targets if t.counted_as is CountedAs.DONE), styles.integer)
         sheet.write_number(row, 3, sum(1 for t in targets if t.is_late), styles.integer)
         _write(sheet, row, 4, section.completion, styles.percent)
         _write(sheet, row, 5, section.expected, styles.percent)
@@ -322,7 +323,7 @@ def _headline_rows(data: ReportData) -> list[tuple[str, object, str]]:
     alerts = head.alerts
     return [
         ("量化指标（项）", len(data.targets), "number"),
-        *((f"　{status.label_zh}（项）", counts[status], "number") for status in STATUS_ORDER),
+        *((f"　{key.heading_zh}（项）", counts[key], "number") for key in shown_tallies(counts)),
         ("计划总体完成率", head.plan_completion, "percent"),
         ("序时进度", head.expected_completion, "percent"),
         ("本期校园安全事件（起）", head.incidents_in_period, "number"),

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from duban_contracts.plan import Plan, load_plan
+from duban_contracts.plan.wording import shown_tallies
 from duban_contracts.rpc import StatusQuery
 from duban_contracts.subjects import Subjects
 from duban_kit.cli import namespace, print_json, request
@@ -217,8 +218,8 @@ def print_view(view: dict[str, Any], as_of: str, *, wide: bool = False) -> None:
         f"[bold]{view['title']}[/] — as of {as_of}: {view['status_zh']} "
         f"(完成 {view['completion']:.0%}, 序时进度 {view['expected']:.0%})"
     )
-    if view.get("counts"):
-        console.print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(view["counts"].items())))
+    if counts := view.get("counts"):  # in a leader's order and words: a broken rule is 约束性指标未达标
+        console.print("  " + "，".join(f"{t.heading_zh} {counts.get(t.value, 0)}" for t in shown_tallies(counts)))
     table = Table(pad_edge=False)
     table.add_column("名称", overflow="fold", ratio=3, min_width=12)
     table.add_column("状态", overflow="fold", min_width=4)

@@ -191,7 +191,16 @@ class Tracker:
         for tid, placed in self._placed.items():
             states.setdefault(
                 tid,
-                TargetState(tid, TargetStatus.NOT_STARTED, 0.0, 0.0, None, placed.target.value, placed.target.unit),
+                TargetState(
+                    tid,
+                    TargetStatus.NOT_STARTED,
+                    0.0,
+                    0.0,
+                    None,
+                    placed.target.value,
+                    placed.target.unit,
+                    placed.target.kind,
+                ),
             )
         judgement = self._roll_up(states, now)
         touched_tasks = {self._placed[tid].task.no for tid in target_ids}
@@ -332,4 +341,5 @@ def _state_from_stored(placed: PlacedTarget, row: repo.StoredStatus) -> TargetSt
         actual=row.actual,
         target_value=placed.target.value,
         unit=placed.target.unit,
+        kind=placed.target.kind,
     )
