@@ -114,26 +114,34 @@ async def pipeline_state(nc: Client, topology: Topology, services: Iterable[str]
     Consumers are listed per stream (one request each) where the connection may list them, else asked
     for one by one (a least-privilege user may only read its own consumers' info). Each part is asked
     for all at once; the order of the parts is what makes one look enough (`PipelineState.consistent`).
-    While a consumer still has messages to work through, the services are not asked about their
-    outboxes (the answer could not make the look idle, and answering costs the busy services time).
+    While a consumer still has messages to work through, the look stops there, without the heads
+    or the outboxes (they could not make it idle, and the busy services would have to answer).
     """
     services = tuple(services)
+    busy = _busy(await _consumer_infos(nc, topology, services))
+    if busy is not None:
+        return busy
     before = await _stream_heads(nc, topology)
     consumers = await _consumer_infos(nc, topology, services)
-    pending = sum(info.num_pending or 0 for info in consumers)
-    ack_pending = sum(info.num_ack_pending or 0 for info in consumers)
-    if pending or ack_pending:
-        return PipelineState(pending, ack_pending, before)
+    busy = _busy(consumers, before)
+    if busy is not None:
+        return busy
     statuses = await asyncio.gather(*(_service_status(nc, topology.subjects, service) for service in services))
     after = await _stream_heads(nc, topology)
     return PipelineState(
-        pending=pending,
-        ack_pending=ack_pending,
+        pending=0,
+        ack_pending=0,
         heads=after,
         unpublished=sum(status.outbox_pending for status in statuses),
         background=sum(status.work_pending for status in statuses),
         heads_before=before,
     )
+
+
+def _busy(consumers: list[ConsumerInfo], heads: tuple[int, ...] = ()) -> PipelineState | None:
+    pending = sum(info.num_pending or 0 for info in consumers)
+    ack_pending = sum(info.num_ack_pending or 0 for info in consumers)
+    return PipelineState(pending, ack_pending, heads) if pending or ack_pending else None
 
 
 async def _stream_heads(nc: Client, topology: Topology) -> tuple[int, ...]:
