@@ -367,8 +367,12 @@ async def measure(
             f"{result.seconds:.1f}s = {result.rate:,.0f}/s"
             + ("" if result.drained else " (not drained within the budget)")
         )
-        steady = None
-        if steady_trials:
+    steady = None
+    if steady_trials:  # on a fresh stack: the burst may have left a backlog behind
+        progress("  starting a fresh stack for the steady-rate search …")
+        async with running_stack(
+            nats_url=nats_url, database_url=database_url, namespace=f"{namespace}s", home=home / "steady"
+        ) as stack:
             steady = await search(
                 stack,
                 Workload(f"{namespace}-s"),
