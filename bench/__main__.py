@@ -1,8 +1,15 @@
 """`python -m bench` (`make bench`): every benchmark in one run, one table of ratios, bench/RESULTS.md.
 
-    .venv/bin/python -m bench                 # everything, about 8 minutes on 2 cores
+    .venv/bin/python -m bench                 # everything, about 15 minutes on 2 cores
     .venv/bin/python -m bench --quick         # smaller loads, to try the harness
     .venv/bin/python -m bench --only raw,reports
+    .venv/bin/python -m bench --only latency  # alert latency on the default stack (SQLite)
+    .venv/bin/python -m bench --only once     # `duban up --once`, timed (--quick: January only)
+
+Phases: normalise, raw (the limit), usecases, pipeline (PostgreSQL: a burst, the highest steady rate,
+latency at rising rates in the stress and realistic mixes), latency (the default stack), reports
+(annual report vs GROUP BY), once (`make run ONCE=1`), profile. The table of issue 14's targets is
+written at the top of bench/RESULTS.md.
 
 Environment: DUBAN_BENCH_DATABASE_URL picks the PostgreSQL (default: 127.0.0.1:5432/test if it answers,
 else a throw-away cluster via initdb/pg_ctl). NATS is always a fresh nats-server from the wheel.
@@ -17,19 +24,20 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import pipeline, profile, raw, reports, usecases
+from . import defaults, once, pipeline, profile, raw, reports, usecases
 from .bench_normalise import measure as measure_normalise
 from .machine import Machine
 from .results import Results, markdown, started_now, table
 from .servers import nats_server, nats_version, postgres_server, postgres_settings, postgres_version
-from .workload import sample_payloads
+from .workload import sample_payloads, year_incident_share
 
 HERE = Path(__file__).parent
 OUT = HERE / "out"
-PHASES = ("normalise", "raw", "usecases", "pipeline", "reports", "profile")
+PHASES = ("raw", "pipeline", "latency", "reports", "once", "normalise", "usecases", "profile")
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="seconds per latency rate (default 10)")
     parser.add_argument("--report-rows", type=int, help="progress events for the report benchmark (default 1,000,000)")
     parser.add_argument("--profile-count", type=int, help="submissions in the profiled run (default 3,000)")
+    parser.add_argument("--steady-seconds", type=float, help="seconds per steady-rate trial (default 10)")
+    parser.add_argument("--steady-trials", type=int, help="steady-rate trials at most (default 5; 0: none)")
+    parser.add_argument("--until", type=date.fromisoformat, help="`duban up --once --until` (default: the year)")
     parser.add_argument("--no-write", action="store_true", help="print the table but leave bench/RESULTS.md alone")
     args = parser.parse_args()
     quick = args.quick
@@ -51,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     args.seconds = args.seconds or (4.0 if quick else 10.0)
     args.report_rows = args.report_rows or (100_000 if quick else 1_000_000)
     args.profile_count = args.profile_count or (1_000 if quick else 3_000)
+    args.steady_seconds = args.steady_seconds or (4.0 if quick else 10.0)
+    args.steady_trials = args.steady_trials if args.steady_trials is not None else (3 if quick else 5)
+    args.until = args.until or (date(2023, 1, 31) if quick else None)
     args.raw_count = 10_000 if quick else 20_000
     args.usecase_count = 2_560 if quick else 5_120
     args.usecase_budget = 10.0 if quick else 20.0
@@ -77,6 +91,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def write_results(results: Results, seconds: float) -> None:
+    results.seconds = seconds
+    (HERE / "RESULTS.md").write_text(markdown(results), encoding="utf-8")
+
+
 async def run(args: argparse.Namespace) -> Results:
     OUT.mkdir(exist_ok=True)
     run_id = f"bench{uuid.uuid4().hex[:6]}"
@@ -95,7 +114,10 @@ async def run(args: argparse.Namespace) -> Results:
             "throughput budget": f"{args.budget:.0f}s",
             "latency rates": "/".join(f"{r:,}" for r in args.rates) + f" per second for {args.seconds:.0f}s each",
             "report rows": f"{args.report_rows:,}",
-            "workload": "80% progress on 10 cumulative targets from schools and sections, 20% drownings with a death",
+            "workload": "stress mix: 80% progress on 10 cumulative targets from schools and sections, 20% drownings "
+            "with a death; realistic mix: incidents as often as in the simulated year "
+            f"({year_incident_share():.1%}), the rest progress",
+            "steady rate": f"up to {args.steady_trials} trials of {args.steady_seconds:.0f}s",
             "DUBAN_FETCH_BATCH": "256 (default)",
         }
         say(f"duban benchmarks — NATS {nats_url}, PostgreSQL {database_url.rsplit('@', 1)[-1]}, run {run_id}")
@@ -109,6 +131,8 @@ async def run(args: argparse.Namespace) -> Results:
                 await body()
             finally:
                 results.busy.stop()
+                if not args.no_write:  # so far: a run stopped early still leaves what it measured
+                    write_results(results, time.perf_counter() - started)
 
         async def normalise() -> None:
             results.normalise = await asyncio.to_thread(measure_normalise, 10_000, 3)
@@ -136,7 +160,23 @@ async def run(args: argparse.Namespace) -> Results:
                 budget=args.budget,
                 rates=args.rates,
                 seconds=args.seconds,
+                steady_seconds=args.steady_seconds,
+                steady_trials=args.steady_trials,
                 progress=say,
+            )
+
+        async def default_stack_latency() -> None:
+            results.defaults = await defaults.measure(
+                nats_url=nats_url, namespace=f"{run_id}d", home=home / "defaults", seconds=args.seconds, progress=say
+            )
+
+        async def make_run_once() -> None:
+            results.once = await once.measure(args.until)
+            o = results.once
+            say(
+                f"  duban up --once{' --until ' + str(o.until) if o.until else ''}: {o.wall_seconds:.0f}s "
+                f"(replay {o.replay_seconds:.0f}s), exit {o.exit_code}, {o.reports} report files"
+                + ("" if o.same_reports is None else f", identical to before: {o.same_reports}")
             )
 
         async def report_aggregation() -> None:
@@ -153,13 +193,17 @@ async def run(args: argparse.Namespace) -> Results:
                 progress=say,
             )
 
-        await phase("normalise", normalise)
+        # issue 14's table first (raw: the limit its ratios are to), then the rest
         await phase("raw", raw_limit)
-        await phase("usecases", use_cases)
         await phase("pipeline", the_pipeline)
+        await phase("latency", default_stack_latency)
         await phase("reports", report_aggregation)
+        await phase("once", make_run_once)
+        await phase("normalise", normalise)
+        await phase("usecases", use_cases)
         await phase("profile", profiles)
     results.seconds = time.perf_counter() - started
+    home.mkdir(parents=True, exist_ok=True)
     (home / "results.json").write_text(json.dumps(_plain(results), default=str, indent=1), encoding="utf-8")
     return results
 

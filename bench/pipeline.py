@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from .stack import (
     service_pids,
     total,
 )
+from .steady import SteadyResult, search
 from .workload import Submission, Workload
+from .workload import workload as workload_of
 
 SAMPLE_SECONDS = 0.25
 ALERT_GRACE_SECONDS = 15.0  # after the last submission, for the last alerts to arrive
@@ -95,10 +98,25 @@ class LatencyResult:
     drained: bool = True
     skipped: bool = False
 
+    mix: str = "stress"
+    stack: str = "PostgreSQL"
+
     @property
     def saturated(self) -> bool:
         """The pipeline fell behind: alerts missing after the grace period, or a backlog left."""
         return self.missing > 0.05 * max(1, self.incidents) or not self.drained
+
+    def percentile(self, q: float) -> float:
+        """Over every incident sent: one whose alert never arrived counts as infinitely late."""
+        return Latency([*self.latency.samples, *([math.inf] * self.missing)]).percentile(q)
+
+    @property
+    def p50(self) -> float:
+        return self.percentile(50)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(99)
 
 
 class MemoryWatch:
@@ -242,6 +260,8 @@ async def latency(
     rate: int,
     seconds: float,
     *,
+    mix: str = "stress",
+    stack_name: str = "PostgreSQL",
     progress: Callable[[str], None] = print,
 ) -> LatencyResult:
     """Submissions at `rate`/s for `seconds`; submission → `alert.raised` for each incident."""
@@ -298,10 +318,12 @@ async def latency(
         missing=len(sent_at) - len(samples),
         achieved_rate=total_count / took,
         drained=drained,
+        mix=mix,
+        stack=stack_name,
     )
     progress(
-        f"  {rate:,}/s for {seconds:.0f}s: submission → alert.raised p50 {result.latency.p50 * 1000:.1f} ms, "
-        f"p99 {result.latency.p99 * 1000:.1f} ms, max {result.latency.max * 1000:.1f} ms "
+        f"  {stack_name}, {mix} mix, {rate:,}/s for {seconds:.0f}s: submission → alert.raised "
+        f"p50 {result.p50 * 1000:.1f} ms, p99 {result.p99 * 1000:.1f} ms, max {result.latency.max * 1000:.1f} ms "
         f"({len(samples)} of {len(sent_at)} incidents)"
     )
     return result
@@ -317,6 +339,7 @@ async def quiet(nc: Client, stack: Stack, timeout: float) -> None:
 class PipelineResults:
     throughput: ThroughputResult
     latencies: list[LatencyResult]
+    steady: SteadyResult | None = None
 
 
 async def measure(
@@ -330,6 +353,8 @@ async def measure(
     budget: float,
     rates: tuple[int, ...],
     seconds: float,
+    steady_seconds: float = 10.0,
+    steady_trials: int = 6,
     progress: Callable[[str], None] = print,
 ) -> PipelineResults:
     progress("  starting the four services (runtime Stack) …")
@@ -337,23 +362,41 @@ async def measure(
         nats_url=nats_url, database_url=database_url, namespace=f"{namespace}t", home=home / "throughput"
     ) as stack:
         result = await throughput(stack, nats_pid, Workload(f"{namespace}-t"), count, budget=budget, progress=progress)
-    progress(
-        f"  throughput: {result.completed:,} of {result.submissions:,} submissions through in {result.seconds:.1f}s"
-        f" = {result.rate:,.0f}/s{'' if result.drained else ' (not drained within the budget)'}"
-    )
+        progress(
+            f"  throughput: {result.completed:,} of {result.submissions:,} submissions through in "
+            f"{result.seconds:.1f}s = {result.rate:,.0f}/s"
+            + ("" if result.drained else " (not drained within the budget)")
+        )
+    steady = None
+    if steady_trials:  # on a fresh stack: the burst may have left a backlog behind
+        progress("  starting a fresh stack for the steady-rate search …")
+        async with running_stack(
+            nats_url=nats_url, database_url=database_url, namespace=f"{namespace}s", home=home / "steady"
+        ) as stack:
+            steady = await search(
+                stack,
+                Workload(f"{namespace}-s"),
+                start=int(result.rate * 0.9) if result.rate == result.rate else 500,
+                seconds=steady_seconds,
+                trials=steady_trials,
+                progress=progress,
+            )
     latencies: list[LatencyResult] = []
     progress("  starting a fresh stack for the latency runs …")
     async with running_stack(
         nats_url=nats_url, database_url=database_url, namespace=f"{namespace}l", home=home / "latency"
     ) as stack:
+        # the realistic mix first: a rate the stress mix saturates would leave it a backlog
+        realistic = workload_of(f"{namespace}-r", "realistic")
+        latencies.append(await latency(stack, realistic, rates[0], seconds, mix="realistic", progress=progress))
         workload = Workload(f"{namespace}-l")
         for rate in rates:
-            if latencies and latencies[-1].saturated:
+            if latencies[1:] and latencies[-1].saturated:
                 progress(f"  {rate:,}/s skipped: the pipeline did not keep up with {latencies[-1].rate:,}/s")
                 latencies.append(LatencyResult(rate, seconds, 0, 0, Latency([]), 0, float("nan"), False, True))
                 continue
             latencies.append(await latency(stack, workload, rate, seconds, progress=progress))
-    return PipelineResults(result, latencies)
+    return PipelineResults(result, latencies, steady)
 
 
 async def connect(url: str) -> Client:

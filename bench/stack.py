@@ -24,11 +24,17 @@ from .servers import drop_schemas, free_port
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    *, nats_url: str, database_url: str, namespace: str, home: Path, extra_env: dict[str, str] | None = None
+    *, nats_url: str, database_url: str | None, namespace: str, home: Path, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[Stack]:
-    """Start the four services under the runtime's supervisor; stop them and remove what they made."""
+    """Start the four services under the runtime's supervisor; stop them and remove what they made.
+
+    `database_url` None: the default stack, as `duban up` runs it — each service on its own SQLite file
+    under `home`/var.
+    """
     env = {f"DUBAN_{service.upper()}_HTTP_PORT": str(free_port()) for service in SERVICES}
-    env |= {"DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home), "DUBAN_DATABASE_URL": database_url}
+    env |= {"DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home)}
+    if database_url is not None:
+        env["DUBAN_DATABASE_URL"] = database_url
     env |= extra_env or {}
     with mock.patch.dict(os.environ, env):
         settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
@@ -40,7 +46,8 @@ async def running_stack(
             await stack.stop()
             async with stack.client() as nc:
                 await deprovision(nc, settings.topology)
-            drop_schemas(database_url, f"{namespace}_")
+            if database_url is not None:
+                drop_schemas(database_url, f"{namespace}_")
 
 
 def service_pids(stack: Stack) -> dict[str, int]:

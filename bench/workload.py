@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from duban_contracts.events import Provenance, derived_event_id
 from duban_contracts.plan import TargetKind, load_plan
@@ -140,3 +141,29 @@ def sample_payloads() -> tuple[bytes, bytes]:
         raise TypeError(f"unexpected verdict {verdict!r}")
     event = accepted_event(verdict, submission.submission_id, RECEIVED_AT, Provenance())
     return submission.body, event.model_dump_json().encode()
+
+
+#: The workload mixes: `stress` (a fifth of the submissions incidents that raise a critical alert at
+#: once), `realistic` (incidents as often as in the simulated year, the rest progress) and `incidents`.
+MIXES = ("stress", "realistic", "incidents")
+
+
+@cache
+def year_incident_share(seed: int = 2023) -> float:
+    """Of the simulated year's accepted submissions, the share that are incidents (about 2 %)."""
+    from duban.simulate import simulate_year
+    from duban_contracts.reporting_units import load_reporting_units
+
+    year = simulate_year(seed, plan=load_plan(), units=load_reporting_units().units)
+    kinds = [s.expected.kind for s in year.submissions if s.expected is not None]
+    return sum(1 for kind in kinds if kind == "incident") / len(kinds)
+
+
+def workload(prefix: str, mix: str) -> Workload:
+    if mix == "stress":
+        return Workload(prefix)
+    if mix == "realistic":
+        return Workload(prefix, progress_share=1 - year_incident_share())
+    if mix == "incidents":
+        return Workload(prefix, progress_share=0.0)
+    raise ValueError(f"unknown mix {mix!r}: one of {', '.join(MIXES)}")

@@ -23,6 +23,7 @@ COPY services/ingest/pyproject.toml services/ingest/
 COPY services/tasks/pyproject.toml services/tasks/
 COPY services/alerts/pyproject.toml services/alerts/
 COPY services/reports/pyproject.toml services/reports/
+COPY services/console/pyproject.toml services/console/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace
 COPY contracts/ contracts/

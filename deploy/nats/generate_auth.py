@@ -153,6 +153,22 @@ def operator_user(topology: Topology) -> NatsUser:
     )
 
 
+def console_user(topology: Topology) -> NatsUser:
+    """The web console (督办台): it holds no data, so it asks the services and listens to their events.
+
+    It checks each person's role itself (the API token they signed in with) before it sends a command;
+    replaying raw submissions stays with operators and admins.
+    """
+    s = topology.subjects
+    publish = [s.rpc(service, verb) for service in SERVICES for verb in RPC_VERBS[service] if verb != "replay"]
+    return NatsUser(
+        name="svc-console",
+        purpose="the web console: the services' request verbs (not replay) and their events, live (no inbound data)",
+        publish=tuple(publish),
+        subscribe=(_own_inbox("svc-console"), *s.all_events()),
+    )
+
+
 def integration_user_name(integration: str) -> str:
     return f"integration-{integration}"
 
@@ -207,6 +223,7 @@ def users(topology: Topology, integrations: Mapping[str, bool] | None = None) ->
     return [
         *integration_users(topology, integrations),
         *(service_user(topology, service) for service in SERVICES),
+        console_user(topology),
         NatsUser(
             name="runtime",
             purpose="the event-time clock",

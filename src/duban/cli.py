@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from duban_contracts.events import TargetStatus
+from duban_contracts.plan.wording import shown_tallies
 from duban_kit.cli import print_json, write_runtime_info
 from duban_kit.logs import configure_logging
 from duban_kit.provision import provision as provision_topology
 
 from . import dlq as dlq_commands
-from .bus import connect
-from .runtime import Stack, StopSignals, drain, feed_sample, keep_serving, out_dir
+from .bus import connect, publish_tick
+from .runtime import Stack, StopSignals, drain, feed_sample, keep_serving, out_dir, sample_day
 from .settings import RuntimeSettings
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 FEEDS = ("year", "sample", "none")
+#: The quick look's clock jumps to its day in one tick: with the schedule on, the reports service would
+#: first write every weekly and monthly report of the months before it. The sample asks for one report.
+UNSCHEDULED = {f"DUBAN_SCHEDULE_{kind}": "" for kind in ("WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL")}
 DEFAULT_SEED = 2023
 
 
@@ -61,11 +64,39 @@ def up(
     """Start NATS (embedded unless DUBAN_NATS_URL), provision, run the four services; Ctrl-C stops."""
     if feed not in FEEDS:
         raise typer.BadParameter(f"--feed must be one of {', '.join(FEEDS)}")
-    configure_logging("runtime", "INFO")
     settings = RuntimeSettings()
+    log_file = log_to_file_and_warn_in_words(settings.var_dir / "log" / "runtime.log")
+    console.print(f"logs: {log_file.parent}/ (JSON lines; this terminal shows progress, the summary and warnings)")
     last_day = date.fromisoformat(until) if until else None
     code = asyncio.run(_up_until_stopped(settings, once=once, feed=feed, seed=seed, until=last_day))
     raise typer.Exit(code)
+
+
+def log_to_file_and_warn_in_words(path: Path) -> Path:
+    """JSON log lines to `path` only; on the terminal, warnings and errors as one plain sentence each.
+
+    A newcomer reading `make run` should see the progress bar and the summary, not machine logs: the
+    JSON lines (the services' own are in the same directory) are for operators and log shippers.
+    """
+    configure_logging("runtime", "INFO")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    json_lines = root.handlers[0]
+    assert isinstance(json_lines, logging.StreamHandler)
+    json_lines.setStream(path.open("a", encoding="utf-8"))
+    in_words = logging.StreamHandler(sys.stderr)
+    in_words.setLevel(logging.WARNING)
+    in_words.setFormatter(logging.Formatter("%(levelname_zh)s: %(message)s"))
+    in_words.addFilter(_plain_level)
+    root.addHandler(in_words)
+    return path
+
+
+def _plain_level(record: logging.LogRecord) -> bool:
+    record.levelname_zh = {"WARNING": "注意 warning", "ERROR": "错误 error", "CRITICAL": "严重 critical"}.get(
+        record.levelname, record.levelname.lower()
+    )
+    return True
 
 
 async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str, seed: int, until: date | None) -> int:
@@ -84,7 +115,7 @@ async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str,
 async def _up(
     settings: RuntimeSettings, *, once: bool, feed: str, seed: int = DEFAULT_SEED, until: date | None = None
 ) -> int:
-    stack = Stack(settings)
+    stack = Stack(settings, service_env={"reports": UNSCHEDULED} if feed == "sample" else {})
     try:
         await stack.start()
         write_runtime_info(
@@ -98,24 +129,36 @@ async def _up(
             settings.home,
         )
         console.print(f"[bold green]duban is up[/] — NATS {stack.nats_url}, services on ports {stack.ports}")
-        if stack.console_url:
-            console.print(f"[bold]督办台 console:[/] {stack.console_url}  (sign in with an API token)")
         _print_api_access(stack)
         if feed == "year":
             await _replay_year(stack, seed=seed, until=until)
         elif feed == "sample":
+            from .replay import end_of_day
+
+            day = sample_day()
             async with stack.client() as nc:
                 count = await feed_sample(nc, settings)
-            console.print(f"fed {count} sample submissions; waiting for them to go through …")
+            console.print(
+                f"fed {count} sample submissions; the clock is set to the end of {day:%Y-%m-%d} "
+                "(event time inside the plan year, as in the replay — not today) …"
+            )
             await drain(stack)
-            await _report_to_date(stack)
-            await _summarise(stack)
+            async with stack.client() as nc:
+                await publish_tick(nc, settings.subjects, end_of_day(day), mode="replay")
+            await drain(stack)
+            await _report_to_date(stack, day)
+            await _summarise(stack, day)
         if once:
             return 0
-        console.print("serving; the live clock ticks every minute. Ctrl-C to stop.")
         if stack.console_url:
             console.print(f"[bold]督办台 console:[/] {stack.console_url}")
-        await keep_serving(stack)
+        if feed == "none":
+            console.print("serving; the live clock ticks every minute. Ctrl-C to stop.")
+            await keep_serving(stack)
+        else:
+            # the fed data is of the plan year: a wall clock would judge the 2023 plan against today's date
+            console.print("serving; the clock stays on the day shown (event time). Ctrl-C to stop.")
+            await asyncio.Event().wait()
         return 0
     finally:
         await stack.stop()
@@ -172,8 +215,8 @@ def _print_year(stack: Stack, outcome: ReplayOutcome, summary: YearSummary) -> N
     statuses = Table(title=f"指标 / targets as of {summary.as_of}")
     statuses.add_column("status")
     statuses.add_column("targets", justify="right")
-    for status in TargetStatus:
-        statuses.add_row(f"{status.label_zh} {status.value}", str(summary.targets_by_status.get(status.value, 0)))
+    for tally in shown_tallies(summary.targets_by_status):  # a broken rule counts as 未达标, not 严重滞后
+        statuses.add_row(f"{tally.heading_zh} {tally.value}", str(summary.targets_by_status.get(tally.value, 0)))
     alerts = Table(title="预警 / alerts by rule")
     alerts.add_column("rule")
     alerts.add_column("raised", justify="right")
@@ -214,10 +257,12 @@ def _print_api_access(stack: Stack) -> None:
         f"API: admin token [bold]{tokens.admin}[/] — send `Authorization: Bearer <token>`; "
         f"operator and reader tokens in {tokens.path} (mode 0600)"
     )
+    if stack.console_url:
+        console.print(f"[bold]督办台 console:[/] {stack.console_url} — sign in with the admin token above")
 
 
-async def _report_to_date(stack: Stack) -> None:
-    """A report on the plan year as it stands (the sample has no clock ticks to schedule reports)."""
+async def _report_to_date(stack: Stack, day: date) -> None:
+    """A report on the plan year up to the day shown (a 阶段报告, as of the end of `day`)."""
     import json
 
     from duban_contracts.rpc import ReportRequest
@@ -225,7 +270,7 @@ async def _report_to_date(stack: Stack) -> None:
     from .reporting import wait_for_reports
 
     async with stack.client() as nc:
-        request = ReportRequest(period="2023", formats=["html", "pdf", "xlsx", "md"])
+        request = ReportRequest(period=f"{day.year}-01-01..{day:%Y-%m-%d}", formats=["html", "pdf", "xlsx", "md"])
         reply = await nc.request(
             stack.settings.subjects.rpc("reports", "generate"), request.model_dump_json().encode(), timeout=30
         )
@@ -234,7 +279,7 @@ async def _report_to_date(stack: Stack) -> None:
         await wait_for_reports(nc, stack.settings.subjects)
 
 
-async def _summarise(stack: Stack) -> None:
+async def _summarise(stack: Stack, day: date) -> None:
     import json
 
     from duban_contracts.rpc import AggregateQuery, StatusQuery
@@ -259,12 +304,14 @@ async def _summarise(stack: Stack) -> None:
     target = out_dir(stack.settings)
     (target / "plan-status.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
     (target / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    table = Table(title="计划执行情况 / plan status")
+    table = Table(title=f"计划执行情况 / plan status as of {day:%Y-%m-%d}")
     table.add_column("status")
     table.add_column("targets", justify="right")
-    for name, count in sorted(status["view"]["counts"].items()):
-        table.add_row(name, str(count))
+    counts = status["view"]["counts"]
+    for tally in shown_tallies(counts):  # a broken rule counts as 未达标, not 严重滞后
+        table.add_row(f"{tally.heading_zh} {tally.value}", str(counts.get(tally.value, 0)))
     console.print(table)
+    console.print(f"showing the plan as it stood at the end of {day.year}年{day.month}月{day.day}日 (event time)")
     console.print(
         f"submissions: {summary['submissions']}; incidents: {summary['incidents']}; "
         f"open alerts: {summary['open_alerts']}"

@@ -15,13 +15,13 @@ import typer
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
+from duban_contracts.inbound import REPLAY_OF_HEADER
 from duban_contracts.subjects import Subjects
 from duban_ingest.domain.privacy import mask_personal_data, mask_structure
 from duban_kit.cli import client, namespace, print_json
 
 app = typer.Typer(help="Dead letters: list them, replay them once the cause is fixed.", no_args_is_help=True)
 
-REPLAY_OF_HEADER = "Duban-Replay-Of"
 #: Characters of a payload shown on a line of `duban dlq list` (`--json` shows it whole).
 PREVIEW_CHARS = 160
 

@@ -8,9 +8,13 @@ microsecond — so that "as of a date" means the same in the reports and in `dub
 before the deliveries sent after it, and the replay waits for the reports service to read the
 facts of what fell due: reports are built from the facts known when they are read, so reading them
 before the next day's facts arrive is what makes the same seed give the same reports, byte for
-byte (rendering, a PDF's seconds, goes on meanwhile). The year
-ends with ticks at the plan year's end instant and at 08:00 the next morning, which bring out the
-December, fourth-quarter and annual reports.
+byte. The year ends with ticks at the plan year's end instant and at 08:00 the next morning, which
+bring out the December, fourth-quarter and annual reports.
+
+Every wait is for the pipeline's own state, never for a length of time: a day's deliveries are
+published pipelined (acknowledged together), "quiet" is one consistent look at the consumers and
+outboxes (`duban.bus.wait_quiet` with no settle interval), and rendering — a PDF takes seconds —
+goes on in the background while the next days are replayed; only the end waits for it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js.api import PubAck
 
 from duban.simulate import FileUpload, SimulatedYear, Submission
 from duban.simulate.model import SHANGHAI, Delivery
@@ -39,14 +44,16 @@ from duban_contracts.topology import Topology
 from duban_ingest.adapters.inbound import file_row, publish_submissions
 from duban_ingest.domain.spreadsheets import FileRejection, read_table
 
-from .bus import publish_tick, wait_quiet
+from .bus import Activity, publish_tick, wait_quiet
 
 #: When the reports service's cron entries fire (周报 Mondays, 月报/季报/年度总结 the 1st), local time.
 REPORT_HOUR = 8
-#: A short settle: the replay waits hundreds of times, and the services publish a message's events
-#: before they acknowledge it, so two idle looks at the same stream heads are enough.
-REPLAY_SETTLE_SECONDS = 0.03
-_REPORTS_POLL_SECONDS = 0.1
+#: No settle interval: one consistent look at the consumers and outboxes proves the pipeline quiet
+#: (`duban.bus.PipelineState.consistent`), and the replay waits for quiet some 800 times a year.
+REPLAY_SETTLE_SECONDS = 0.0
+#: How often the replay looks again while the pipeline is still busy (a tick's cascade takes tens of ms).
+REPLAY_POLL_SECONDS = 0.005
+_REPORTS_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ async def replay(
     last_day: date | None = None,
     progress: ProgressCallback | None = None,
     settle: float = REPLAY_SETTLE_SECONDS,
+    poll: float = REPLAY_POLL_SECONDS,
     quiet_timeout: float = 300.0,
 ) -> ReplayOutcome:
     """Feed `year` to the stack behind `nc`, day by day from 1 January to `last_day` (default: 31 December)."""
@@ -137,8 +145,10 @@ async def replay(
     outcome = ReplayOutcome(first, last)
     by_day = dict(year.days())
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    driver = _Driver(nc, subjects, topology, outcome, settle=settle, quiet_timeout=quiet_timeout)
-    async with _counting_rejections(nc, subjects) as rejections:
+    async with _counting_rejections(nc, subjects) as rejections, Activity.watching(nc, topology) as activity:
+        driver = _Driver(
+            nc, subjects, topology, outcome, settle=settle, poll=poll, quiet_timeout=quiet_timeout, activity=activity
+        )
         for done, day in enumerate(days, start=1):
             await driver.day(by_day.get(day, ()), report_tick(day), end_of_day(day))
             outcome.rejected = rejections.count
@@ -147,7 +157,7 @@ async def replay(
         for at in closing_ticks(last):
             await driver.tick(at)
         outcome.reports = await driver.reports_done()
-        await driver.quiet()
+        await driver.quiet(background=True)
         outcome.rejected = rejections.count
     outcome.seconds = time.monotonic() - started
     return outcome
@@ -162,7 +172,9 @@ class _Driver:
         outcome: ReplayOutcome,
         *,
         settle: float,
+        poll: float,
         quiet_timeout: float,
+        activity: Activity | None = None,
     ) -> None:
         self.nc = nc
         self.js = nc.jetstream()
@@ -170,6 +182,8 @@ class _Driver:
         self.topology = topology
         self.outcome = outcome
         self.settle = settle
+        self.poll = poll
+        self.activity = activity
         self.quiet_timeout = quiet_timeout
 
     async def day(self, deliveries: Sequence[Delivery], morning: datetime | None, evening: datetime) -> None:
@@ -185,20 +199,23 @@ class _Driver:
         if not deliveries:
             return
         started = time.monotonic()
-        for delivery in deliveries:
+        acks: list[asyncio.Future[PubAck]] = []
+        for delivery in deliveries:  # one connection: the stream keeps the order they are sent in
             if isinstance(delivery, Submission):
-                await self._publish(delivery)
+                acks.append(await self._publish(delivery))
             else:
                 await self._upload(delivery)
+        self.outcome.dropped_by_stream += sum(bool(ack.duplicate) for ack in await asyncio.gather(*acks))
         await self.quiet()
         self.outcome.waited["deliveries"] += time.monotonic() - started
 
-    async def _publish(self, submission: Submission) -> None:
-        ack = await self.js.publish(
+    async def _publish(self, submission: Submission) -> asyncio.Future[PubAck]:
+        """Sent at once; the acknowledgement is awaited with the rest of the day's."""
+        ack = await self.js.publish_async(
             self.subjects.inbound_submission, submission.body, headers={SUBMISSION_ID_HEADER: submission.submission_id}
         )
         self.outcome.sent += 1
-        self.outcome.dropped_by_stream += bool(ack.duplicate)
+        return ack
 
     async def _upload(self, upload: FileUpload) -> None:
         """As `duban submit FILE --source … --kind …` would: one submission per row, id `<sha256>:<row>`."""
@@ -220,8 +237,17 @@ class _Driver:
         await self.quiet()
         self.outcome.waited["ticks"] += time.monotonic() - started
 
-    async def quiet(self) -> None:
-        await wait_quiet(self.nc, self.topology, timeout=self.quiet_timeout, settle=self.settle)
+    async def quiet(self, *, background: bool = False) -> None:
+        """Until nothing is on its way; rendering may go on unless `background` (the year's end)."""
+        await wait_quiet(
+            self.nc,
+            self.topology,
+            timeout=self.quiet_timeout,
+            settle=self.settle,
+            poll=self.poll,
+            background=background,
+            activity=self.activity,
+        )
 
     async def reports_done(self, timeout: float = 900.0, *, rendered: bool = True) -> list[dict[str, Any]]:
         """Wait until the reports service has rendered every report that has fallen due.

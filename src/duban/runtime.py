@@ -10,6 +10,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,21 @@ class Stack:
 def load_sample() -> list[tuple[str, dict[str, Any]]]:
     text = resources.files("duban").joinpath("data/sample.jsonl").read_text(encoding="utf-8")
     return [(item["id"], item["payload"]) for item in map(json.loads, text.splitlines()) if item]
+
+
+def sample_day(sample: list[tuple[str, dict[str, Any]]] | None = None) -> date:
+    """The day the quick look shows: the latest day a sample submission names (event time, never today).
+
+    Like the year replay, the sample runs on the plan year's clock: statuses, deadlines and the report
+    are judged at the end of this day, so that what it shows means something for the 2023 plan.
+    """
+    days = [
+        date.fromisoformat(str(payload[key])[:10])
+        for _, payload in (sample if sample is not None else load_sample())
+        for key in ("date", "occurred_at", "reported_at")
+        if payload.get(key)
+    ]
+    return max(days)
 
 
 async def feed_sample(nc: Client, settings: RuntimeSettings) -> int:

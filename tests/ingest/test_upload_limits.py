@@ -189,7 +189,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], int, str]] = {
 }
 
 
-async def test_healthz_answers_within_100_ms_while_hostile_uploads_are_parsed(
+async def test_healthz_keeps_answering_while_hostile_uploads_are_parsed(
     nats_url: str, namespace: str, topology: Topology, tmp_path: Path
 ) -> None:
     folder = tmp_path / "uploads"
@@ -203,7 +203,10 @@ async def test_healthz_answers_within_100_ms_while_hostile_uploads_are_parsed(
     for name, (_build, status, code) in HOSTILE.items():
         assert answers[name] == [status, code], name
     assert len(latencies) >= 20  # the parsing lasted long enough to be probed
-    assert slowest < 0.100
+    # A bound on the outcome, not a timing: parsed on the event loop, the slow workbook alone holds
+    # /healthz for seconds (the issue saw 16 s); off the loop, probes answer in milliseconds on a
+    # quiet machine and in a few hundred on a loaded one.
+    assert slowest < 1.0
 
 
 #: Uploads every file of a folder at once, each from its own thread; prints {name: [status, error]}.

@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 import yaml
 
+from duban_console.config import DEFAULT_PORT as CONSOLE_PORT
 from duban_kit.settings import DEFAULT_HTTP_PORTS
 
 from .nats_auth import password_variables
 from .tools import DEPLOY, REPO, assert_succeeds, require_tool, run_tool
 
 COMPOSE = REPO / "docker-compose.yml"
-SERVICE_DOCKERFILES = {service: REPO / "services" / service / "Dockerfile" for service in DEFAULT_HTTP_PORTS}
+#: The four services and the console (督办台, its own process and image like them).
+HTTP_PORTS = {**DEFAULT_HTTP_PORTS, "console": CONSOLE_PORT}
+SERVICE_DOCKERFILES = {service: REPO / "services" / service / "Dockerfile" for service in HTTP_PORTS}
 DOCKERFILES = [*SERVICE_DOCKERFILES.values(), DEPLOY / "docker" / "runtime.Dockerfile"]
 DEV_DEFAULT = re.compile(r"\$\{[A-Z_]+:-dev-[a-z0-9:-]+\}")
 SECRET_KEY = re.compile(r"PASSWORD|TOKEN|SECRET")
@@ -50,7 +53,7 @@ def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
 def test_service_image_runs_unprivileged_and_checks_its_health(service: str, dockerfile: Path) -> None:
     text = dockerfile.read_text(encoding="utf-8")
     final_stage = text.rsplit("\nFROM ", 1)[1]
-    port = DEFAULT_HTTP_PORTS[service]
+    port = HTTP_PORTS[service]
     assert final_stage.startswith("python:3.11-slim")
     [user] = re.findall(r"^USER (\S+)", final_stage, re.M)
     assert user.split(":")[0] not in {"root", "0"}
@@ -87,6 +90,7 @@ def test_every_nats_password_variable_reaches_the_nats_container() -> None:
         ("tasks", "svc-tasks"),
         ("alerts", "svc-alerts"),
         ("reports", "svc-reports"),
+        ("console", "svc-console"),
         ("provision", "provisioner"),
         ("runtime", "runtime"),
     ],
@@ -138,7 +142,7 @@ def test_the_services_need_a_token_for_reads_and_metrics_from_a_generated_tokens
     init = services["api-tokens"]
     assert init["command"][:4] == ["duban", "tokens", "init", "/run/duban-tokens/api-tokens"]
     assert "api-tokens:/run/duban-tokens" in init["volumes"]
-    for name in DEFAULT_HTTP_PORTS:
+    for name in HTTP_PORTS:
         env = environment(name)
         assert env["DUBAN_API_TOKENS_FILE"] == "/run/duban-tokens/api-tokens", name
         assert (env["DUBAN_READ_REQUIRES_TOKEN"], env["DUBAN_METRICS_REQUIRES_TOKEN"]) == ("true", "true"), name
@@ -178,3 +182,20 @@ def test_compose_nats_uses_the_checked_in_configuration() -> None:
     volumes = compose()["services"]["nats"]["volumes"]
     assert "./deploy/nats/compose.conf:/etc/nats/nats-server.conf:ro" in volumes
     assert "./deploy/nats/accounts.conf:/etc/nats/accounts.conf:ro" in volumes
+
+
+def test_every_image_sees_every_workspace_member_when_it_installs_the_locked_dependencies() -> None:
+    members = sorted(path.parent.name for path in (REPO / "services").glob("*/pyproject.toml"))
+    for dockerfile in DOCKERFILES:
+        text = dockerfile.read_text(encoding="utf-8")
+        for member in members:
+            assert f"COPY services/{member}/pyproject.toml services/{member}/" in text, (relative(dockerfile), member)
+
+
+def test_the_console_is_deployed_beside_the_services_it_asks() -> None:
+    console = compose()["services"]["console"]
+    assert console["ports"] == [f"127.0.0.1:{CONSOLE_PORT}:{CONSOLE_PORT}"]
+    for service in DEFAULT_HTTP_PORTS:
+        assert console["depends_on"][service]["condition"] == "service_healthy", service
+    assert environment("console")["DUBAN_CONSOLE_INGEST_URL"] == f"http://ingest:{DEFAULT_HTTP_PORTS['ingest']}"
+    assert "console-home:/var/lib/duban" in console["volumes"]  # the session-signing key it makes once

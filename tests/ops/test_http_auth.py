@@ -36,7 +36,8 @@ from duban_tasks.config import TasksSettings
 from tests.support.bus import running
 from tests.support.servers import free_port
 
-pytestmark = pytest.mark.timeout(120)
+# Four services start in this process; on a loaded 2-core machine that alone has taken over a minute.
+pytestmark = pytest.mark.timeout(300)
 
 TOKENS = {role.value: generate_token() for role in Role}
 #: Who holds each token (the integration's is named by its id).

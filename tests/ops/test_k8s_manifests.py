@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from duban_console.config import DEFAULT_PORT as CONSOLE_PORT
+from duban_console.config import PlaceholderSecret, check_secret
 from duban_kit.settings import DEFAULT_HTTP_PORTS
 
 from .nats_auth import password_variables
@@ -91,6 +93,31 @@ def test_service_probes_health_and_readiness_on_its_http_port(service: str, port
     assert of_kind("Service")[service]["spec"]["ports"][0]["port"] == port
 
 
+def test_the_console_is_deployed_like_the_services_with_its_own_nats_user_and_a_shared_session_key() -> None:
+    [container] = containers(DEPLOYMENTS["console"])
+    assert container["ports"] == [{"name": "http", "containerPort": CONSOLE_PORT}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    env = {item["name"]: item for item in container["env"]}
+    assert env["DUBAN_NATS_USER"]["value"] == "svc-console"
+    assert env["DUBAN_NATS_INBOX_PREFIX"]["value"] == "_INBOX_svc-console"
+    assert env["DUBAN_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "DUBAN_NATS_SVC_CONSOLE_PASSWORD"
+    # replicas must sign and read each other's session cookies
+    assert env["DUBAN_CONSOLE_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "duban-console-session"
+    assert env["DUBAN_CONSOLE_INGEST_URL"]["value"] == f"http://ingest:{DEFAULT_HTTP_PORTS['ingest']}"
+    assert of_kind("Service")["console"]["spec"]["ports"][0]["port"] == CONSOLE_PORT
+    assert "console" in of_kind("PodDisruptionBudget")
+    [kustomization] = documents(K8S / "kustomization.yaml")
+    assert "console.yaml" in kustomization["resources"]
+    assert "duban-console" in {image["name"] for image in kustomization["images"]}
+
+
+def test_the_console_refuses_the_templates_session_key() -> None:
+    [secret] = [d for d in documents(K8S / "secrets.template.yaml") if d["metadata"]["name"] == "duban-console-session"]
+    with pytest.raises(PlaceholderSecret):
+        check_secret(secret["stringData"]["DUBAN_CONSOLE_SESSION_SECRET"])
+
+
 def test_nats_runs_three_nodes_behind_a_headless_service() -> None:
     statefulset = of_kind("StatefulSet")["nats"]
     headless = of_kind("Service")[statefulset["spec"]["serviceName"]]
@@ -150,7 +177,7 @@ def test_reads_and_metrics_need_a_token_from_the_tokens_secret() -> None:
     assert config["DUBAN_READ_REQUIRES_TOKEN"] == "true"
     assert config["DUBAN_METRICS_REQUIRES_TOKEN"] == "true"
     tokens_file = Path(config["DUBAN_API_TOKENS_FILE"])
-    for service in DEFAULT_HTTP_PORTS:
+    for service in [*DEFAULT_HTTP_PORTS, "console"]:  # people sign in to the console with these tokens
         pod = DEPLOYMENTS[service]["spec"]["template"]["spec"]
         [container] = pod["containers"]
         volumes = {v["name"]: v for v in pod["volumes"]}

@@ -473,3 +473,51 @@ async def test_clock_publishes_ticks_as_the_runtime_user(nats_with_topology: Sec
     assert ClockTicked.model_validate_json(tick.data or b"").source == "runtime"
     assert "duban_clock_ticks_total" in metrics
     assert "permission" not in output.lower()
+
+
+# --- the console (督办台) ---------------------------------------------------------------------------
+
+
+async def test_the_console_asks_the_services_and_hears_their_events_as_its_live_feed_subscribes(
+    nats_with_topology: SecuredNats,
+) -> None:
+    from duban_console.live import LiveFeed
+
+    async def answer(msg: Msg) -> None:
+        await msg.respond(b'{"ok": true}')
+
+    async with nats_with_topology.login("svc-alerts") as alerts, nats_with_topology.login("svc-console") as console:
+        await alerts.nc.subscribe("duban.v1.alerts.command", queue="alerts-rpc", cb=answer)
+        await alerts.nc.flush()
+        feed = LiveFeed(Subjects())
+        await feed.start(console.nc)
+        async with feed.listen() as heard:
+            await console.nc.flush()
+            reply = await console.nc.request("duban.v1.alerts.command", b"{}", timeout=5)
+            await alerts.nc.publish("duban.v1.alert.raised", b'{"alert_id": "al-1", "state": "firing"}')
+            notice = await asyncio.wait_for(heard.get(), 5)
+        await feed.stop()
+        await console.no_violation()
+    assert json.loads(reply.data) == {"ok": True}
+    assert notice["type"] == "alert.raised"
+
+
+@pytest.mark.parametrize(
+    ("action", "fragment"),
+    [
+        ("replay", 'publish to "duban.v1.ingest.replay"'),
+        ("inbound", 'subscription to "duban.in.>"'),
+        ("publish_event", 'publish to "duban.v1.progress.recorded"'),
+    ],
+)
+async def test_the_console_may_not_replay_read_raw_submissions_or_publish_events(
+    nats_with_topology: SecuredNats, action: str, fragment: str
+) -> None:
+    async with nats_with_topology.login("svc-console") as console:
+        if action == "replay":
+            await console.nc.publish("duban.v1.ingest.replay", b"{}")
+        elif action == "inbound":
+            await console.nc.subscribe("duban.in.>")
+        else:
+            await console.nc.publish("duban.v1.progress.recorded", b"{}")
+        await console.violation(fragment)

@@ -145,6 +145,8 @@ class SampleTarget:
     comparator: Comparator = Comparator.GE
     due: date = YEAR_END
     status: TargetStatus | None = None  # when the 序时进度 rule does not apply (constraints)
+    every: str | None = None
+    breaches: tuple[str, ...] = ()
 
 
 T = SampleTarget
@@ -165,6 +167,7 @@ SAMPLE_TARGETS: tuple[SampleTarget, ...] = (
         "次",
         2,
         K.PERIODIC,
+        every="quarter",
     ),
     T(6, "t06_village_points_closed", "撤销村级教学点21个", "撤销村级教学点", 21, "个", 9),
     T(6, "t06_junior_schools_adjusted", "调整初中5所", "调整初中", 5, "所", 2),
@@ -185,10 +188,11 @@ SAMPLE_TARGETS: tuple[SampleTarget, ...] = (
         "新产生大班额（班额上限）",
         55,
         "人",
-        57,
+        3,  # classes over the limit, as the tasks service counts them
         K.CONSTRAINT,
         Comparator.LE,
         status=TargetStatus.CRITICAL,
+        breaches=("巴州区鼎山小学分校五年级2班", "巴州区枣林小学六年级1班", "巴州区水宁寺小学四年级3班"),
     ),
     T(12, "t12_model_kindergarten_provincial", "申报创建省级示范幼儿园1所", "省级示范幼儿园", 1, "所", 0),
     T(12, "t12_model_kindergarten_city", "市级2所", "市级示范幼儿园", 2, "所", 1),
@@ -426,6 +430,8 @@ def _target_rows(as_of_day: date) -> tuple[TargetRow, ...]:
                 comparator=sample.comparator,
                 kind=sample.kind,
                 responsible=owners,
+                every=sample.every,
+                breaches=sample.breaches,
             )
         )
     return tuple(rows)

@@ -6,8 +6,9 @@ from datetime import date, datetime
 import pytest
 
 from duban_contracts.events import TargetStatus
+from duban_contracts.plan.model import Comparator, TargetKind
+from duban_contracts.plan.wording import COUNTED_ORDER, CountedAs
 from duban_reports.domain.content import (
-    STATUS_ORDER,
     SectionProgress,
     TargetRow,
     TrafficLight,
@@ -15,6 +16,7 @@ from duban_reports.domain.content import (
     traffic_light,
 )
 from duban_reports.domain.periods import REPORT_TZ
+from duban_reports.rendering import narrative
 from tests.reports.report_samples import sample_report
 
 
@@ -61,10 +63,48 @@ def test_headline_status_counts_come_from_the_target_rows_and_name_every_status(
 
     counts = replace(data, targets=rows).status_counts
 
-    assert list(counts) == list(STATUS_ORDER)
-    assert counts[TargetStatus.DONE] == 2
-    assert counts[TargetStatus.OVERDUE] == 1
-    assert counts[TargetStatus.NOT_STARTED] == 0
+    assert list(counts) == list(COUNTED_ORDER)
+    assert counts[CountedAs.DONE] == 2
+    assert counts[CountedAs.OVERDUE] == 1
+    assert counts[CountedAs.NOT_STARTED] == 0
+
+
+def test_a_broken_rule_is_counted_as_not_met_never_as_seriously_behind() -> None:
+    data = sample_report()
+    class_size = replace(
+        _row("t03_class_size", TargetStatus.CRITICAL, date(2023, 12, 31)),
+        text="严禁新产生55人以上大班额",
+        metric="班额",
+        target_value=55,
+        unit="人",
+        comparator=Comparator.LE,
+        kind=TargetKind.CONSTRAINT,
+    )
+    rows = (
+        class_size,
+        replace(class_size, target_id="t04_exercise", status=TargetStatus.ON_TRACK),
+        _row("t1", TargetStatus.CRITICAL, date(2023, 12, 31)),
+    )
+
+    report = replace(data, targets=rows)
+    counts = report.status_counts
+
+    assert counts[CountedAs.CRITICAL] == 1  # only the plain quantity is seriously behind
+    assert counts[CountedAs.BREACHED] == 1
+    assert counts[CountedAs.HELD] == 1
+    assert sum(counts.values()) == len(rows)
+    sentence = narrative.plan_sentence(report)
+    assert "严重滞后1项" in sentence
+    assert sentence.endswith("未开始0项；约束性指标2项：达标1项，未达标1项。")
+
+
+def test_a_plan_without_rules_names_only_the_six_statuses() -> None:
+    data = sample_report()
+    rows = (_row("t1", TargetStatus.DONE, date(2023, 12, 31)),)
+
+    sentence = narrative.plan_sentence(replace(data, targets=rows))
+
+    assert "约束性" not in sentence and "达标" not in sentence
 
 
 def test_the_late_list_puts_overdue_first_then_the_earliest_due() -> None:

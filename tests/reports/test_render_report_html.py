@@ -11,7 +11,7 @@ from tests.reports.report_samples import sample_report
 HEADINGS = (
     "一、总体情况",
     "二、分领域推进情况",
-    "三、滞后及逾期事项",
+    "三、滞后、逾期及未达标事项",
     "四、校园安全与传染病疫情",
     "五、信访维稳",
     "六、数据报送情况",
@@ -61,11 +61,11 @@ def test_html_writes_figures_in_chinese_conventions() -> None:
 
 def test_html_names_the_owner_of_each_late_target() -> None:
     html = _html()
-    late_section = html[html.index("三、滞后及逾期事项") : html.index("四、校园安全与传染病疫情")]
+    late_section = html[html.index("三、滞后、逾期及未达标事项") : html.index("四、校园安全与传染病疫情")]
 
     assert "优质均衡发展工作方案" in late_section
     assert "督导室" in late_section
-    assert "逾期未完成" in late_section
+    assert "逾期未开展" in late_section
 
 
 def test_html_says_so_when_the_period_had_no_incidents_and_nothing_is_late() -> None:
@@ -87,7 +87,7 @@ def test_html_says_so_when_the_period_had_no_incidents_and_nothing_is_late() -> 
     html = render(calm, "html").decode("utf-8")
 
     assert "本期未发生校园安全事件" in html
-    assert "本期无滞后及逾期事项" in html
+    assert "本期无滞后、逾期及未达标事项" in html
     assert "本期未报告学校传染病聚集性疫情" in html
 
 
@@ -120,3 +120,25 @@ def test_html_without_figures_renders_dashes_not_errors() -> None:
 
 def test_html_breaks_the_alerts_down_by_severity_most_severe_first() -> None:
     assert "本期产生预警27条（紧急2条、严重7条、警告12条、提示6条）" in _html()
+
+
+def test_html_speaks_of_each_kind_of_target_in_its_own_words() -> None:
+    html = _html()
+    late_section = html[html.index("三、滞后、逾期及未达标事项") : html.index("四、校园安全与传染病疫情")]
+    row = late_section[late_section.index("新产生大班额") :]
+    row = row[: row.index("</tr>")]
+
+    # a broken rule: 未达标, the classes over the limit by name, never 序时进度 or 滞后
+    assert "3个班超过55人：巴州区鼎山小学分校五年级2班、巴州区枣林小学六年级1班、巴州区水宁寺小学四年级3班" in row
+    assert "未达标" in row
+    assert "滞后" not in row
+    assert "%" not in row
+    appendix = html[html.index("附件：全部指标明细") :]
+    assert (
+        '<td>新产生大班额（班额上限）</td>\n<td class="num wrap">不超过55人</td>\n<td class="num wrap">3个班超过55人：'
+        in appendix
+    )
+    # a dated duty: done or not on its day; a level: reached or not with its date; growth: against last year
+    assert "6月15日节点，逾期未开展" in late_section
+    assert "现16家，目标20家，2023年12月31日前达成" in html
+    assert "较上年" in html

@@ -33,7 +33,9 @@ def test_markdown_carries_the_headline_safety_and_late_list() -> None:
     assert "计划总体完成率53.8%，序时进度54.4%，落后序时进度0.6个百分点" in text
     assert "本期发生校园安全事件9起，造成死亡1人、受伤5人" in text
     assert "【持续中】江北幼儿园 诺如病毒 11例" in text
-    assert "1. 【逾期未完成】优质均衡发展工作方案：0项 / 1项" in text
+    assert "1. 【逾期未开展】优质均衡发展工作方案：6月15日节点，逾期未开展；— 督导室" in text
+    assert "【未达标】新产生大班额（班额上限）：3个班超过55人：" in text
+    assert "【严重滞后】新增义务教育学位：1300个 / 2780个（完成46.8%，序时73.8%）" in text
     assert "督导室" in text
 
 

@@ -41,7 +41,7 @@ def test_pdf_text_holds_the_chinese_headings_and_figures(pdf_file: Path) -> None
         "2023年第二季度工作计划执行情况报告",
         "一、总体情况",
         "二、分领域推进情况",
-        "三、滞后及逾期事项",
+        "三、滞后、逾期及未达标事项",
         "四、校园安全与传染病疫情",
         "五、信访维稳",
         "六、数据报送情况",

@@ -55,7 +55,7 @@ def test_xlsx_has_a_summary_sheet_and_one_sheet_per_plan_section() -> None:
 
     assert names[0] == "总览"
     assert names[1:10] == SECTION_SHEETS
-    assert names[10:] == ["滞后及逾期事项", "校园安全与疫情", "数据报送"]
+    assert names[10:] == ["滞后、逾期及未达标事项", "校园安全与疫情", "数据报送"]
 
 
 def test_each_section_sheet_lists_that_sections_targets_with_typed_values() -> None:
@@ -84,10 +84,10 @@ def test_target_sheets_freeze_the_header_filter_and_colour_the_status() -> None:
     sheet = _workbook()["三、加快教育现代化"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:M{sheet.max_row}"
+    assert sheet.auto_filter.ref == f"A1:N{sheet.max_row}"
     assert sheet["A1"].font.b
-    assert sheet["I2"].number_format == "0.0%"
-    assert sheet["L2"].number_format == 'yyyy"年"m"月"d"日"'
+    assert sheet["J2"].number_format == "0.0%"
+    assert sheet["M2"].number_format == 'yyyy"年"m"月"d"日"'
     rules = [rule for ranges in sheet.conditional_formatting for rule in ranges.rules]
     assert {rule.formula[0] for rule in rules if rule.type == "cellIs"} >= {'"逾期未完成"', '"严重滞后"', '"进度滞后"'}
     assert sheet.column_dimensions["C"].width >= 30

@@ -11,6 +11,8 @@ from nats.aio.client import Client
 
 from duban.bus import publish_tick
 from duban_contracts.events import (
+    AlertRaised,
+    AlertState,
     Event,
     IncidentCategory,
     IncidentGrade,
@@ -18,6 +20,7 @@ from duban_contracts.events import (
     ProgressMode,
     ProgressRecorded,
     ReportGenerated,
+    Severity,
     TargetStatus,
     TaskStatusChanged,
     UnitRef,
@@ -69,6 +72,58 @@ def facts() -> list[Event]:
             )
         )
     at = START + timedelta(days=10)
+    events.append(
+        TaskStatusChanged(
+            event_id=derived_event_id("rs", "class-size"),
+            occurred_at=at,
+            recorded_at=at,
+            source="tasks",
+            level="target",
+            ref="t10_class_size_max",
+            title="班额",
+            status=TargetStatus.CRITICAL,
+            completion=0.9,
+            expected=1.0,
+            actual=1,
+            target_value=55,
+        )
+    )
+    for n, status in enumerate((TargetStatus.LAGGING, TargetStatus.DONE, TargetStatus.DONE)):
+        events.append(  # a level target, reached on 8 March and still reached later
+            TaskStatusChanged(
+                event_id=derived_event_id("rs-level", n),
+                occurred_at=START + timedelta(days=n * 7),
+                recorded_at=START + timedelta(days=n * 7),
+                source="tasks",
+                level="target",
+                ref="t31_hitech_total",
+                title="国家高新技术企业总量",
+                status=status,
+                completion=1.0 if status is TargetStatus.DONE else 0.8,
+                expected=0.2,
+                actual=20 if status is TargetStatus.DONE else 16,
+                target_value=20,
+                revision=n,
+            )
+        )
+    events.append(
+        AlertRaised(
+            event_id=derived_event_id("ra", "class-size"),
+            occurred_at=at,
+            recorded_at=at,
+            source="alerts",
+            alert_id="al-class-size",
+            fingerprint="fp-class-size",
+            rule="class_size",
+            severity=Severity.WARNING,
+            state=AlertState.FIRING,
+            labels={"rule": "class_size", "unit_id": SCHOOL.id, "class_name": "高一3班"},
+            title_zh=f"{SCHOOL.name}高一3班大班额（班额58人）",
+            summary_zh="班额58人",
+            first_seen=at,
+            last_seen=at,
+        )
+    )
     events.append(
         IncidentReported(
             event_id=derived_event_id("ri", 1),
@@ -134,6 +189,9 @@ async def test_a_tick_past_the_month_produces_the_monthly_and_quarterly_reports_
     markdown = Path(next(f.path for f in march.files if f.format == "md")).read_text(encoding="utf-8")
     assert "数据截至：2023年3月31日" in markdown
     assert "正常推进1项" in markdown
+    # the class-size rule is broken in one class, named from its open alert: 未达标, not 严重滞后
+    assert "【未达标】班额：1个班超过55人：巴中市第二中学高一3班" in markdown
+    assert "已达成20家（2023年3月8日）" in html  # a level is reached or not, with its date
     assert "本期发生校园安全事件1起，造成死亡0人、受伤2人" in markdown
     mail = tmp_path / "out" / "mail" / "report-2023-03_monthly.eml"
     message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)

@@ -7,7 +7,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from duban.replay import closing_ticks, end_of_day, report_tick
+from duban.runtime import sample_day
 from duban.simulate.model import SHANGHAI
+from duban_contracts.plan import load_plan
 from duban_tasks.domain.status import as_of_end_of_day
 
 
@@ -41,3 +43,19 @@ def test_the_year_closes_at_its_end_instant_and_again_at_eight_the_next_morning(
         datetime(2024, 1, 1, tzinfo=SHANGHAI),
         datetime(2024, 1, 1, 8, tzinfo=SHANGHAI),
     )
+
+
+def test_the_sample_runs_on_a_named_day_inside_the_plan_year_not_today() -> None:
+    day = sample_day()
+
+    assert day == date(2023, 9, 15)  # the latest day the ten sample submissions name
+    assert load_plan().year_start <= day <= load_plan().year_end
+
+
+def test_the_sample_day_is_the_latest_day_any_submission_names() -> None:
+    sample = [
+        ("a", {"kind": "progress", "date": "2023-04-20"}),
+        ("b", {"kind": "incident", "occurred_at": "2023-05-02 08:10", "reported_at": "2023-05-03 09:00"}),
+    ]
+
+    assert sample_day(sample) == date(2023, 5, 3)

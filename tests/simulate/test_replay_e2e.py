@@ -20,7 +20,7 @@ from nats.aio.client import Client
 from duban.replay import ReplayOutcome, replay
 from duban.runtime import Stack
 from duban.simulate import simulate_year
-from duban_contracts.events import TargetStatus
+from duban_contracts.plan.wording import CountedAs
 from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.rpc import StatusQuery
 from tests.simulate.pipeline import SEED, bundled_plan
@@ -33,7 +33,8 @@ MONTHS = ("2023-01", "2023-02", "2023-03")
 FORMATS = ("html", "md", "xlsx")
 #: PDFs take seconds each and are not compared; the other formats are what leaders read on screen.
 WITHOUT_PDF = {"DUBAN_REPORTS_FORMATS": "html,xlsx,md"}
-LABELS = {status.label_zh: status.value for status in TargetStatus}
+#: How a count reads in a report: 严重滞后 for a quantity, 约束性指标未达标 for a broken rule (tasks counts it so too).
+LABELS = {counted.heading_zh: counted.value for counted in CountedAs}
 
 
 async def replay_quarter(nats_url: str, namespace: str, home: Path) -> tuple[ReplayOutcome, dict[str, int]]:
@@ -58,7 +59,10 @@ def report(home: Path, month: str, fmt: str) -> bytes:
 
 
 def counts_in_markdown(text: str) -> dict[str, int]:
-    found = re.findall(r"(已完成|正常推进|进度滞后|严重滞后|逾期未完成|未开始)(\d+)项", text)
+    """已完成9项、…、未开始4项；约束性指标1项：达标0项、未达标1项 — the headline sentence, read back."""
+    statuses, _, rules = re.search(r"指标\d+项，(.*?)。", text).group(1).partition("；约束性指标")  # type: ignore[union-attr]
+    found = re.findall(r"([^、，：]+?)(\d+)项", statuses)
+    found += [(f"约束性指标{label}", n) for label, n in re.findall(r"([^、，：]+?)(\d+)项", rules.partition("：")[2])]
     return {LABELS[label]: int(n) for label, n in found if int(n)}
 
 

@@ -28,6 +28,7 @@ from duban_contracts.events import (
 )
 from duban_contracts.plan import Target, TargetKind, load_plan
 from duban_contracts.subjects import Subjects
+from duban_contracts.timezone import SHANGHAI
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
@@ -42,7 +43,7 @@ from duban_tasks.domain.progress import (
     latest_rate,
     source_total,
 )
-from duban_tasks.domain.status import SHANGHAI, as_of_end_of_day, evaluate
+from duban_tasks.domain.status import as_of_end_of_day, evaluate
 from duban_tasks.usecases.tracking import Tracker
 
 PLAN = load_plan()
@@ -179,7 +180,7 @@ async def test_every_target_has_the_expected_status_as_of_june_and_december(trac
             ActivityRecorded: tracker.record_activities,
             MeasurementRecorded: tracker.record_measurements,
         }[kind]
-        await apply(chosen)  # type: ignore[operator]
+        await apply(chosen)
     june = await tracker.judge(as_of_end_of_day(date(2023, 6, 30)))
     december = await tracker.judge(as_of_end_of_day(date(2023, 12, 31)))
 

@@ -25,10 +25,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from .timezone import SHANGHAI
+
 if TYPE_CHECKING:
     from .events import CaseRecorded, CaseSummarised
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class CaseChannel(StrEnum):

@@ -13,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: The header that carries the integration's unique id for a submission.
 SUBMISSION_ID_HEADER = "Nats-Msg-Id"
+#: A submission read from an uploaded file: the file's id and the row it came from (provenance).
+FILE_ID_HEADER = "Duban-File-Id"
+ROW_HEADER = "Duban-Row"
+#: A submission sent again (a correction, a dead letter replayed): the id of the one it replaces.
+REPLAY_OF_HEADER = "Duban-Replay-Of"
 
 Number = float | int | str
 

@@ -44,9 +44,14 @@ class StatusView(Contract):
     ref: str
     title: str
     status: TargetStatus
-    status_zh: str
+    status_zh: str = Field(description="The status in the words of the target's kind (未达标, 已达成, 逾期未开展 …).")
     completion: float
-    expected: float
+    expected: float = Field(description="序时进度: meaningful for plain quantities and roll-ups only (see `paced`).")
+    paced: bool = Field(default=True, description="Whether 完成率 against 序时进度 speaks of this target.")
+    figure_zh: str | None = Field(
+        default=None,
+        description="A target's figure in its kind's words: 3个班超过55人, 较上年增长12%（目标增长10%以上）.",
+    )
     actual: float | None = None
     target_value: float | None = None
     unit: str | None = None

@@ -15,9 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
-from faststream.nats.message import NatsMessage
+from faststream.nats import NatsBroker, NatsRouter
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from nats.aio.client import Client
@@ -31,14 +29,16 @@ from starlette.routing import BaseRoute
 
 from duban_contracts.events import EVENT_TYPES
 from duban_contracts.rpc import ServiceStatus
+from duban_contracts.topology import ConsumerSpec
 
-from .consumer import DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
+from .consumer import BatchConsumer, Decode, DeliveryPolicy, ReliabilityMiddleware, dead_letter_headers
 from .db import Database
 from .http import HttpServer, TokenAuth, build_http_app
 from .logs import configure_logging
 from .messaging import Inbox, Outbox, OutboxRelay
 from .metrics import ServiceMetrics
 from .settings import ServiceSettings
+from .units import Units
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ class ServiceRuntime:
             metrics=self.metrics,
         )
         self.router = NatsRouter()
+        #: The durable consumers' fetch loops (`consume`), and what AsyncAPI says of them.
+        self.consumers: list[BatchConsumer] = []
+        self._documented: list[tuple[str, str, Any]] = []  # subject, title, payload type
         self.broker = self._create_broker()
         self.routes: list[BaseRoute] = []
         self.startup: list[Callable[[], Awaitable[None]]] = []
@@ -123,32 +126,41 @@ class ServiceRuntime:
     def jetstream(self) -> JetStreamContext:
         return self.broker.config.connection_state.stream  # type: ignore[no-any-return]
 
-    def events(self, event_type: str) -> Decorator:
-        """Subscribe a handler to this service's durable consumer of `event_type`."""
-        spec = self.settings.topology.consumer(self.name, event_type)
-        return self.router.subscriber(
-            spec.filter_subject,
-            stream=JStream(spec.stream, declare=False),
-            durable=spec.durable,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
-            ack_policy=AckPolicy.MANUAL,
-            title=f"{self.name}:{event_type}",
-            inbox_prefix=self._inbox_prefix(),
-        )
+    def consume(self, units: Units) -> None:
+        """Consume every event type of `units`' table from this service's durable consumers.
 
-    def inbound(self, decoder: Callable[[NatsMessage], Awaitable[Any]] | None = None) -> Decorator:
-        """Subscribe a handler to the inbound submissions; `decoder` turns a message's bytes into the
-        handler's body (the default JSON decoding raises on hostile input, which would be retried)."""
+        One fetch is one call: the batch is decoded, applied in one unit of work, and acked.
+        """
+        for event_type in units.table:
+            model: type[BaseModel] = EVENT_TYPES[event_type]
+            self._pull(
+                self.settings.topology.consumer(self.name, event_type),
+                decode=_contract_decoder(model),
+                apply=_batch_of(units, event_type),
+            )
+            self._documented.append((self.settings.subjects.event(event_type), f"{self.name}:{event_type}", model))
+
+    def consume_inbound(self, units: Units, decode: Decode, *, documented_as: Any) -> None:
+        """Consume the inbound submissions: `decode` turns a message into the item `units`' one applier
+        takes (it must not raise on hostile input, which would be retried until dead-lettered)."""
         spec = self.settings.topology.inbound_consumer(self.name)
-        return self.router.subscriber(
-            spec.filter_subject,
-            stream=JStream(spec.stream, declare=False),
-            durable=spec.durable,
-            pull_sub=PullSub(batch_size=self.settings.fetch_batch, timeout=self.settings.fetch_timeout_seconds),
-            ack_policy=AckPolicy.MANUAL,
-            title=f"{self.name}:submission",
-            inbox_prefix=self._inbox_prefix(),
-            decoder=decoder,
+        (key,) = units.table
+        self._pull(spec, decode=decode, apply=_batch_of(units, key))
+        self._documented.append((spec.filter_subject, f"{self.name}:submission", documented_as))
+
+    def _pull(self, spec: ConsumerSpec, *, decode: Decode, apply: Callable[[Any], Awaitable[None]]) -> None:
+        self.consumers.append(
+            BatchConsumer(
+                stream=spec.stream,
+                durable=spec.durable,
+                decode=decode,
+                apply=apply,
+                policy=self.policy,
+                jetstream=lambda: self.jetstream,
+                batch_size=self.settings.fetch_batch,
+                fetch_timeout=self.settings.fetch_timeout_seconds,
+                inbox_prefix=self._inbox_prefix(),
+            )
         )
 
     def _inbox_prefix(self) -> bytes:
@@ -194,6 +206,12 @@ class ServiceRuntime:
             )
 
     def asyncapi(self) -> AsyncAPI:
+        """The service's AsyncAPI document. The consumers `consume` runs are documented as FastStream
+        subscribers on a router of their own, which only a runtime that never starts includes."""
+        if not getattr(self, "_documenting", False):
+            self._documenting = True
+            for subject, title, model in self._documented:
+                self.router.subscriber(subject, title=title)(_documented(model))
         self._include_router()
         return AsyncAPI(
             self.broker,
@@ -215,11 +233,15 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         """Migrate, connect, start consuming and relaying. Used by `serve` and by tests."""
+        if getattr(self, "_documenting", False):
+            raise RuntimeError("a runtime that made its AsyncAPI document is for documentation only")
         await self.db.migrate(self.migrations)
         for hook in self.startup:
             await hook()
         self._include_router()
         await self.broker.start()
+        for consumer in self.consumers:
+            await consumer.start()
         self._spawn(self.relay.run(), "outbox-relay")
         self._spawn(self._watch_consumers(), "consumer-info")
         for job in self.background:
@@ -229,6 +251,7 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         self._started = False
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))  # in-flight batches finish
         await self.broker.stop()  # stops fetching, waits for in-flight handlers
         await self.relay.stop()
         for hook in self.shutdown:
@@ -321,6 +344,30 @@ class ServiceRuntime:
                 self.metrics.consumer_ack_pending.labels(consumer=spec.durable).set(info.num_ack_pending or 0)
                 self.metrics.consumer_redelivered.labels(consumer=spec.durable).set(info.num_redelivered or 0)
             await asyncio.sleep(self.settings.consumer_info_interval_seconds)
+
+
+def _contract_decoder(model: type[BaseModel]) -> Decode:
+    def decode(msg: Msg) -> BaseModel:
+        return model.model_validate_json(msg.data)
+
+    return decode
+
+
+def _batch_of(units: Units, event_type: str) -> Callable[[Any], Awaitable[None]]:
+    async def apply(events: Any) -> None:
+        await units.run(event_type, events)
+
+    return apply
+
+
+def _documented(model: Any) -> Callable[..., Awaitable[None]]:
+    """A handler that only documents: FastStream reads the message schema from its annotation."""
+
+    async def consumed(event: BaseModel) -> None:  # pragma: no cover - never subscribed
+        raise NotImplementedError
+
+    consumed.__annotations__ = {"event": model, "return": None}
+    return consumed
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:

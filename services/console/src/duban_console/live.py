@@ -51,17 +51,21 @@ class LiveFeed:
     def __init__(self, subjects: Subjects) -> None:
         self.subjects = subjects
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
         self.dropped = 0
 
     async def start(self, nc: Client) -> None:
-        self._subscription = await nc.subscribe(f"{self.subjects.namespace}.v1.>", cb=self._on_message)
+        # One subscription per event subject, not `<ns>.v1.>`: that would also take the services'
+        # requests, and the console's NATS user (deploy/nats) may subscribe to the events only.
+        self._subscriptions = [
+            await nc.subscribe(subject, cb=self._on_message) for subject in self.subjects.all_events()
+        ]
 
     async def stop(self) -> None:
-        if self._subscription is not None:
+        for subscription in self._subscriptions:
             with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
-            self._subscription = None
+                await subscription.unsubscribe()
+        self._subscriptions = []
         for queue in list(self._listeners):
             self._offer(queue, CLOSED)
 

@@ -89,7 +89,14 @@ def create_app(settings: ReportsSettings) -> ServiceRuntime:
         formats_by_kind={"weekly": _formats(settings.weekly_formats), "default": _formats(settings.formats)},
         metrics=metrics,
     )
-    facts = FactKeeper(runtime.db, runtime.inbox, runtime.metrics, on_clock=desk.on_clock)
+    facts = FactKeeper(
+        runtime.db,
+        runtime.inbox,
+        runtime.metrics,
+        on_clock=desk.on_clock,
+        outbox=runtime.outbox,
+        subjects=settings.subjects,
+    )
     aggregates = Aggregates(runtime.db)
     handlers.register(runtime, facts, aggregates, desk)
     console_queries.register(runtime, desk, aggregates, builder, settings.effective_reports_dir)

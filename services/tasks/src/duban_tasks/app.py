@@ -33,7 +33,12 @@ def create_app(settings: TasksSettings) -> ServiceRuntime:
     runtime.declare_publishers(("task.status_changed", "target.signed_off"))
     runtime.routes.extend(http.routes(tracker, runtime.auth))
     desk = SignOffDesk(
-        plan=tracker.plan, db=runtime.db, inbox=runtime.inbox, outbox=runtime.outbox, subjects=settings.subjects
+        plan=tracker.plan,
+        db=runtime.db,
+        inbox=runtime.inbox,
+        outbox=runtime.outbox,
+        subjects=settings.subjects,
+        metrics=runtime.metrics,
     )
     signoff.register(runtime, desk)
     return runtime

@@ -29,11 +29,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from duban_contracts.events import Severity
+from duban_contracts.timezone import SHANGHAI
 from duban_kit.mail import MailError, SmtpServer, send_message
 
 from ..domain import Alert, Notification
 
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
+DEFAULT_ZONE = SHANGHAI
 SEVERITY_ZH = {Severity.INFO: "提示", Severity.WARNING: "警告", Severity.MAJOR: "重要", Severity.CRITICAL: "严重"}
 REASON_ZH = {"new": "新告警", "changed": "告警更新", "repeat": "重复提醒", "resolved": "告警解除"}
 LADDER_ZH = ("提醒", "催办", "督办")

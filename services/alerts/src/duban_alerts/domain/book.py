@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 
 from duban_contracts.casework import CaseStep
 from duban_contracts.events import AlertState
+from duban_contracts.plan import TargetKind
 
 from .alert import (
     Alert,
@@ -277,7 +278,9 @@ class AlertBook:
             return []  # a newer status already decided
         self._statuses[fact.ref] = record
         self._mark("statuses", fact.ref, record)
-        changes = self._apply(lag_signals(fact, self.rules.lag, self.latest))
+        target = self._targets.get(fact.ref)
+        kind = TargetKind(target.kind) if target else TargetKind.CUMULATIVE_COUNT
+        changes = self._apply(lag_signals(fact, self.rules.lag, self.latest, kind))
         return changes + self._settle_deadlines(fact.ref)
 
     def apply_case(self, step: CaseStep) -> list[Change]:
@@ -421,7 +424,7 @@ class AlertBook:
         else:
             self._open.discard(alert.id)
         self._mark("alerts", alert.id, alert)
-        self._planner.invalidate()
+        self._planner.changed(alert)
         self._alerts_changed = True
 
     def _put_case(self, case: CaseRecord) -> None:

@@ -192,6 +192,7 @@ class LagConfig(_Config):
     levels: tuple[str, ...]
     yellow: LagLevel
     red: LagLevel
+    exempt_kinds: tuple[str, ...] = ()  # target kinds that raise no lag alert (their breaches alert elsewhere)
 
 
 class EscalationConfig(_Config):

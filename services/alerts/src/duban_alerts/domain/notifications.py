@@ -199,7 +199,7 @@ class _Group:
     route: Route
     key: str
     labels: dict[str, str]
-    members: list[Alert] = field(default_factory=list)
+    members: dict[str, Alert] = field(default_factory=dict)  # by alert id
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,12 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class Planner:
-    """Plans notifications. Between alert changes it keeps the grouping and each group's next due
-    time, so a clock tick with nothing due costs almost nothing. That memory is a cache, not
-    state: a new Planner plans exactly the same notifications from the same alerts and logs.
+    """Plans notifications. It keeps the grouping and each group's next due time: a clock tick with
+    nothing due costs almost nothing, and a changed alert is regrouped alone — only the groups it
+    leaves or joins (and those whose alerts it inhibits or releases) are decided again. That memory
+    is a cache, not state: a new Planner plans exactly the same notifications from the same alerts
+    and logs. (It may keep a resolved alert no group was told about as a member; `_decide` passes
+    over such an alert, so the plans are the same.)
     """
 
     def __init__(self, router: Router, inhibitions: Sequence[Inhibition], ladder: tuple[str, ...]) -> None:
@@ -223,12 +226,23 @@ class Planner:
         self._ladder = ladder
         self._groups: dict[str, _Group] | None = None
         self._mutes: dict[str, bool] = {}
+        #: Each grouped alert with its labels and the keys of its groups.
+        self._labelled: dict[str, tuple[Alert, dict[str, str], tuple[str, ...]]] = {}
+        self._inhibited: set[str] = set()
+        self._active: list[Silence] = []  # the silences active until `_regroup_at`
+        self._changed: dict[str, Alert] = {}
         self._regroup_at = _NEVER  # the next silence boundary: mutes change then
         self._due: dict[str, datetime] = {}
 
     def invalidate(self) -> None:
-        """Alerts or silences changed: group again on the next call."""
+        """Silences changed: group everything again on the next call."""
         self._groups = None
+        self._changed = {}
+
+    def changed(self, alert: Alert) -> None:
+        """An alert was added or changed: regroup it on the next call."""
+        if self._groups is not None:
+            self._changed[alert.id] = alert
 
     def plan(
         self,
@@ -242,12 +256,17 @@ class Planner:
             self._regroup(list(alerts()), list(silences), now)
             keys = sorted(self._groups or {})
         else:
-            keys = sorted(key for key, due in self._due.items() if due <= now)
+            touched = self._regroup_changed(now) if self._changed else set()
+            keys = sorted(touched | {key for key, due in self._due.items() if due <= now})
         groups = self._groups or {}
         notifications: list[Notification] = []
         written: list[GroupLog] = []
         for key in keys:
-            decided = _decide(groups[key], logs.get(key), lambda alert: self._mutes[alert.id], now)
+            group = groups.get(key)
+            if group is None:  # emptied by a change
+                self._due.pop(key, None)
+                continue
+            decided = _decide(group, logs.get(key), lambda alert: self._mutes[alert.id], now)
             if decided.notification is not None and decided.log is not None:
                 notifications.append(decided.notification)
                 written.append(decided.log)
@@ -258,19 +277,71 @@ class Planner:
         return Planned(notifications, written)
 
     def _regroup(self, alerts: list[Alert], silences: list[Silence], now: datetime) -> None:
-        active = [silence for silence in silences if silence.is_active(now)]
+        self._active = [silence for silence in silences if silence.is_active(now)]
         labelled = [(alert, alert.match_labels(self._ladder)) for alert in alerts]
-        inhibited = inhibited_ids(labelled, self._inhibitions)
+        self._inhibited = inhibited_ids(labelled, self._inhibitions)
         groups: dict[str, _Group] = {}
         self._mutes = {}
+        self._labelled = {}
         for alert, labels in labelled:
-            self._mutes[alert.id] = alert.id in inhibited or any(silence.mutes(labels, now) for silence in active)
+            self._mutes[alert.id] = self._muted(alert.id, labels, now)
+            keys = []
             for route, key, group_labels in self._router.groups_for(labels):
-                groups.setdefault(key, _Group(route, key, group_labels)).members.append(alert)
+                groups.setdefault(key, _Group(route, key, group_labels)).members[alert.id] = alert
+                keys.append(key)
+            self._labelled[alert.id] = (alert, labels, tuple(keys))
         self._groups = groups
+        self._changed = {}
         self._due = {}
         boundaries = [moment for s in silences for moment in (s.starts_at, s.ends_at) if moment > now]
         self._regroup_at = min(boundaries, default=_NEVER)
+
+    def _regroup_changed(self, now: datetime) -> set[str]:
+        """Move the changed alerts between groups; the keys of the groups to decide again."""
+        groups = self._groups
+        assert groups is not None
+        changed, self._changed = self._changed, {}
+        touched: set[str] = set()
+        inhibition_may_change = False
+        for alert in changed.values():
+            before = self._labelled.get(alert.id)
+            if before is None and not alert.is_open:
+                continue  # never grouped while open, so never told: no news in its resolution
+            labels = alert.match_labels(self._ladder)
+            inhibition_may_change |= self._in_inhibitions(labels) or (
+                before is not None and self._in_inhibitions(before[1])
+            )
+            for key in before[2] if before else ():
+                group = groups[key]
+                group.members.pop(alert.id, None)
+                touched.add(key)
+                if not group.members:
+                    del groups[key]
+            keys = []
+            for route, key, group_labels in self._router.groups_for(labels):
+                groups.setdefault(key, _Group(route, key, group_labels)).members[alert.id] = alert
+                keys.append(key)
+            touched.update(keys)
+            self._labelled[alert.id] = (alert, labels, tuple(keys))
+        remute = set(changed) & self._labelled.keys()
+        if inhibition_may_change:
+            inhibited = inhibited_ids([(a, labels) for a, labels, _ in self._labelled.values()], self._inhibitions)
+            remute |= inhibited ^ self._inhibited
+            self._inhibited = inhibited
+        for alert_id in remute:
+            _, labels, its_groups = self._labelled[alert_id]
+            muted = self._muted(alert_id, labels, now)
+            if self._mutes.get(alert_id) != muted:
+                self._mutes[alert_id] = muted
+                touched.update(its_groups)
+        return touched
+
+    def _muted(self, alert_id: str, labels: Mapping[str, str], now: datetime) -> bool:
+        return alert_id in self._inhibited or any(silence.mutes(labels, now) for silence in self._active)
+
+    def _in_inhibitions(self, labels: Mapping[str, str]) -> bool:
+        """Whether an alert with these labels can inhibit or be inhibited (else it changes no mute)."""
+        return any(matches_all(rule.source, labels) or matches_all(rule.target, labels) for rule in self._inhibitions)
 
 
 @dataclass(frozen=True)
@@ -281,11 +352,11 @@ class _Decision:
 
 
 def _decide(group: _Group, log: GroupLog | None, muted: Callable[[Alert], bool], now: datetime) -> _Decision:
-    firing = sorted((a for a in group.members if a.state is AlertState.FIRING and not muted(a)), key=_order)
+    firing = sorted((a for a in group.members.values() if a.state is AlertState.FIRING and not muted(a)), key=_order)
     told_ids = log.told_ids if log else set()
     resolved = (
         sorted(
-            (a for a in group.members if a.state is AlertState.RESOLVED and a.id in told_ids and not muted(a)),
+            (a for a in group.members.values() if a.state is AlertState.RESOLVED and a.id in told_ids and not muted(a)),
             key=_order,
         )
         if group.route.send_resolved

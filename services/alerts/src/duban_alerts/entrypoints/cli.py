@@ -56,6 +56,7 @@ def _command(command: AlertCommand) -> None:
 def list_alerts(
     state: Annotated[str, typer.Option(help="open, firing, acknowledged, resolved or all.")] = "open",
     rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Whole ids, the rule, state, count and first seen.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The alerts, oldest first."""
@@ -63,24 +64,42 @@ def list_alerts(
     if as_json:
         print_json(reply["alerts"])
         return
-    table = Table(title=f"告警 ({len(reply['alerts'])})")
-    for column in ("id", "severity", "state", "rule", "title", "count", "first seen", "level"):
-        table.add_column(column)
-    for alert in reply["alerts"]:
-        colour = SEVERITY_COLOURS.get(alert["severity"], "white")
-        table.add_row(
-            alert["id"][:8],
-            f"[{colour}]{alert['severity']}[/]",
-            alert["state"],
-            alert["rule"],
-            alert["title"],
-            str(alert["count"]),
-            alert["first_seen"][:16],
-            str(alert["escalation_level"]),
-        )
-    console.print(table)
+    console.print(alerts_table(reply["alerts"], wide=wide))
     if "deliveries" in reply:
         console.print(deliveries_line(reply["deliveries"]))
+
+
+#: How far an alert id may take its column when the table must fit the terminal (`--wide`: whole).
+ID_WIDTH = 10
+#: The escalation steps (0 提醒, 1 催办, 2 督办), as the ladder in rules.yaml names them.
+ESCALATION_ZH = ("提醒", "催办", "督办")
+
+
+def alerts_table(alerts: list[dict[str, Any]], *, wide: bool = False) -> Table:
+    """Titles first and wrapped, never cut; the id last, shortened unless `wide` (`ack` takes its start)."""
+    table = Table(title=f"告警 ({len(alerts)})", pad_edge=False)
+    table.add_column("告警", overflow="fold", ratio=3, min_width=12)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("阶段", no_wrap=True)
+    if wide:
+        for column in ("rule", "state", "count", "first seen"):
+            table.add_column(column, overflow="fold")
+        table.add_column("id", no_wrap=True)
+    else:
+        table.add_column("id", no_wrap=True, overflow="ellipsis", max_width=ID_WIDTH)
+    for alert in alerts:
+        colour = SEVERITY_COLOURS.get(alert["severity"], "white")
+        level = int(alert["escalation_level"])
+        cells = [
+            alert["title"],
+            f"[{colour}]{alert['severity']}[/]",
+            ESCALATION_ZH[level] if 0 <= level < len(ESCALATION_ZH) else str(level),
+        ]
+        if wide:
+            cells += [alert["rule"], alert["state"], str(alert["count"]), alert["first_seen"][:16]]
+        cells.append(alert["id"])
+        table.add_row(*cells)
+    return table
 
 
 def deliveries_line(counts: dict[str, int]) -> str:
@@ -100,8 +119,18 @@ def ack(
     actor: Annotated[str | None, typer.Option(help="Who acknowledges (default: the OS user).")] = None,
     comment: Annotated[str | None, typer.Option(help="What is being done.")] = None,
 ) -> None:
-    """Acknowledge an alert: stops escalation and repeats."""
+    """Acknowledge an alert: stops escalation and repeats. The start of its id is enough if only one matches."""
+    alert_id = whole_id(alert_id)
     _command(AlertCommand(action="ack", alert_id=alert_id, actor=actor or os_user(), comment=comment))
+
+
+def whole_id(given: str) -> str:
+    """The id of the one alert whose id starts with `given` (as `alerts list` shows it); else `given` as is."""
+    ids = [alert["id"] for alert in _ask("query", AlertsQuery(state="all"))["alerts"]]
+    if given in ids:
+        return given
+    matches = [alert_id for alert_id in ids if alert_id.startswith(given.rstrip("…"))]
+    return matches[0] if len(matches) == 1 else given
 
 
 @alerts_app.command("silence")

@@ -9,7 +9,6 @@ console's session, never from a form.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,8 +17,8 @@ from duban_contracts.rpc import CommandReply, ConsoleCommand, ConsoleQuery, Fail
 from duban_kit.service import ServiceRuntime
 
 from ..adapters import tables as t
-from ..domain import Alert, AlertBook, UnknownAlert
-from ..usecases.desk import AlertDesk, Applied
+from ..domain import Alert, UnknownAlert
+from ..usecases.desk import AlertDesk
 from .operations import alert_view
 
 MAX_TRAIL = 200
@@ -135,13 +134,8 @@ async def resolve(desk: AlertDesk, command: ConsoleCommand) -> CommandReply:
     if command.action != "resolve":
         return CommandReply(ok=False, message=f"alerts.console does not {command.action}")
 
-    async def work(_conn: Any, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
-        when = now or datetime.now(UTC)
-        changes = book.resolve(command.ref, command.actor, command.comment, when)
-        return now, Applied(changes, book.plan_notifications(when))
-
     try:
-        await desk._transaction(work)  # the desk's one transaction shape: book, rows, events, notifications
+        await desk.resolve(command.ref, command.actor, command.comment)
     except UnknownAlert:
         return CommandReply(ok=False, message=f"no alert {command.ref!r}")
     detail = await alert_detail(desk, command.ref)

@@ -1,20 +1,10 @@
-"""FastStream handlers of the alerts service: facts in, ticks in, operations by request."""
+"""The alerts service's edge: facts and ticks in (kit's unit of work: `AlertDesk.consumes`), operations by request."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from duban_contracts.events import (
-    ActivityRecorded,
-    CaseRecorded,
-    ClockTicked,
-    IncidentReported,
-    MeasurementRecorded,
-    ProgressRecorded,
-    TaskStatusChanged,
-)
 from duban_contracts.rpc import AlertCommand, AlertsQuery, CasesQuery, CommandReply
-from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
 from ..adapters.sender import delivery_counts
@@ -24,42 +14,7 @@ from .operations import alert_view, run_command
 
 
 def register(runtime: ServiceRuntime, desk: AlertDesk) -> None:
-    m = runtime.metrics
-    incidents = GroupCommit(desk.incidents, metrics=m)
-    measurements = GroupCommit(desk.measurements, metrics=m)
-    activities = GroupCommit(desk.activities, metrics=m)
-    statuses = GroupCommit(desk.statuses, metrics=m)
-    ticks = GroupCommit(desk.ticks, metrics=m)
-    cases = GroupCommit(desk.cases, metrics=m)
-    progress = GroupCommit(desk.progress, metrics=m)
-
-    @runtime.events("progress.recorded")
-    async def on_progress_recorded(event: ProgressRecorded) -> None:
-        await progress.submit(event)
-
-    @runtime.events("incident.reported")
-    async def on_incident_reported(event: IncidentReported) -> None:
-        await incidents.submit(event)
-
-    @runtime.events("measurement.recorded")
-    async def on_measurement_recorded(event: MeasurementRecorded) -> None:
-        await measurements.submit(event)
-
-    @runtime.events("activity.recorded")
-    async def on_activity_recorded(event: ActivityRecorded) -> None:
-        await activities.submit(event)
-
-    @runtime.events("task.status_changed")
-    async def on_task_status_changed(event: TaskStatusChanged) -> None:
-        await statuses.submit(event)
-
-    @runtime.events("case.recorded")
-    async def on_case_recorded(event: CaseRecorded) -> None:
-        await cases.submit(event)
-
-    @runtime.events("clock.ticked")
-    async def on_clock_ticked(event: ClockTicked) -> None:
-        await ticks.submit(event)
+    runtime.consume(desk.units)
 
     @runtime.rpc("query")
     async def on_query(query: AlertsQuery) -> dict[str, Any]:

@@ -10,13 +10,13 @@ version row and reload when another replica wrote last.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import orjson
 from prometheus_client import Gauge
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,6 +37,7 @@ from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, insert_missing, upsert
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
+from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
 from ..adapters import tables as t
 from ..adapters.case_summaries import case_summarised
@@ -77,13 +78,7 @@ class CommandRefused(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Applied:
-    changes: list[Change]
-    notifications: list[Notification]
-
-
-class AlertDesk:
+class AlertDesk(UnitHooks):
     def __init__(
         self,
         *,
@@ -110,34 +105,66 @@ class AlertDesk:
         self._lock = asyncio.Lock()
         self._book: AlertBook | None = None
         self._version = -1
+        # Of the unit of work under way (one at a time, under the lock): the version it opened at,
+        # the book's event-time now, the notifications it planned.
+        self._opened = -1
+        self._now: datetime | None = None
+        self._notifications: list[Notification] = []
+        self.units = Units(
+            "alerts",
+            self.consumes(),
+            db=db,
+            inbox=inbox,
+            outbox=outbox,
+            subjects=subjects,
+            metrics=metrics,
+            hooks=self,
+        )
+        # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
+        self.incidents = self.units.batch("incident.reported")
+        self.measurements = self.units.batch("measurement.recorded")
+        self.activities = self.units.batch("activity.recorded")
+        self.statuses = self.units.batch("task.status_changed")
+        self.ticks = self.units.batch("clock.ticked")
+        self.cases = self.units.batch("case.recorded")
+        self.progress = self.units.batch("progress.recorded")
 
-    # --- facts and ticks -------------------------------------------------------------------
+    # --- facts and ticks: kit's unit of work calls these with the new events of a batch -------
 
-    async def incidents(self, events: Sequence[IncidentReported]) -> list[None]:
-        return await self._apply("alerts-incident-reported", events, lambda b, e: b.apply_incident(incident_fact(e)))
+    def consumes(self) -> dict[str, Apply]:
+        return {
+            "incident.reported": self.incident_reported,
+            "measurement.recorded": self.measurement_recorded,
+            "activity.recorded": self.activity_recorded,
+            "task.status_changed": self.task_status_changed,
+            "case.recorded": self.case_recorded,
+            "progress.recorded": self.progress_recorded,
+            "clock.ticked": self.clock_ticked,
+        }
 
-    async def measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
-        return await self._apply(
-            "alerts-measurement-recorded",
+    async def incident_reported(self, uow: UnitOfWork, events: Sequence[IncidentReported]) -> None:
+        self._apply(uow, events, lambda b, e: b.apply_incident(incident_fact(e)))
+
+    async def measurement_recorded(self, uow: UnitOfWork, events: Sequence[MeasurementRecorded]) -> None:
+        self._apply(
+            uow,
             events,
             lambda b, e: (
                 b.apply_measurement(measurement_fact(e)) + b.apply_reported(reported_measurement(e, b.rules.zone))
             ),
         )
 
-    async def progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
+    async def progress_recorded(self, uow: UnitOfWork, events: Sequence[ProgressRecorded]) -> None:
         """Rule 8 only: progress figures are checked for data quality (the tasks service judges the targets)."""
-        return await self._apply(
-            "alerts-progress-recorded", events, lambda b, e: b.apply_reported(reported_progress(e, b.rules.zone))
-        )
+        self._apply(uow, events, lambda b, e: b.apply_reported(reported_progress(e, b.rules.zone)))
 
-    async def activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
-        return await self._apply("alerts-activity-recorded", events, lambda b, e: b.apply_activity(activity_fact(e)))
+    async def activity_recorded(self, uow: UnitOfWork, events: Sequence[ActivityRecorded]) -> None:
+        self._apply(uow, events, lambda b, e: b.apply_activity(activity_fact(e)))
 
-    async def statuses(self, events: Sequence[TaskStatusChanged]) -> list[None]:
-        return await self._apply("alerts-task-status-changed", events, lambda b, e: b.apply_status(status_fact(e)))
+    async def task_status_changed(self, uow: UnitOfWork, events: Sequence[TaskStatusChanged]) -> None:
+        self._apply(uow, events, lambda b, e: b.apply_status(status_fact(e)))
 
-    async def cases(self, events: Sequence[CaseRecorded]) -> list[None]:
+    async def case_recorded(self, uow: UnitOfWork, events: Sequence[CaseRecorded]) -> None:
         """Rule 7, and each changed case's summary for the rates (`case.summarised`, in the same transaction)."""
         summaries: list[CaseSummarised] = []
 
@@ -149,80 +176,50 @@ class AlertDesk:
                 summaries.append(case_summarised(step, *found, recorded_at=datetime.now(UTC)))
             return changes
 
-        async def stage(conn: AsyncConnection) -> None:
-            await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in summaries))
+        self._apply(uow, events, apply)
+        uow.publish(summaries)
 
-        return await self._apply("alerts-case-recorded", events, apply, also=stage)
+    async def clock_ticked(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
+        self._apply(uow, events, lambda b, e: b.tick(e.occurred_at))
 
-    async def ticks(self, events: Sequence[ClockTicked]) -> list[None]:
-        return await self._apply("alerts-clock-ticked", events, lambda b, e: b.tick(e.occurred_at))
-
-    async def _apply(
-        self,
-        consumer: str,
-        events: Sequence[E],
-        apply: Callable[[AlertBook, E], list[Change]],
-        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
-    ) -> list[None]:
-        async def work(conn: AsyncConnection, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
-            fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
-            fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
-            changes: list[Change] = []
-            for event in fresh:
-                changes += apply(book, event)
-                now = max(now, _known_at(event)) if now else _known_at(event)
-            notes = book.plan_notifications(now) if fresh and now else []
-            await self.inbox.mark(conn, consumer, fresh_ids)
-            if also is not None:
-                await also(conn)
-            if fresh:
-                self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
-            return now, Applied(changes, notes)
-
-        await self._transaction(work)
-        return [None] * len(events)
+    def _apply(self, uow: UnitOfWork, events: Sequence[E], apply: Callable[[AlertBook, E], list[Change]]) -> None:
+        book, now = self._opened_book(), self._now
+        changes: list[Change] = []
+        for event in events:
+            changes += apply(book, event)
+            now = max(now, _known_at(event)) if now else _known_at(event)
+        self._now = now
+        self._stage(uow, changes, book.plan_notifications(now) if now else [])
 
     # --- commands --------------------------------------------------------------------------
 
     async def acknowledge(self, alert_id: str, actor: str, comment: str | None) -> Alert:
-        async def work(conn: AsyncConnection, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
-            when = now or datetime.now(UTC)
-            changes = book.acknowledge(alert_id, actor, comment, when)
-            return now, Applied(changes, book.plan_notifications(when))
+        async with self.units.transaction() as uow:
+            book, when = self._opened_book(), self._now or datetime.now(UTC)
+            self._stage(uow, book.acknowledge(alert_id, actor, comment, when), book.plan_notifications(when))
+        return book.alert(alert_id)
 
-        await self._transaction(work)
-        assert self._book is not None
-        return self._book.alert(alert_id)
+    async def resolve(self, alert_id: str, actor: str, comment: str | None) -> Alert:
+        async with self.units.transaction() as uow:
+            book, when = self._opened_book(), self._now or datetime.now(UTC)
+            self._stage(uow, book.resolve(alert_id, actor, comment, when), book.plan_notifications(when))
+        return book.alert(alert_id)
 
     async def silence(self, matchers: list[str], hours: float, actor: str, comment: str) -> Silence:
-        created: list[Silence] = []
-
-        async def work(conn: AsyncConnection, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
-            when = now or datetime.now(UTC)
-            created.append(
-                book.add_silence(
-                    matchers,
-                    starts_at=when,
-                    ends_at=when + timedelta(hours=hours),
-                    created_by=actor,
-                    comment=comment,
-                    now=when,
-                )
+        async with self.units.transaction():
+            book, when = self._opened_book(), self._now or datetime.now(UTC)
+            return book.add_silence(
+                matchers,
+                starts_at=when,
+                ends_at=when + timedelta(hours=hours),
+                created_by=actor,
+                comment=comment,
+                now=when,
             )
-            return now, Applied([], [])
-
-        await self._transaction(work)
-        return created[0]
 
     async def expire_silence(self, silence_id: str) -> Silence:
-        ended: list[Silence] = []
-
-        async def work(conn: AsyncConnection, book: AlertBook, now: datetime | None) -> tuple[datetime | None, Applied]:
-            ended.append(book.expire_silence(silence_id, now or datetime.now(UTC)))
-            return now, Applied([], [])
-
-        await self._transaction(work)
-        return ended[0]
+        async with self.units.transaction():
+            return self._opened_book().expire_silence(silence_id, self._now or datetime.now(UTC))
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -259,31 +256,34 @@ class AlertDesk:
                 self._version = int(version or 0)
         return self._book
 
-    async def _transaction(
-        self,
-        work: Callable[[AsyncConnection, AlertBook, datetime | None], Any],
-    ) -> None:
-        async with self._lock:
-            try:
-                async with self.db.begin() as conn:
-                    version, now = await self._lock_version(conn)
-                    if self._book is None or version != self._version:
-                        self._book = await self._load(conn)
-                    now, applied = await work(conn, self._book, now)
-                    await self._save(conn, self._book.take_writes())
-                    await self._stage(conn, applied)
-                    await conn.execute(
-                        update(t.book_version).where(t.book_version.c.id == 1).values(version=version + 1, now=now)
-                    )
-            except Exception:
-                self._book = None  # it may hold changes that were not committed
-                raise
-            self._version = version + 1
-            self._refresh_gauges(self._book)
-        if applied.changes:
-            await self.outbox.published()
-        if applied.notifications and self.on_notifications is not None:
-            self.on_notifications()
+    # --- the unit of work's hooks: one writer at a time, the book saved last ----------------
+
+    def serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._lock
+
+    async def opened(self, uow: UnitOfWork) -> None:
+        version, self._now = await self._lock_version(uow.conn)
+        if self._book is None or version != self._version:
+            self._book = await self._load(uow.conn)
+        self._opened = version
+
+    async def closing(self, uow: UnitOfWork) -> None:
+        await self._save(uow.conn, self._opened_book().take_writes())
+        await self._save_notifications(uow.conn)
+        v = t.book_version
+        await uow.conn.execute(update(v).where(v.c.id == 1).values(version=self._opened + 1, now=self._now))
+
+    def rolled_back(self) -> None:
+        self._book = None  # it may hold changes that were not committed
+        self._notifications = []
+
+    def committed(self, uow: UnitOfWork) -> None:
+        self._version = self._opened + 1
+        self._refresh_gauges(self._opened_book())
+
+    def _opened_book(self) -> AlertBook:
+        assert self._book is not None, "the book is read when the unit of work opens"
+        return self._book
 
     async def _lock_version(self, conn: AsyncConnection) -> tuple[int, datetime | None]:
         query = select(t.book_version.c.version, t.book_version.c.now).where(t.book_version.c.id == 1)
@@ -298,38 +298,47 @@ class AlertDesk:
     async def _load(self, conn: AsyncConnection) -> AlertBook:
         rows: dict[str, list[Any]] = {kind: [] for kind in ROW_KEYS}
         for kind, data in await conn.execute(select(t.book_rows.c.kind, t.book_rows.c.data)):
-            rows[kind].append(json.loads(data))
+            rows[kind].append(orjson.loads(data))
         state: BookState = state_from_json(rows)
         return AlertBook(self.rules, self.targets, state=state)
 
     async def _save(self, conn: AsyncConnection, writes: BookState) -> None:
+        """The book's changed rows, every kind in one statement (a kind's rows are unique by key)."""
         dumped = state_to_json(writes)
-        for kind, key_field in ROW_KEYS.items():
-            rows = [
-                {
-                    "kind": kind,
-                    "key": str(item[key_field]),
-                    "data": json.dumps(item, ensure_ascii=False, sort_keys=True),
-                    "state": item.get("state") if kind == "alerts" else None,
-                    "severity": item.get("severity") if kind == "alerts" else None,
-                    "rule": item.get("rule") if kind == "alerts" else None,
-                }
-                for item in dumped[kind]
-            ]
-            await upsert(conn, t.book_rows, rows, keys=("kind", "key"))
+        rows = [
+            {
+                "kind": kind,
+                "key": str(item[key_field]),
+                "data": _dumps(item),
+                "state": item.get("state") if kind == "alerts" else None,
+                "severity": item.get("severity") if kind == "alerts" else None,
+                "rule": item.get("rule") if kind == "alerts" else None,
+            }
+            for kind, key_field in ROW_KEYS.items()
+            for item in dumped[kind]
+        ]
+        await upsert(conn, t.book_rows, rows, keys=("kind", "key"))
 
-    async def _stage(self, conn: AsyncConnection, applied: Applied) -> None:
-        await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in map(alert_event, applied.changes)))
+    def _stage(self, uow: UnitOfWork, changes: list[Change], notifications: list[Notification]) -> None:
+        """Publish the alert events of `changes`; queue `notifications` for the sender."""
+        uow.publish(map(alert_event, changes))
+        if notifications:
+            self._notifications += notifications
+            if self.on_notifications is not None:
+                uow.after_commit(self.on_notifications)
+
+    async def _save_notifications(self, conn: AsyncConnection) -> None:
         rows = [
             {
                 "key": n.key,
                 "receiver": n.receiver,
-                "data": json.dumps(notification_to_json(n), ensure_ascii=False, sort_keys=True),
+                "data": _dumps(notification_to_json(n)),
                 "created_at": n.created_at,
                 "status": "pending",  # the sender records one delivery per channel, then `dispatched`
             }
-            for n in applied.notifications
+            for n in self._notifications
         ]
+        self._notifications = []
         # A notification already staged (same key) is left alone: one statement, no read first.
         await insert_missing(conn, t.notifications, rows, keys=("key",))
 
@@ -342,6 +351,11 @@ class AlertDesk:
         for (severity, rule), count in counts.items():
             self.firing.labels(severity=severity, rule=rule).set(count)
         self._firing_labels = set(counts)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """JSON with sorted keys, as the rows were always written (orjson: the book is saved every batch)."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _known_at(event: Event) -> datetime:

@@ -17,14 +17,11 @@ from dataclasses import dataclass, replace
 
 from nats.js import JetStreamContext
 
-from duban_contracts.inbound import SUBMISSION_ID_HEADER
+from duban_contracts.inbound import FILE_ID_HEADER, ROW_HEADER, SUBMISSION_ID_HEADER
 from duban_contracts.subjects import Subjects
 
 from ..domain.spreadsheets import FileLimits, FileRejection, Table, read_table
 
-FILE_ID_HEADER = "Duban-File-Id"
-ROW_HEADER = "Duban-Row"
-REPLAY_OF_HEADER = "Duban-Replay-Of"
 #: Publishing yields to the event loop after this many messages (a few milliseconds of work).
 YIELD_EVERY = 100
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from duban_contracts.events import IncidentCategory
 from duban_contracts.plan import Plan, Target, TargetKind
+from duban_contracts.timezone import SHANGHAI as BUREAU_ZONE
 from duban_contracts.units import RATIO
 
 from . import problems as p
@@ -89,7 +90,6 @@ __all__ = [
 _Choice = TypeVar("_Choice")
 
 #: The bureau's time zone: times written without an offset are local to it.
-BUREAU_ZONE = ZoneInfo("Asia/Shanghai")
 
 Kind = Literal["progress", "incident", "measurement", "activity", "case"]
 Mode = Literal["increment", "cumulative"]

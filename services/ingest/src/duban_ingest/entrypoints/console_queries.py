@@ -17,12 +17,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from duban_contracts.inbound import SUBMISSION_ID_HEADER
+from duban_contracts.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER, SUBMISSION_ID_HEADER
 from duban_contracts.rpc import CommandReply, ConsoleCommand, ConsoleQuery, Failure
 from duban_kit.service import ServiceRuntime
 
 from ..adapters import tables as t
-from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
 from ..domain.payload import read_json
 from ..usecases.intake import Inbound, Intake
 

@@ -1,27 +1,28 @@
-"""FastStream handlers of ingest: the inbound submission, and the query/replay endpoints."""
+"""Ingest's edge: the inbound submissions (kit's unit of work, `Intake.consumes`), the query/replay endpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from faststream import Context
-from faststream.nats.message import NatsMessage
-from pydantic import BaseModel, SkipValidation
+from nats.aio.msg import Msg
+from pydantic import BaseModel
 
-from duban_contracts.inbound import SUBMISSION_ID_HEADER, SubmissionReceived
+from duban_contracts.inbound import (
+    FILE_ID_HEADER,
+    REPLAY_OF_HEADER,
+    ROW_HEADER,
+    SUBMISSION_ID_HEADER,
+    SubmissionReceived,
+)
 from duban_contracts.rpc import CommandReply
 from duban_contracts.subjects import Subjects
-from duban_kit.consumer import GroupCommit
 from duban_kit.service import ServiceRuntime
 
-from ..adapters.inbound import FILE_ID_HEADER, REPLAY_OF_HEADER, ROW_HEADER
 from ..domain.normalise import Limits
 from ..domain.payload import read_json
 from ..usecases.intake import Inbound, Intake
-
-Message = Annotated[NatsMessage, Context("message")]
 
 
 class IngestQuery(BaseModel):
@@ -33,8 +34,7 @@ class ReplayRequest(BaseModel):
     submission_id: str
 
 
-def inbound_from(body: object, msg: NatsMessage, subjects: Subjects) -> Inbound:
-    raw = msg.raw_message
+def inbound_from(body: object, raw: Msg, subjects: Subjects) -> Inbound:
     headers = raw.headers or {}
     row = headers.get(ROW_HEADER)
     return Inbound(
@@ -48,16 +48,16 @@ def inbound_from(body: object, msg: NatsMessage, subjects: Subjects) -> Inbound:
     )
 
 
-def bounded_decoder(limits: Limits) -> Callable[[NatsMessage], Awaitable[object]]:
-    """FastStream's decoder for inbound submissions: JSON within `limits`, or the `Problem` refusing it.
+def inbound_decoder(limits: Limits, subjects: Subjects) -> Callable[[Msg], Inbound]:
+    """An inbound message as ingest takes it: its JSON within `limits`, or the `Problem` refusing it.
 
-    FastStream's own decoder raises on a body nested a few thousand levels deep (RecursionError) or
+    A generic JSON decoder raises on a body nested a few thousand levels deep (RecursionError) or
     with a 5,000-digit integer, and a raising decoder is retried until the message is dead-lettered;
     this one never raises, so every message ends as an event or a `submission.rejected`.
     """
 
-    async def decode(msg: NatsMessage) -> object:
-        return _read(msg.body, limits)
+    def decode(raw: Msg) -> Inbound:
+        return inbound_from(_read(raw.data, limits), raw, subjects)
 
     return decode
 
@@ -67,13 +67,9 @@ def _read(data: bytes, limits: Limits) -> object:
 
 
 def register(runtime: ServiceRuntime, intake: Intake) -> None:
-    batch = GroupCommit(intake.take, metrics=runtime.metrics)
     inbound_stream = runtime.settings.topology.streams["inbound"].name
     subjects = runtime.settings.subjects
-
-    @runtime.inbound(decoder=bounded_decoder(intake.limits))
-    async def on_submission(body: SkipValidation[SubmissionReceived], msg: Message) -> None:
-        await batch.submit(inbound_from(body, msg, subjects))
+    runtime.consume_inbound(intake.units, inbound_decoder(intake.limits, subjects), documented_as=SubmissionReceived)
 
     @runtime.rpc("query")
     async def on_query(query: IngestQuery) -> dict[str, Any]:

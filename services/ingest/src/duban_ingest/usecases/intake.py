@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, bindparam, func, literal_column, select, text, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -21,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from duban_contracts.events import Event, Provenance
 from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
+from duban_contracts.timezone import SHANGHAI
 from duban_kit.db import Database
 from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
+from duban_kit.units import Apply, UnitOfWork, Units
 
 from ..adapters import tables as t
 from ..adapters.translate import applicable_event, rejected_event
@@ -43,7 +44,6 @@ from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
 SUBMITTED_AT_KEYS = ("submitted_at", "填报时间", "填报日期", "提交时间")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The advisory lock of a unit is `crc32("duban-ingest-unit:<unit id>")`, as `duban_kit.db.serialise` takes it.
 UNIT_LOCK_PREFIX = "duban-ingest-unit:"
 #: Keys per lookup statement on SQLite (bounds the statement's parameters).
@@ -95,6 +95,10 @@ def _framing_problem(code: str, field: str | None, value: object, zh: str, en: s
     return Rejection(problems=(_problem(code, field, masked_echo(value), zh, en),), kind=None, unit_id=None)
 
 
+#: The key of ingest's one consumer in its table: the inbound submissions (not an event type).
+SUBMISSIONS = "submission"
+
+
 class Intake:
     def __init__(
         self,
@@ -119,6 +123,10 @@ class Intake:
         self.metrics = metrics
         self.rejected_counter = rejected_counter
         self.limits = limits or Limits()
+        # Ingest's inbox is its submissions table: a repeated submission id is recognised by `_take`.
+        self.units = Units(
+            "ingest", self.consumes(), db=db, inbox=None, outbox=outbox, subjects=subjects, metrics=metrics
+        )
         self._context_template = NormalisationContext(
             plan=plan, registry=registry, received_at=datetime.now(UTC), limits=self.limits, mask=mask
         )
@@ -126,44 +134,58 @@ class Intake:
     def _context(self, received_at: datetime) -> NormalisationContext:
         return self._context_template.received(received_at)
 
-    async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
-        """Judge a batch in one transaction, with a bounded number of statements whatever its size.
+    def consumes(self) -> dict[str, Apply]:
+        return {SUBMISSIONS: self.submissions_received}
 
-        One lookup of the ids already processed, one statement taking the units' locks, one lookup of
-        the contents already accepted, one insert of the submissions and one of the outbox rows.
+    async def submissions_received(self, uow: UnitOfWork, batch: Sequence[Inbound]) -> None:
+        """Kit's unit of work calls this with each fetched batch of inbound submissions."""
+        await self._take(uow, batch)
+
+    async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
+        """A batch in its own unit of work, with what became of each submission (tests, benchmarks)."""
+        async with self.units.transaction() as uow:
+            return await self._take(uow, batch)
+
+    async def _take(self, uow: UnitOfWork, batch: Sequence[Inbound]) -> list[Outcome]:
+        """Judge a batch with a bounded number of statements whatever its size.
+
+        One lookup of the ids already processed (a redelivery or a re-sent id: ingest's inbox is its
+        submissions table), one statement taking the units' locks, one lookup of the contents already
+        accepted, one insert of the submissions; the events go to the outbox with the unit of work.
         """
+        conn = uow.conn
         outcomes: dict[int, Outcome] = {}
-        async with self.db.begin() as conn:
-            ids = [i.submission_id or f"seq-{i.sequence}" for i in batch]
-            known = await self._known(conn, ids)
-            seen_content: dict[tuple[str, str], str] = {}
-            rows: list[dict[str, Any]] = []
-            events: list[Event] = []
-            verdicts: list[tuple[int, Inbound, str, Judged]] = []
-            for index, (inbound, submission_id) in enumerate(zip(batch, ids, strict=True)):
-                if submission_id in known:  # a redelivery or a re-sent id: processed already
-                    outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
-                    continue
-                known[submission_id] = "pending"
-                verdicts.append((index, inbound, submission_id, self._judged(inbound)))
-            judged = [j for *_, j in verdicts]
-            await self._lock_units(conn, judged)
-            accepted = await self._accepted_content(conn, judged)
-            for index, inbound, submission_id, j in verdicts:
-                row, event = self._judge(inbound, submission_id, j, accepted, seen_content)
-                rows.append(row)
-                events.append(event)
-                known[submission_id] = row["status"]
-                outcomes[index] = Outcome(submission_id, row["status"] == "accepted", row["code"])
-            if rows:
-                await conn.execute(t.submissions.insert(), rows)
-                await self.outbox.add(conn, ((self.subjects.event(e.event_type), e) for e in events))
+        ids = [i.submission_id or f"seq-{i.sequence}" for i in batch]
+        known = await self._known(conn, ids)
+        seen_content: dict[tuple[str, str], str] = {}
+        rows: list[dict[str, Any]] = []
+        verdicts: list[tuple[int, Inbound, str, Judged]] = []
+        for index, (inbound, submission_id) in enumerate(zip(batch, ids, strict=True)):
+            if submission_id in known:  # a redelivery or a re-sent id: processed already
+                outcomes[index] = Outcome(submission_id, known[submission_id] == "accepted")
+                continue
+            known[submission_id] = "pending"
+            verdicts.append((index, inbound, submission_id, self._judged(inbound)))
+        judged = [j for *_, j in verdicts]
+        await self._lock_units(conn, judged)
+        accepted = await self._accepted_content(conn, judged)
+        for index, inbound, submission_id, j in verdicts:
+            row, event = self._judge(inbound, submission_id, j, accepted, seen_content)
+            if row["status"] == "accepted":
+                uow.saw(event.occurred_at)
+            rows.append(row)
+            uow.publish((event,))
+            known[submission_id] = row["status"]
+            outcomes[index] = Outcome(submission_id, row["status"] == "accepted", row["code"])
         if rows:
-            await self.outbox.published()
-            for outcome in outcomes.values():
-                if outcome.code:
-                    self.rejected_counter.labels(code=outcome.code).inc()
+            await conn.execute(t.submissions.insert(), rows)
+            codes = [outcome.code for outcome in outcomes.values() if outcome.code]
+            uow.after_commit(lambda: self._count_rejections(codes))
         return [outcomes[i] for i in range(len(batch))]
+
+    def _count_rejections(self, codes: list[str]) -> None:
+        for code in codes:
+            self.rejected_counter.labels(code=code).inc()
 
     def _judged(self, inbound: Inbound) -> Judged:
         verdict, received = self._normalise(inbound)
@@ -275,7 +297,6 @@ class Intake:
             return row, event
         assert isinstance(applicable, Event)
         event = applicable
-        self.metrics.saw_event_time(event.occurred_at.timestamp())
         row |= {
             "status": "accepted",
             "kind": _kind_of(result),
@@ -369,7 +390,8 @@ class Intake:
         """Re-run a rejected submission (after the registry or plan was corrected)."""
         assert inbound.submission_id is not None
         recorded_at = datetime.now(UTC)
-        async with self.db.begin() as conn:
+        async with self.units.transaction() as uow:
+            conn = uow.conn
             status = await conn.scalar(
                 select(t.submissions.c.status).where(t.submissions.c.submission_id == inbound.submission_id)
             )
@@ -379,6 +401,8 @@ class Intake:
             await self._lock_units(conn, [judged])
             accepted = await self._accepted_content(conn, [judged])
             row, event = self._judge(inbound, inbound.submission_id, judged, accepted, {})
+            if row["status"] == "accepted":
+                uow.saw(event.occurred_at)
             if row["status"] == "rejected":
                 event = rejected_event(
                     Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),
@@ -394,8 +418,7 @@ class Intake:
             await conn.execute(
                 update(t.submissions).where(t.submissions.c.submission_id == inbound.submission_id).values(**values)
             )
-            await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
-        await self.outbox.published()
+            uow.publish((event,))
         return Outcome(inbound.submission_id, row["status"] == "accepted", row.get("code"))
 
 

@@ -17,9 +17,20 @@ from typing import Generic, TypeVar
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
+from duban_contracts.plan.wording import (
+    COUNTED_ORDER,
+    CountedAs,
+    Figure,
+    Terms,
+    counted_as,
+    figure_zh,
+    is_paced,
+    status_zh,
+)
 
 from .casework import CaseworkSection
 from .data_quality import DataQualitySection
+from .formatting import format_quantity
 from .periods import Period, ReportKind, local_date, require_aware
 
 #: The order a leader reads statuses in: done first, not started last.
@@ -80,10 +91,10 @@ def traffic_light(status: TargetStatus | None) -> TrafficLight:
     return TrafficLight.GREY if status is None else _LIGHTS[status]
 
 
-def count_statuses(statuses: Iterable[TargetStatus]) -> dict[TargetStatus, int]:
-    """Every status in STATUS_ORDER, zero included."""
-    counted = Counter(statuses)
-    return {status: counted[status] for status in STATUS_ORDER}
+def count_as(tallies: Iterable[CountedAs]) -> dict[CountedAs, int]:
+    """Every tally in COUNTED_ORDER, zero included: the six statuses, then 达标 / 未达标 / 暂无测量 for rules."""
+    counted = Counter(tallies)
+    return {key: counted[key] for key in COUNTED_ORDER}
 
 
 @dataclass(frozen=True)
@@ -114,10 +125,37 @@ class TargetRow:
     comparator: Comparator = Comparator.GE
     kind: TargetKind = TargetKind.CUMULATIVE_COUNT
     responsible: tuple[str, ...] = ()
+    every: str | None = None  # a periodic duty's period
+    breaches: tuple[str, ...] = ()  # who breaks a constraint (classes, schools), where known
+    achieved_on: date | None = None  # when a level target was first judged reached
 
     @property
     def light(self) -> TrafficLight:
         return traffic_light(self.status)
+
+    @property
+    def status_zh(self) -> str:
+        """The status in the words of the target's kind (a broken rule is 未达标, not 严重滞后)."""
+        return status_zh(self.kind, self.status)
+
+    @property
+    def counted_as(self) -> CountedAs:
+        """What the row is counted as in a headline: a broken rule under 未达标, not 严重滞后."""
+        return counted_as(self.kind, self.status)
+
+    @property
+    def paced(self) -> bool:
+        """Whether 完成率 and 序时进度 speak of this target (only a plain quantity's do)."""
+        return is_paced(self.kind)
+
+    @property
+    def figure_zh(self) -> str:
+        """The target's figure in the words of its kind: 3个班超过55人, 较上年增长12%（目标增长10%以上）."""
+        terms = Terms(self.kind, self.target_value, self.unit, self.metric, self.due, self.comparator, self.every)
+        figure = Figure(
+            self.actual, self.completion, self.expected, breaches=self.breaches, achieved_on=self.achieved_on
+        )
+        return figure_zh(terms, self.status, figure, quantity=format_quantity)
 
     @property
     def is_late(self) -> bool:
@@ -362,8 +400,9 @@ class ReportData:
         return f"{self.plan.issuer} {self.period.title_label_zh}工作计划执行情况报告（{self.kind.label_zh}）"
 
     @property
-    def status_counts(self) -> dict[TargetStatus, int]:
-        return count_statuses(row.status for row in self.targets)
+    def status_counts(self) -> dict[CountedAs, int]:
+        """Targets by what they are counted as, as the tasks service counts them (a rule: 达标 or 未达标)."""
+        return count_as(row.counted_as for row in self.targets)
 
     def section_targets(self, section_no: str) -> tuple[TargetRow, ...]:
         return tuple(row for row in self.targets if row.section_no == section_no)

@@ -11,10 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from duban_contracts.timezone import SHANGHAI
 
 #: The bureau's clock: periods begin and end at local midnight.
-REPORT_TZ = ZoneInfo("Asia/Shanghai")
+
+#: Periods are whole days in the bureau's time zone.
+REPORT_TZ = SHANGHAI
 
 _QUARTER_ZH = ("一", "二", "三", "四")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from duban_contracts.timezone import SHANGHAI
 
 
 def as_of_instant(value: date | datetime | None) -> datetime | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from duban_contracts.plan.wording import shown_tallies
+
 from ..domain import charts
-from ..domain.content import STATUS_ORDER, ReportData
+from ..domain.content import ReportData
 from ..domain.formatting import format_percent
 from .narrative import tally_label
 from .templating import render_template
@@ -24,7 +26,7 @@ def render_html(data: ReportData) -> str:
 
 def status_segments(data: ReportData) -> tuple[charts.Segment, ...]:
     counts = data.status_counts
-    return charts.stacked_bar([(status.value, counts[status]) for status in STATUS_ORDER], width=STATUS_BAR_WIDTH)
+    return charts.stacked_bar([(key.value, counts[key]) for key in shown_tallies(counts)], width=STATUS_BAR_WIDTH)
 
 
 def progress_chart(data: ReportData) -> charts.LineChart | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from duban_contracts.events import IncidentCategory, IncidentGrade, Severity, TargetStatus
 from duban_contracts.plan.model import Comparator, TargetKind
+from duban_contracts.plan.wording import CountedAs, tally_breakdown_zh
 
-from ..domain.content import STATUS_ORDER, ReportData, TargetRow
+from ..domain.content import ReportData, TargetRow
 from ..domain.formatting import (
     format_as_of_zh,
     format_date_zh,
@@ -20,9 +22,8 @@ from ..domain.formatting import (
 
 
 def status_breakdown(data: ReportData, *, separator: str = "，") -> str:
-    """已完成12项，正常推进9项，…, every status in reading order."""
-    counts = data.status_counts
-    return separator.join(f"{status.label_zh}{counts[status]}项" for status in STATUS_ORDER)
+    """已完成12项，正常推进9项，…，未开始2项；约束性指标1项：达标0项，未达标1项 — in reading order."""
+    return tally_breakdown_zh(data.status_counts, separator=separator)
 
 
 def plan_sentence(data: ReportData) -> str:
@@ -98,23 +99,35 @@ def reporting_sentence(data: ReportData) -> str:
     )
 
 
+LATE_HEADING = "滞后、逾期及未达标事项"
+
+
 def late_sentence(data: ReportData) -> str:
+    """Each late target counted in its own kind's words: 逾期未完成3项、未达标1项、增幅不足2项."""
     late = data.late_targets
     if not late:
-        return "本期无滞后及逾期事项。"
-    counts = data.status_counts
-    parts = "、".join(
-        f"{status.label_zh}{counts[status]}项"
-        for status in (TargetStatus.OVERDUE, TargetStatus.CRITICAL, TargetStatus.LAGGING)
-        if counts[status]
-    )
+        return f"本期无{LATE_HEADING}。"
+    words = Counter(row.status_zh for row in late)  # late_targets come worst first, so the words do too
+    parts = "、".join(f"{word}{count}项" for word, count in words.items())
     owners = "、".join(f"{owner}{count}项" for owner, count in data.late_by_owner)
-    return f"滞后及逾期指标共{len(late)}项，其中{parts}。按责任单位：{owners}。"
+    return f"需督办指标共{len(late)}项，其中{parts}。按责任单位：{owners}。"
 
 
 def actual_vs_target(row: TargetRow) -> str:
-    """9500平方米 / 1.54万平方米."""
+    """9500平方米 / 1.54万平方米 for a quantity; a constraint, growth, coverage … in its own words."""
+    if not row.paced:
+        return row.figure_zh
     return f"{format_quantity(row.actual, row.unit)} / {target_text(row)}"
+
+
+def actual_text(row: TargetRow) -> str:
+    """The 实际 column: a quantity's figure, else the kind's own (3个班超过55人, not "3人")."""
+    return format_quantity(row.actual, row.unit) if row.paced else row.figure_zh
+
+
+def paced_percent(row: TargetRow, value: float | None) -> str:
+    """完成率 and 序时进度 where they mean something (a plain quantity), a dash elsewhere."""
+    return format_percent(value) if row.paced else "—"
 
 
 def target_text(row: TargetRow) -> str:
@@ -185,7 +198,7 @@ def data_quality_sentence(data: ReportData) -> str:
 def signoff_sentence(data: ReportData) -> str:
     """销号: the targets the units report done, and how many their sections have signed off."""
     figures = data.signoff
-    done = data.status_counts[TargetStatus.DONE]
+    done = data.status_counts[CountedAs.DONE]
     if figures is None:
         return f"自报已完成指标{done}项，尚无责任股室审核销号。"
     returned = f"、已退回{figures.returned}项" if figures.returned else ""

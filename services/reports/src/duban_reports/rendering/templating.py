@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from duban_contracts.plan.wording import shown_tallies
+
 from ..domain import charts
 from ..domain.content import STATUS_ORDER, ReportData
 from ..domain.formatting import (
@@ -30,6 +32,10 @@ STATUS_COLOURS = {
     "critical": "#e16f24",
     "overdue": "#cf222e",
     "not_started": "#8c959f",
+    # a rule held or broken: the colours of done and overdue, not of a lag
+    "held": "#1a7f37",
+    "breached": "#cf222e",
+    "unmeasured": "#8c959f",
 }
 LIGHT_COLOURS = {"green": "#2da44e", "yellow": "#d4a72c", "red": "#cf222e", "grey": "#8c959f"}
 
@@ -64,6 +70,7 @@ def environment() -> Environment:
         narrative=narrative,
         charts=charts,
         STATUS_ORDER=STATUS_ORDER,
+        shown_tallies=shown_tallies,
         STATUS_COLOURS=STATUS_COLOURS,
         LIGHT_COLOURS=LIGHT_COLOURS,
         SVG_FONT=SVG_FONT,

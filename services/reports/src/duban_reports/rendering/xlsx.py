@@ -15,12 +15,13 @@ from typing import Any
 
 import xlsxwriter
 
+from duban_contracts.plan.wording import CountedAs, shown_tallies
 from duban_contracts.units import RATIO
 
 from ..domain.content import STATUS_ORDER, ReportData, SectionProgress, TargetRow
 from ..domain.formatting import format_as_of_zh, format_date_zh, format_duration_zh
 from ..domain.periods import REPORT_TZ
-from .narrative import tally_label, target_text
+from .narrative import LATE_HEADING, tally_label, target_text
 from .templating import LIGHT_COLOURS, STATUS_COLOURS
 
 #: Excel's limit on a sheet name, and the characters it refuses in one.
@@ -84,9 +85,7 @@ def render_xlsx(data: ReportData) -> bytes:
     for section in data.sections:
         name = section_sheet_name(section, taken)
         _table_sheet(workbook, styles, name, taken=taken, columns=TARGET_COLUMNS, rows=data.section_targets(section.no))
-    _table_sheet(
-        workbook, styles, "滞后及逾期事项", taken=taken, columns=late_columns(data.as_of), rows=data.late_targets
-    )
+    _table_sheet(workbook, styles, LATE_HEADING, taken=taken, columns=late_columns(data.as_of), rows=data.late_targets)
     _safety_sheet(workbook, styles, data, taken)
     _table_sheet(workbook, styles, "数据报送", taken=taken, columns=REPORTING_COLUMNS, rows=data.reporting)
     workbook.close()
@@ -102,9 +101,11 @@ TARGET_COLUMNS: tuple[Column, ...] = (
     Column("目标值", lambda r: r.target_value, "number", 10),
     Column("实际值", lambda r: r.actual, "number", 10),
     Column("单位", lambda r: "%" if r.unit == RATIO else r.unit, "text", 6),
-    Column("完成率", lambda r: r.completion, "percent", 8),
-    Column("序时进度", lambda r: r.expected, "percent", 8),
-    Column("状态", lambda r: r.status.label_zh, "status", 10),
+    Column("完成情况", lambda r: r.figure_zh, "wrap", 16),
+    # 完成率 and 序时进度 speak only of a plain quantity; a rule, a level or a duty has none
+    Column("完成率", lambda r: r.completion if r.paced else None, "percent", 8),
+    Column("序时进度", lambda r: r.expected if r.paced else None, "percent", 8),
+    Column("状态", lambda r: r.status_zh, "status", 10),
     Column("截止日期", lambda r: r.due, "date", 14),
     Column("责任单位", lambda r: "、".join(r.responsible), "wrap", 12),
 )
@@ -163,6 +164,11 @@ class _Styles:
             status: workbook.add_format({"bg_color": _tint(STATUS_COLOURS[status.value]), "font_color": "#000000"})
             for status in STATUS_ORDER
         }
+        # A target's status cell is filled by its status, whatever its kind calls it (达标, 已开展 …)
+        self.status_cells = {
+            status: workbook.add_format({**base, "align": "center", "bg_color": _tint(STATUS_COLOURS[status.value])})
+            for status in STATUS_ORDER
+        }
         self.lights = {
             key: workbook.add_format({**base, "bg_color": _tint(colour)}) for key, colour in LIGHT_COLOURS.items()
         }
@@ -204,7 +210,10 @@ def _table_sheet(
         unit = row.unit if isinstance(row, TargetRow) else None
         for col, column in enumerate(columns):
             value = column.value(row)
-            _write(sheet, row_index, col, value, styles.for_value(column.kind, value, unit))
+            style = styles.for_value(column.kind, value, unit)
+            if column.kind == "status" and isinstance(row, TargetRow):
+                style = styles.status_cells[row.status]
+            _write(sheet, row_index, col, value, style)
             widths[col] = max(widths[col], min(_MAX_COLUMN_WIDTH, display_width(_shown(value)) + 2))
     for col, width in enumerate(widths):
         sheet.set_column(col, col, min(width, _MAX_COLUMN_WIDTH))
@@ -293,14 +302,14 @@ def _overview_sheet(workbook: Any, styles: _Styles, data: ReportData, taken: lis
         _write(sheet, row, 1, value, styles.for_value(kind, value))
 
     row += 2
-    section_header = ("领域", "指标数", "已完成", "滞后/逾期", "完成率", "序时进度", "交通灯")
+    section_header = ("领域", "指标数", "已完成", "需督办", "完成率", "序时进度", "交通灯")
     sheet.write_row(row, 0, section_header, styles.header)
     for section in data.sections:
         row += 1
         targets = data.section_targets(section.no)
         sheet.write_string(row, 0, f"{section.no}、{section.short_title}", styles.text)
         sheet.write_number(row, 1, len(targets), styles.integer)
-        sheet.write_number(row, 2, sum(1 for t in targets if t.status is STATUS_ORDER[0]), styles.integer)
+        sheet.write_number(row, 2, sum(1 for t in targets if t.counted_as is CountedAs.DONE), styles.integer)
         sheet.write_number(row, 3, sum(1 for t in targets if t.is_late), styles.integer)
         _write(sheet, row, 4, section.completion, styles.percent)
         _write(sheet, row, 5, section.expected, styles.percent)
@@ -314,7 +323,7 @@ def _headline_rows(data: ReportData) -> list[tuple[str, object, str]]:
     alerts = head.alerts
     return [
         ("量化指标（项）", len(data.targets), "number"),
-        *((f"　{status.label_zh}（项）", counts[status], "number") for status in STATUS_ORDER),
+        *((f"　{key.heading_zh}（项）", counts[key], "number") for key in shown_tallies(counts)),
         ("计划总体完成率", head.plan_completion, "percent"),
         ("序时进度", head.expected_completion, "percent"),
         ("本期校园安全事件（起）", head.incidents_in_period, "number"),

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.casework import summary_of
 from duban_contracts.events import CaseSummarised, IncidentCategory, IncidentGrade, Severity, TargetStatus
-from duban_contracts.plan import Plan
+from duban_contracts.plan import Plan, TargetKind
 from duban_contracts.reporting_units import ReportingUnit
 from duban_kit.db import Database
 
@@ -47,6 +47,9 @@ from ..domain.periods import REPORT_TZ, Period, local_date, local_midnight
 
 EPSILON = timedelta(microseconds=1)
 OUTBREAK_RULE = "infectious_cluster"
+#: The alerts service's limit rules (rules.yaml, `limits`) that watch the plan's constraints, one alert
+#: per class or school breaking it: their open alerts name who breaks the rule.
+BREACH_ALERT_RULES = {"t10_class_size_max": "class_size", "t35_daily_exercise_min": "daily_exercise"}
 
 
 def figures_instant(period: Period, now: datetime | None) -> datetime:
@@ -82,7 +85,9 @@ class ReportBuilder:
     async def build(self, period: Period, as_of: datetime) -> ReportData:
         async with self.db.read() as conn:
             statuses = await self._statuses(conn, as_of)
-            targets = self._target_rows(statuses)
+            targets = self._target_rows(
+                statuses, await self._breaches(conn, as_of), await self._reached_on(conn, statuses, as_of)
+            )
             sections = self._sections(statuses)
             safety = await self._safety(conn, period, as_of)
             headline = await self._headline(conn, period, as_of, statuses, safety)
@@ -211,7 +216,55 @@ class ReportBuilder:
         rows = await conn.execute(select(ranked).where(ranked.c.rank == 1))
         return {(r.level, r.ref): dict(r._mapping) for r in rows}
 
-    def _target_rows(self, statuses: dict[tuple[str, str], dict[str, Any]]) -> tuple[TargetRow, ...]:
+    async def _breaches(self, conn: AsyncConnection, as_of: datetime) -> dict[str, tuple[str, ...]]:
+        """Who breaks each constraint at `as_of`: the classes or schools its limit alerts are open for."""
+        a = t.alert_facts
+        query = (
+            select(a.c.rule, a.c.labels)
+            .where(
+                a.c.rule.in_(list(BREACH_ALERT_RULES.values())),
+                a.c.opened_at <= as_of,
+                or_(a.c.resolved_at.is_(None), a.c.resolved_at > as_of),
+            )
+            .order_by(a.c.opened_at, a.c.alert_id)
+        )
+        names = {u.id: u.name for u in self.units}
+        targets = {rule: target_id for target_id, rule in BREACH_ALERT_RULES.items()}
+        found: dict[str, list[str]] = {}
+        for rule, labels_text in await conn.execute(query):
+            labels = json.loads(labels_text)
+            where = names.get(labels.get("unit_id", ""), labels.get("unit_id", "")) + labels.get("class_name", "")
+            found.setdefault(targets[rule], []).append(where)
+        return {target_id: tuple(dict.fromkeys(places)) for target_id, places in found.items()}
+
+    async def _reached_on(
+        self, conn: AsyncConnection, statuses: dict[tuple[str, str], dict[str, Any]], as_of: datetime
+    ) -> dict[str, date]:
+        """When each level target that stands reached was first judged so (已达成 is said with its date)."""
+        reached = [
+            p.target.id
+            for p in self.plan.placed_targets()
+            if p.target.kind is TargetKind.LEVEL
+            and (state := statuses.get(("target", p.target.id)))
+            and state["status"] == TargetStatus.DONE.value
+        ]
+        if not reached:
+            return {}
+        h = t.status_history
+        query = (
+            select(h.c.ref, func.min(h.c.occurred_at))
+            .where(h.c.level == "target", h.c.ref.in_(reached), h.c.status == TargetStatus.DONE.value)
+            .where(h.c.occurred_at <= as_of)
+            .group_by(h.c.ref)
+        )
+        return {ref: local_date(at) for ref, at in await conn.execute(query) if at is not None}
+
+    def _target_rows(
+        self,
+        statuses: dict[tuple[str, str], dict[str, Any]],
+        breaches: dict[str, tuple[str, ...]],
+        reached_on: dict[str, date],
+    ) -> tuple[TargetRow, ...]:
         rows = []
         for placed in self.plan.placed_targets():
             target = placed.target
@@ -235,6 +288,9 @@ class ReportBuilder:
                     comparator=target.comparator,
                     kind=target.kind,
                     responsible=tuple(target.responsible or placed.task.responsible),
+                    every=target.schedule.every if target.schedule else None,
+                    breaches=breaches.get(target.id, ()),
+                    achieved_on=reached_on.get(target.id),
                 )
             )
         return tuple(rows)

@@ -1,13 +1,13 @@
 """Use cases of the reports service that keep facts: every consumed event becomes rows in its own tables.
 
-Each batch is applied once (inbox) in one transaction. Facts are keyed by the producer's ids, so an
-event seen twice never counts twice.
+Kit's unit of work applies each batch once (inbox) in one transaction; these functions only write.
+Facts are keyed by the producer's ids, so an event seen twice never counts twice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from duban_contracts.events import (
     AlertUpdated,
     CaseSummarised,
     ClockTicked,
-    Event,
     IncidentReported,
     MeasurementRecorded,
     ProgressRecorded,
@@ -30,9 +29,11 @@ from duban_contracts.events import (
     TargetSignedOff,
     TaskStatusChanged,
 )
+from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, insert_missing, upsert
-from duban_kit.messaging import Inbox
+from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
+from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
 from ..adapters import tables as t
 
@@ -56,207 +57,221 @@ def _submission_row(
     }
 
 
-class FactKeeper:
+class FactKeeper(UnitHooks):
+    """Keeps the facts of every consumed event; kit's unit of work calls `consumes()` with a batch's new events."""
+
     def __init__(
-        self, db: Database, inbox: Inbox, metrics: ServiceMetrics, on_clock: Callable[[datetime], Any] | None = None
+        self,
+        db: Database,
+        inbox: Inbox,
+        metrics: ServiceMetrics,
+        on_clock: Callable[[datetime], Awaitable[None]] | None = None,
+        *,
+        outbox: Outbox | None = None,
+        subjects: Subjects | None = None,
     ) -> None:
         self.db = db
-        self.inbox = inbox
-        self.metrics = metrics
         self.on_clock = on_clock
         # The clock is committed at or after this (it never goes back): no statement to advance it to less.
         self._clock_floor: datetime | None = None
+        self.units = Units(
+            "reports",
+            self.consumes(),
+            db=db,
+            inbox=inbox,
+            outbox=outbox,
+            subjects=subjects,
+            metrics=metrics,
+            hooks=self,
+            settled={"clock.ticked": self._ticked},
+        )
+        # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
+        self.progress = self.units.batch("progress.recorded")
+        self.incidents = self.units.batch("incident.reported")
+        self.statuses = self.units.batch("task.status_changed")
+        self.case_summaries = self.units.batch("case.summarised")
+        self.signoffs = self.units.batch("target.signed_off")
 
-    async def _keep(
-        self, consumer: str, events: Sequence[Event], write: Callable[[AsyncConnection, list[Any]], Any]
-    ) -> list[None]:
-        async with self.db.begin() as conn:
-            fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
-            fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
-            if fresh:
-                await write(conn, fresh)
-                await self.inbox.mark(conn, consumer, fresh_ids)
-                # Last, so that the clock row (shared by every consumer) stays locked only until commit.
-                await self._advance_clock(conn, max(e.occurred_at for e in fresh))
-        if fresh:
-            latest = max(e.occurred_at for e in fresh)
-            self._clock_floor = latest if self._clock_floor is None else max(self._clock_floor, latest)
-            self.metrics.saw_event_time(latest.timestamp())
+    def consumes(self) -> dict[str, Apply]:
+        return {
+            "progress.recorded": self.progress_recorded,
+            "incident.reported": self.incident_reported,
+            "measurement.recorded": self.measurement_recorded,
+            "activity.recorded": self.activity_recorded,
+            "submission.rejected": self.submission_rejected,
+            "task.status_changed": self.task_status_changed,
+            "alert.raised": self.alert_changed,
+            "alert.updated": self.alert_changed,
+            "alert.resolved": self.alert_changed,
+            "case.summarised": self.case_summarised,
+            "target.signed_off": self.target_signed_off,
+            "clock.ticked": self.clock_ticked,
+        }
+
+    async def alerts(self, events: Sequence[AlertEvent]) -> list[None]:
+        """In-process: a batch of alert events of one type through the whole unit of work."""
+        if events:
+            await self.units.run(events[0].event_type, events)
         return [None] * len(events)
 
-    async def progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[ProgressRecorded]) -> None:
-            await _insert(
-                conn,
-                t.progress_facts,
-                [
-                    {
-                        "event_id": e.event_id,
-                        "target_id": e.target_id,
-                        "unit_id": e.unit.id,
-                        "township": e.unit.township,
-                        "mode": e.mode.value,
-                        "value": e.value,
-                        "occurred_at": e.occurred_at,
-                        "recorded_at": e.recorded_at,
-                    }
-                    for e in fresh
-                ],
-            )
-            await _upsert_submissions(conn, [_submission_row(e, "progress") for e in fresh])
+    # --- the unit of work's hooks: the clock row, shared by every consumer, is written last ---
 
-        return await self._keep("reports-progress-recorded", events, write)
+    async def closing(self, uow: UnitOfWork) -> None:
+        latest = uow.latest
+        if latest is not None:
+            # Last, so that the clock row (shared by every consumer) stays locked only until commit.
+            await self._advance_clock(uow.conn, latest)
 
-    async def incidents(self, events: Sequence[IncidentReported]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[IncidentReported]) -> None:
-            await _insert(
-                conn,
-                t.incident_facts,
-                [
-                    {
-                        "event_id": e.event_id,
-                        "unit_id": e.unit.id,
-                        "unit_name": e.unit.name,
-                        "township": e.unit.township,
-                        "category": e.category.value,
-                        "disease": e.disease,
-                        "grade": e.grade.value if e.grade else None,
-                        "cases": e.cases,
-                        "deaths": e.deaths,
-                        "injuries": e.injuries,
-                        "class_name": e.class_name,
-                        "occurred_at": e.occurred_at,
-                        "reported_at": e.reported_at,
-                    }
-                    for e in fresh
-                ],
-            )
-            await _upsert_submissions(conn, [_submission_row(e, "incident") for e in fresh])
+    def committed(self, uow: UnitOfWork) -> None:
+        latest = uow.latest
+        if latest is not None:
+            self._clock_floor = latest if self._clock_floor is None else max(self._clock_floor, latest)
 
-        return await self._keep("reports-incident-reported", events, write)
+    async def _ticked(self, events: Sequence[ClockTicked]) -> None:
+        """After every batch of ticks, redelivered ones too (what fell due is recorded idempotently)."""
+        if self.on_clock is not None and events:
+            await self.on_clock(max(e.occurred_at for e in events))
 
-    async def activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[ActivityRecorded]) -> None:
-            await _insert(
-                conn,
-                t.activity_facts,
-                [
-                    {
-                        "event_id": e.event_id,
-                        "target_id": e.target_id,
-                        "unit_id": e.unit.id,
-                        "activity": e.activity,
-                        "occurred_at": e.occurred_at,
-                    }
-                    for e in fresh
-                ],
-            )
-            await _upsert_submissions(conn, [_submission_row(e, "activity") for e in fresh])
+    # --- appliers -----------------------------------------------------------------------------
 
-        return await self._keep("reports-activity-recorded", events, write)
-
-    async def case_summaries(self, events: Sequence[CaseSummarised]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[CaseSummarised]) -> None:
-            rows = [
-                {
-                    "event_id": e.event_id,
-                    "case_id": e.case_id,
-                    "occurred_at": e.occurred_at,
-                    "actions": e.actions,
-                    "data": e.model_dump_json(),
-                }
-                for e in fresh
-            ]
-            await _insert(conn, t.case_summaries, rows)
-
-        return await self._keep("reports-case-summarised", events, write)
-
-    async def signoffs(self, events: Sequence[TargetSignedOff]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[TargetSignedOff]) -> None:
-            rows = [
+    async def progress_recorded(self, uow: UnitOfWork, events: Sequence[ProgressRecorded]) -> None:
+        await _insert(
+            uow.conn,
+            t.progress_facts,
+            [
                 {
                     "event_id": e.event_id,
                     "target_id": e.target_id,
+                    "unit_id": e.unit.id,
+                    "township": e.unit.township,
+                    "mode": e.mode.value,
+                    "value": e.value,
                     "occurred_at": e.occurred_at,
-                    "steps": e.steps,
-                    "state": e.state,
-                    "self_reported": e.self_reported,
-                    "approved": e.approved,
+                    "recorded_at": e.recorded_at,
                 }
-                for e in fresh
-            ]
-            await _insert(conn, t.signoffs, rows)
+                for e in events
+            ],
+        )
+        await _upsert_submissions(uow.conn, [_submission_row(e, "progress") for e in events])
 
-        return await self._keep("reports-target-signed-off", events, write)
+    async def incident_reported(self, uow: UnitOfWork, events: Sequence[IncidentReported]) -> None:
+        await _insert(
+            uow.conn,
+            t.incident_facts,
+            [
+                {
+                    "event_id": e.event_id,
+                    "unit_id": e.unit.id,
+                    "unit_name": e.unit.name,
+                    "township": e.unit.township,
+                    "category": e.category.value,
+                    "disease": e.disease,
+                    "grade": e.grade.value if e.grade else None,
+                    "cases": e.cases,
+                    "deaths": e.deaths,
+                    "injuries": e.injuries,
+                    "class_name": e.class_name,
+                    "occurred_at": e.occurred_at,
+                    "reported_at": e.reported_at,
+                }
+                for e in events
+            ],
+        )
+        await _upsert_submissions(uow.conn, [_submission_row(e, "incident") for e in events])
 
-    async def measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[MeasurementRecorded]) -> None:
-            await _upsert_submissions(conn, [_submission_row(e, "measurement") for e in fresh])
+    async def activity_recorded(self, uow: UnitOfWork, events: Sequence[ActivityRecorded]) -> None:
+        await _insert(
+            uow.conn,
+            t.activity_facts,
+            [
+                {
+                    "event_id": e.event_id,
+                    "target_id": e.target_id,
+                    "unit_id": e.unit.id,
+                    "activity": e.activity,
+                    "occurred_at": e.occurred_at,
+                }
+                for e in events
+            ],
+        )
+        await _upsert_submissions(uow.conn, [_submission_row(e, "activity") for e in events])
 
-        return await self._keep("reports-measurement-recorded", events, write)
+    async def measurement_recorded(self, uow: UnitOfWork, events: Sequence[MeasurementRecorded]) -> None:
+        await _upsert_submissions(uow.conn, [_submission_row(e, "measurement") for e in events])
 
-    async def rejections(self, events: Sequence[SubmissionRejected]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[SubmissionRejected]) -> None:
-            await _upsert_submissions(
-                conn,
-                [
-                    {
-                        "submission_id": e.submission_id or e.event_id,
-                        "event_id": e.event_id,
-                        "unit_id": e.unit_id,
-                        "unit_name": None,
-                        "township": None,
-                        "kind": e.kind,
-                        "status": "rejected",
-                        "code": e.code,
-                        "occurred_at": e.occurred_at,
-                        "received_at": e.occurred_at,
-                    }
-                    for e in fresh
-                ],
-            )
-
-        return await self._keep("reports-submission-rejected", events, write)
-
-    async def statuses(self, events: Sequence[TaskStatusChanged]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[TaskStatusChanged]) -> None:
-            await _insert(
-                conn,
-                t.status_history,
-                [
-                    {
-                        "event_id": e.event_id,
-                        "level": e.level,
-                        "ref": e.ref,
-                        "status": e.status.value,
-                        "completion": e.completion,
-                        "expected": e.expected,
-                        "actual": e.actual,
-                        "occurred_at": e.occurred_at,
-                        "revision": e.revision,
-                    }
-                    for e in fresh
-                ],
-            )
-
-        return await self._keep("reports-task-status-changed", events, write)
-
-    async def alerts(self, events: Sequence[AlertEvent]) -> list[None]:
-        async def write(conn: AsyncConnection, fresh: list[AlertEvent]) -> None:
-            await _apply_alerts(conn, fresh)
-
-        return await self._keep(
-            f"reports-{events[0].event_type.replace('.', '-')}" if events else "reports-alerts", events, write
+    async def submission_rejected(self, uow: UnitOfWork, events: Sequence[SubmissionRejected]) -> None:
+        await _upsert_submissions(
+            uow.conn,
+            [
+                {
+                    "submission_id": e.submission_id or e.event_id,
+                    "event_id": e.event_id,
+                    "unit_id": e.unit_id,
+                    "unit_name": None,
+                    "township": None,
+                    "kind": e.kind,
+                    "status": "rejected",
+                    "code": e.code,
+                    "occurred_at": e.occurred_at,
+                    "received_at": e.occurred_at,
+                }
+                for e in events
+            ],
         )
 
-    async def ticks(self, events: Sequence[ClockTicked]) -> list[None]:
-        async def write(_conn: AsyncConnection, _fresh: list[ClockTicked]) -> None:
-            return None
+    async def task_status_changed(self, uow: UnitOfWork, events: Sequence[TaskStatusChanged]) -> None:
+        await _insert(
+            uow.conn,
+            t.status_history,
+            [
+                {
+                    "event_id": e.event_id,
+                    "level": e.level,
+                    "ref": e.ref,
+                    "status": e.status.value,
+                    "completion": e.completion,
+                    "expected": e.expected,
+                    "actual": e.actual,
+                    "occurred_at": e.occurred_at,
+                    "revision": e.revision,
+                }
+                for e in events
+            ],
+        )
 
-        result = await self._keep("reports-clock-ticked", events, write)
-        if self.on_clock is not None and events:
-            await self.on_clock(max(e.occurred_at for e in events))
-        return result
+    async def case_summarised(self, uow: UnitOfWork, events: Sequence[CaseSummarised]) -> None:
+        rows = [
+            {
+                "event_id": e.event_id,
+                "case_id": e.case_id,
+                "occurred_at": e.occurred_at,
+                "actions": e.actions,
+                "data": e.model_dump_json(),
+            }
+            for e in events
+        ]
+        await _insert(uow.conn, t.case_summaries, rows)
+
+    async def target_signed_off(self, uow: UnitOfWork, events: Sequence[TargetSignedOff]) -> None:
+        rows = [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "occurred_at": e.occurred_at,
+                "steps": e.steps,
+                "state": e.state,
+                "self_reported": e.self_reported,
+                "approved": e.approved,
+            }
+            for e in events
+        ]
+        await _insert(uow.conn, t.signoffs, rows)
+
+    async def alert_changed(self, uow: UnitOfWork, events: Sequence[AlertEvent]) -> None:
+        await _apply_alerts(uow.conn, events)
+
+    async def clock_ticked(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
+        """A tick only moves the clock (`closing`); what fell due is scheduled once it committed."""
 
     async def _advance_clock(self, conn: AsyncConnection, candidate: datetime) -> None:
         """Move the event-time clock forward to `candidate` (never back).

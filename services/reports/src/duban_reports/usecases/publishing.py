@@ -86,6 +86,7 @@ class ReportDesk:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._pool: ProcessPoolExecutor | None = None
+        self._rendering: asyncio.Task[None] | None = None  # the job being rendered, mailed and announced
         self._next_due: datetime | None = None
         self._lock = asyncio.Lock()
 
@@ -195,6 +196,10 @@ class ReportDesk:
                     await asyncio.wait_for(self._wake.wait(), timeout=5.0)
                 self._idle.clear()
         finally:
+            if self._rendering is not None:
+                self._rendering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._rendering
             if self._pool is not None:
                 self._pool.shutdown(cancel_futures=True)
 
@@ -207,27 +212,53 @@ class ReportDesk:
         return int(count or 0)
 
     async def work_once(self) -> int:
-        j = t.report_jobs
+        """Claim the oldest job and read its facts; render it in the background.
+
+        One job renders at a time (a PDF takes seconds), in the order claimed, while the worker goes on
+        to read the next job's facts: whoever waits for a due report's figures (a replay that must not
+        send the next day's facts first) does not wait for the report before it to be rendered.
+        """
         job = await self._claim()
         if job is None:
             return 0
         started = time.perf_counter()
         try:
-            await self._produce(job)
+            data = await self._read(job)
         except Exception as error:
-            attempts = job.attempts + 1
-            status = "failed" if attempts >= JOB_ATTEMPTS else "pending"
-            log.error("report %s failed (attempt %d): %r", job.report_id, attempts, error, exc_info=True)
-            async with self.db.begin() as conn:
-                await conn.execute(
-                    update(j)
-                    .where(j.c.report_id == job.report_id)
-                    .values(status=status, attempts=attempts, error=repr(error)[:2000])
-                )
+            await self._failed(job, error)
             return 1
+        previous = self._rendering
+        self._rendering = asyncio.create_task(self._finish(job, data, started, previous))
+        return 1
+
+    async def _finish(self, job: Any, data: ReportData, started: float, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous  # renders, mails and announcements in the order the jobs were claimed
+        try:
+            await self._produce(job, data)
+        except Exception as error:
+            try:
+                await self._failed(job, error)
+            except Exception as unrecorded:  # the database away: a stale claim is taken up again later
+                log.warning("report %s: could not record the failure: %r", job.report_id, unrecorded)
+            return
         self.metrics.generated.labels(kind=job.kind).inc()
         self.metrics.duration.labels(kind=job.kind).observe(time.perf_counter() - started)
-        return 1
+
+    async def _failed(self, job: Any, error: BaseException) -> None:
+        j = t.report_jobs
+        attempts = job.attempts + 1
+        status = "failed" if attempts >= JOB_ATTEMPTS else "pending"
+        log.error("report %s failed (attempt %d): %r", job.report_id, attempts, error, exc_info=True)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(j)
+                .where(j.c.report_id == job.report_id)
+                .values(status=status, attempts=attempts, error=repr(error)[:2000])
+            )
+        if status == "pending":
+            self._wake.set()
 
     async def _claim(self) -> Any:
         """Take the oldest pending job (or one a crashed worker left running too long) for this worker."""
@@ -245,7 +276,7 @@ class ReportDesk:
                     return (await conn.execute(select(j).where(j.c.report_id == report_id))).first()
         return None
 
-    async def _produce(self, job: Any) -> list[ReportFile]:
+    async def _read(self, job: Any) -> ReportData:
         period = parse_period(job.period)
         if period.kind.value != job.kind:
             raise ValueError(f"job {job.report_id}: period {job.period} is not a {job.kind}")
@@ -256,6 +287,10 @@ class ReportDesk:
             await conn.execute(
                 update(t.report_jobs).where(t.report_jobs.c.report_id == job.report_id).values(status="rendering")
             )
+        return data
+
+    async def _produce(self, job: Any, data: ReportData) -> list[ReportFile]:
+        period = data.period
         formats: tuple[Format, ...] = tuple(job.formats.split(","))
         rendered = await asyncio.get_running_loop().run_in_executor(self._executor(), render_all, data, formats)
         files = await asyncio.to_thread(self._write, period, rendered)

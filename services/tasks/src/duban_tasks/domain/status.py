@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from duban_contracts.events import TargetStatus
 from duban_contracts.plan import Comparator, PlacedTarget, Schedule, TargetKind
+from duban_contracts.plan.wording import COUNTED_ORDER, counted_as
+from duban_contracts.timezone import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATE_KINDS = frozenset({TargetKind.RATIO, TargetKind.COVERAGE, TargetKind.GROWTH})
 ADDITIVE_KINDS = frozenset({TargetKind.CUMULATIVE_COUNT, TargetKind.LEVEL})
 
@@ -59,6 +60,10 @@ class TargetState:
     actual: float | None
     target_value: float
     unit: str
+    #: Counted by its kind's words: a broken rule is 未达标 in the counts, not 严重滞后.
+    kind: TargetKind
+    #: A periodic duty: done or not in each period begun so far (an open period only once done).
+    periods_done: tuple[bool, ...] = ()
 
 
 def local_start(day: date, tz: ZoneInfo = SHANGHAI) -> datetime:
@@ -136,6 +141,7 @@ def _state(
         actual=actual,
         target_value=placed.target.value,
         unit=placed.target.unit,
+        kind=placed.target.kind,
     )
 
 
@@ -265,7 +271,9 @@ def _periodic(placed: PlacedTarget, facts: TargetFacts, now: datetime, year_star
         status = TargetStatus.ON_TRACK
     else:
         status = TargetStatus.NOT_STARTED
-    return _state(placed, status, completion, expected, float(sum(satisfied)))
+    state = _state(placed, status, completion, expected, float(sum(satisfied)))
+    begun = [ok for (start, _), ok, over in zip(spans, satisfied, closed, strict=True) if start <= now and (over or ok)]
+    return replace(state, periods_done=tuple(begun))
 
 
 # --- roll-up ---------------------------------------------------------------------------------
@@ -286,10 +294,15 @@ class Rollup:
 
 
 def rollup(states: Sequence[TargetState]) -> Rollup:
-    """A task, section or the plan: the worst light shows, with counts by status beside it."""
+    """A task, section or the plan: the worst light shows, with counts beside it.
+
+    The counts are by `CountedAs`: a constraint counts as held (达标) or breached (未达标), not as on
+    track or critically behind, so that a headline never reads a broken rule as 严重滞后.
+    """
     if not states:
         return Rollup(TargetStatus.NOT_STARTED, 0.0, 0.0, {})
     counts = Counter(s.status for s in states)
+    tallies = Counter(counted_as(s.kind, s.status) for s in states)
     completion = sum(min(1.0, s.completion) for s in states) / len(states)
     expected = sum(s.expected for s in states) / len(states)
     if counts[TargetStatus.DONE] == len(states):
@@ -302,5 +315,5 @@ def rollup(states: Sequence[TargetState]) -> Rollup:
         status=status,
         completion=round(completion, 6),
         expected=round(expected, 6),
-        counts={s.value: counts[s] for s in TargetStatus if counts[s]},
+        counts={t.value: tallies[t] for t in COUNTED_ORDER if tallies[t]},
     )

@@ -17,9 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from duban_contracts.events import TaskStatusChanged
 from duban_contracts.rpc import SignOffCommand
-from duban_kit.consumer import GroupCommit
 from duban_kit.http import caller, guarded, problem
 from duban_kit.service import ServiceRuntime
 from duban_kit.tokens import Role
@@ -29,11 +27,7 @@ from ..usecases.signoff import SignOffDesk, UnknownTarget, approval_view, refusa
 
 
 def register(runtime: ServiceRuntime, desk: SignOffDesk) -> None:
-    statuses = GroupCommit(desk.observe, metrics=runtime.metrics)
-
-    @runtime.events("task.status_changed")
-    async def on_task_status_changed(event: TaskStatusChanged) -> None:
-        await statuses.submit(event)
+    runtime.consume(desk.units)
 
     @runtime.rpc("signoff")
     async def on_signoff(command: SignOffCommand) -> dict[str, Any]:

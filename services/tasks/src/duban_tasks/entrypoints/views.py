@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 from duban_contracts.events import StatusLevel
 from duban_contracts.plan import Plan, Section, Task
+from duban_contracts.plan.wording import Figure, Terms, figure_zh, is_paced, status_zh
 from duban_contracts.rpc import StatusQuery, StatusReply, StatusView
+from duban_contracts.timezone import SHANGHAI
 
-from ..domain.status import SHANGHAI, Rollup, TargetState, as_of_end_of_day
+from ..domain.status import Rollup, TargetState, as_of_end_of_day
 from ..usecases.tracking import Judgement
 
 
@@ -34,17 +36,17 @@ def view(plan: Plan, judgement: Judgement, level: StatusLevel, ref: str | None) 
     if level == "section":
         for section in plan.sections:
             if ref in (section.no, str(section.index)):
-                return _section_view(section, judgement)
+                return _section_view(plan, section, judgement)
         raise UnknownRef(f"no section {ref!r}; sections are {', '.join(s.no for s in plan.sections)}")
     if level == "task":
         for section, task in plan.tasks():
             if str(task.no) == ref:
-                return _task_view(section, task, judgement)
+                return _task_view(plan, section, task, judgement)
         raise UnknownRef(f"no task {ref!r}")
     for section, task in plan.tasks():
         for target in task.targets:
             if target.id == ref:
-                return _target_view(section, task, target.id, judgement)
+                return _target_view(plan, section, task, target.id, judgement)
     raise UnknownRef(f"no target {ref!r}")
 
 
@@ -66,17 +68,17 @@ def _rollup_view(
 
 
 def _plan_view(plan: Plan, judgement: Judgement) -> StatusView:
-    sections = [_section_view(s, judgement) for s in plan.sections]
+    sections = [_section_view(plan, s, judgement) for s in plan.sections]
     return _rollup_view("plan", plan.id, plan.title, judgement.plan, sections)
 
 
-def _section_view(section: Section, judgement: Judgement) -> StatusView:
-    tasks = [_task_view(section, task, judgement) for task in section.tasks]
+def _section_view(plan: Plan, section: Section, judgement: Judgement) -> StatusView:
+    tasks = [_task_view(plan, section, task, judgement) for task in section.tasks]
     return _rollup_view("section", section.no, section.title, judgement.sections[section.no], tasks, section=section.no)
 
 
-def _task_view(section: Section, task: Task, judgement: Judgement) -> StatusView:
-    targets = [_target_view(section, task, target.id, judgement) for target in task.targets]
+def _task_view(plan: Plan, section: Section, task: Task, judgement: Judgement) -> StatusView:
+    targets = [_target_view(plan, section, task, target.id, judgement) for target in task.targets]
     return _rollup_view(
         "task",
         str(task.no),
@@ -89,15 +91,18 @@ def _task_view(section: Section, task: Task, judgement: Judgement) -> StatusView
     )
 
 
-def _target_view(section: Section, task: Task, target_id: str, judgement: Judgement) -> StatusView:
+def _target_view(plan: Plan, section: Section, task: Task, target_id: str, judgement: Judgement) -> StatusView:
     state: TargetState = judgement.targets[target_id]
     target = next(t for t in task.targets if t.id == target_id)
+    figure = Figure(state.actual, state.completion, state.expected, periods_done=state.periods_done)
     return StatusView(
         level="target",
         ref=target.id,
         title=target.metric,
         status=state.status,
-        status_zh=state.status.label_zh,
+        status_zh=status_zh(target.kind, state.status),
+        paced=is_paced(target.kind),
+        figure_zh=figure_zh(Terms.of(target, target.due or plan.year_end), state.status, figure),
         completion=state.completion,
         expected=state.expected,
         actual=state.actual,

@@ -26,12 +26,13 @@ from duban_contracts.plan import Plan
 from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, upsert
 from duban_kit.messaging import Inbox, Outbox
+from duban_kit.metrics import ServiceMetrics
+from duban_kit.units import UnitOfWork, Units
 
 from ..adapters import tables as t
 from ..domain.approval import Actor, Approval, ApprovalError, approve, observe, resubmit, send_back
 
 _APPROVAL = TypeAdapter(Approval)
-CONSUMER = "tasks-task-status-changed"
 
 
 class UnknownTarget(KeyError):
@@ -39,31 +40,34 @@ class UnknownTarget(KeyError):
 
 
 class SignOffDesk:
-    def __init__(self, *, plan: Plan, db: Database, inbox: Inbox, outbox: Outbox, subjects: Subjects) -> None:
+    def __init__(
+        self, *, plan: Plan, db: Database, inbox: Inbox, outbox: Outbox, subjects: Subjects, metrics: ServiceMetrics
+    ) -> None:
         self.db = db
-        self.inbox = inbox
-        self.outbox = outbox
-        self.subjects = subjects
         self._responsible = {
             p.target.id: tuple(p.target.responsible or p.task.responsible) for p in plan.placed_targets()
         }
+        self.units = Units(
+            "tasks",
+            {"task.status_changed": self.task_status_changed},
+            db=db,
+            inbox=inbox,
+            outbox=outbox,
+            subjects=subjects,
+            metrics=metrics,
+        )
+        # In-process entry point (tests): a batch through the whole unit of work.
+        self.observe = self.units.batch("task.status_changed")
 
-    async def observe(self, events: Sequence[TaskStatusChanged]) -> list[None]:
-        async with self.db.begin() as conn:
-            fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
-            fresh = [
-                e for e in events if e.event_id in fresh_ids and e.level == "target" and e.ref in self._responsible
-            ]
-            for event in sorted(fresh, key=lambda e: (e.occurred_at, e.revision)):
-                current = await self._load(conn, event.ref)
-                reached = event.status is TargetStatus.DONE
-                await self._save(
-                    conn,
-                    observe(current, reached=reached, actual=event.actual, at=event.occurred_at, ref=event.event_id),
-                )
-            await self.inbox.mark(conn, CONSUMER, fresh_ids)
-        await self.outbox.published()
-        return [None] * len(events)
+    async def task_status_changed(self, uow: UnitOfWork, events: Sequence[TaskStatusChanged]) -> None:
+        """Kit's unit of work: the batch's new status events of targets that have a responsible section."""
+        mine = [e for e in events if e.level == "target" and e.ref in self._responsible]
+        for event in sorted(mine, key=lambda e: (e.occurred_at, e.revision)):
+            current = await self._load(uow.conn, event.ref)
+            reached = event.status is TargetStatus.DONE
+            await self._save(
+                uow, observe(current, reached=reached, actual=event.actual, at=event.occurred_at, ref=event.event_id)
+            )
 
     async def decide(
         self, action: str, target_id: str, actor: Actor, *, at: datetime, request_id: str, reason: str | None
@@ -71,8 +75,8 @@ class SignOffDesk:
         """Approve, return or resubmit; raises `ApprovalError` (refused) or `UnknownTarget`."""
         if target_id not in self._responsible:
             raise UnknownTarget(target_id)
-        async with self.db.begin() as conn:
-            current = await self._load(conn, target_id)
+        async with self.units.transaction() as uow:
+            current = await self._load(uow.conn, target_id)
             if action == "approve":
                 decided = approve(current, actor, at=at, request_id=request_id, comment=reason)
             elif action == "return":
@@ -81,8 +85,7 @@ class SignOffDesk:
                 decided = resubmit(current, actor, at=at, request_id=request_id, comment=reason)
             else:
                 raise ValueError(f"unknown action {action!r}")
-            await self._save(conn, decided)
-        await self.outbox.published()
+            await self._save(uow, decided)
         return decided
 
     async def approvals(self, *, pending_only: bool = False) -> list[Approval]:
@@ -97,13 +100,13 @@ class SignOffDesk:
             return Approval.new(target_id, self._responsible[target_id])
         return _APPROVAL.validate_python(json.loads(row.data))
 
-    async def _save(self, conn: AsyncConnection, approval: Approval) -> None:
+    async def _save(self, uow: UnitOfWork, approval: Approval) -> None:
         """Keep the sign-off; announce its newest trail step (`target.signed_off`) in the same transaction."""
+        conn = uow.conn
         before = await conn.scalar(select(t.approvals.c.data).where(t.approvals.c.target_id == approval.target_id))
         known = len(json.loads(before)["trail"]) if before else 0
         if len(approval.trail) > known:
-            event = signed_off(approval)
-            await self.outbox.add(conn, [(self.subjects.event(event.event_type), event)])
+            uow.publish([signed_off(approval)])
         data = json.dumps(_APPROVAL.dump_python(approval, mode="json"), ensure_ascii=False, sort_keys=True)
         await upsert(
             conn,

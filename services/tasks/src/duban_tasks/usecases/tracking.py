@@ -1,8 +1,9 @@
 """Use cases of the tasks service: record facts, re-judge what they touch, publish what changed.
 
-Each use case takes a batch of events, applies the new ones (inbox), re-evaluates the affected
-targets and their task, section and plan, and stages a `task.status_changed` for every status or
-completion that changed — all in one transaction, so a crash loses or duplicates nothing.
+Each consumed event type has one function that kit's unit of work calls with a batch's new events
+(`consumes`): it stores the facts, re-evaluates the affected targets and their task, section and
+plan, and publishes a `task.status_changed` for every status or completion that changed — all in the
+unit's one transaction, so a crash loses or duplicates nothing. Writers take turns on the clock row.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, serialise
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
+from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
 from ..adapters import repository as repo
 from ..adapters import tables as t
@@ -46,6 +48,11 @@ class Judgement:
     tasks: dict[int, Rollup]
     sections: dict[str, Rollup]
     plan: Rollup
+
+
+class _ClockLock(UnitHooks):
+    async def opened(self, uow: UnitOfWork) -> None:
+        await repo.lock_clock(uow.conn, uow.is_sqlite)
 
 
 class Tracker:
@@ -68,6 +75,21 @@ class Tracker:
         self.metrics = metrics
         self.thresholds = thresholds or Thresholds()
         self._placed = {p.target.id: p for p in plan.placed_targets()}
+        self.units = Units(
+            "tasks",
+            self.consumes(),
+            db=db,
+            inbox=inbox,
+            outbox=outbox,
+            subjects=subjects,
+            metrics=metrics,
+            hooks=_ClockLock(),
+        )
+        # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
+        self.record_progress = self.units.batch("progress.recorded")
+        self.record_activities = self.units.batch("activity.recorded")
+        self.record_measurements = self.units.batch("measurement.recorded")
+        self.tick = self.units.batch("clock.ticked")
 
     async def load_plan(self) -> None:
         async with self.db.begin() as conn:
@@ -75,92 +97,73 @@ class Tracker:
             await repo.save_plan(conn, self.plan, datetime.now(UTC))
             await repo.ensure_clock(conn, local_start(self.plan.year_start))
 
-    # --- commands --------------------------------------------------------------------------
+    # --- the events it consumes (kit's unit of work calls these with the new events of a batch) ---
 
-    async def record_progress(self, events: Sequence[ProgressRecorded]) -> list[None]:
-        def rows(fresh: list[ProgressRecorded]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "event_id": e.event_id,
-                    "target_id": e.target_id,
-                    "source": e.unit.id,
-                    "mode": e.mode.value,
-                    "value": e.value,
-                    "occurred_at": e.occurred_at,
-                    "submission_id": e.submission_id,
-                }
-                for e in fresh
-            ]
+    def consumes(self) -> dict[str, Apply]:
+        return {
+            "progress.recorded": self.progress_recorded,
+            "activity.recorded": self.activity_recorded,
+            "measurement.recorded": self.measurement_recorded,
+            "clock.ticked": self.clock_ticked,
+        }
 
-        return await self._apply("tasks-progress-recorded", events, t.progress, rows, repo.summarise_progress)
+    async def progress_recorded(self, uow: UnitOfWork, events: Sequence[ProgressRecorded]) -> None:
+        rows = [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "source": e.unit.id,
+                "mode": e.mode.value,
+                "value": e.value,
+                "occurred_at": e.occurred_at,
+                "submission_id": e.submission_id,
+            }
+            for e in events
+        ]
+        await repo.insert_rows(uow.conn, t.progress, rows)
+        await repo.summarise_progress(uow.conn, rows)
+        await self._judge_after(uow, events)
 
-    async def record_activities(self, events: Sequence[ActivityRecorded]) -> list[None]:
-        def rows(fresh: list[ActivityRecorded]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "event_id": e.event_id,
-                    "target_id": e.target_id,
-                    "source": e.unit.id,
-                    "activity": e.activity,
-                    "occurred_at": e.occurred_at,
-                }
-                for e in fresh
-                if e.target_id
-            ]
+    async def activity_recorded(self, uow: UnitOfWork, events: Sequence[ActivityRecorded]) -> None:
+        rows = [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "source": e.unit.id,
+                "activity": e.activity,
+                "occurred_at": e.occurred_at,
+            }
+            for e in events
+            if e.target_id
+        ]
+        await repo.insert_rows(uow.conn, t.activities, rows)
+        await self._judge_after(uow, events)
 
-        return await self._apply("tasks-activity-recorded", events, t.activities, rows)
+    async def measurement_recorded(self, uow: UnitOfWork, events: Sequence[MeasurementRecorded]) -> None:
+        rows = [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "group_key": f"{e.unit.id}|{e.class_name or ''}",
+                "value": e.value,
+                "occurred_at": e.occurred_at,
+            }
+            for e in events
+            if e.target_id
+        ]
+        await repo.insert_rows(uow.conn, t.measurements, rows)
+        await repo.summarise_measurements(uow.conn, rows)
+        await self._judge_after(uow, events)
 
-    async def record_measurements(self, events: Sequence[MeasurementRecorded]) -> list[None]:
-        def rows(fresh: list[MeasurementRecorded]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "event_id": e.event_id,
-                    "target_id": e.target_id,
-                    "group_key": f"{e.unit.id}|{e.class_name or ''}",
-                    "value": e.value,
-                    "occurred_at": e.occurred_at,
-                }
-                for e in fresh
-                if e.target_id
-            ]
+    async def clock_ticked(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
+        await self._judge_after(uow, events, everything=True)
 
-        return await self._apply(
-            "tasks-measurement-recorded", events, t.measurements, rows, repo.summarise_measurements
-        )
-
-    async def tick(self, events: Sequence[ClockTicked]) -> list[None]:
-        return await self._apply("tasks-clock-ticked", events, None, lambda fresh: [], everything=True)
-
-    async def _apply(
-        self,
-        consumer: str,
-        events: Sequence[Any],
-        table: Any,
-        to_rows: Any,
-        summarise: Any = None,
-        *,
-        everything: bool = False,
-    ) -> list[None]:
-        async with self.db.begin() as conn:
-            await repo.lock_clock(conn, self.db.is_sqlite)
-            fresh_ids = await self.inbox.unseen(conn, [e.event_id for e in events])
-            fresh = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
-            if fresh:
-                if table is not None:
-                    rows = to_rows(fresh)
-                    await repo.insert_rows(conn, table, rows)
-                    if summarise is not None:
-                        await summarise(conn, rows)
-                now = await repo.advance_clock(conn, max(e.occurred_at for e in fresh))
-                touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in fresh]
-                targets = list(dict.fromkeys(tid for tid in touched if tid in self._placed))
-                changes = await self._rejudge(conn, targets, now, on_the_clock=everything)
-                await self.outbox.add(conn, ((self.subjects.event(c.event_type), c) for c in changes))
-                await self.inbox.mark(conn, consumer, fresh_ids)
-        if fresh:
-            await self.outbox.published()
-            self.metrics.saw_event_time(max(e.occurred_at for e in fresh).timestamp())
-        return [None] * len(events)
+    async def _judge_after(self, uow: UnitOfWork, events: Sequence[Any], *, everything: bool = False) -> None:
+        """Move the clock to the batch's newest event and stage the status changes of what it touched."""
+        now = await repo.advance_clock(uow.conn, max(e.occurred_at for e in events))
+        touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in events]
+        targets = list(dict.fromkeys(tid for tid in touched if tid in self._placed))
+        uow.publish(await self._rejudge(uow.conn, targets, now, on_the_clock=everything))
 
     async def _rejudge(
         self, conn: AsyncConnection, target_ids: list[str], now: datetime | None, *, on_the_clock: bool = False
@@ -188,7 +191,16 @@ class Tracker:
         for tid, placed in self._placed.items():
             states.setdefault(
                 tid,
-                TargetState(tid, TargetStatus.NOT_STARTED, 0.0, 0.0, None, placed.target.value, placed.target.unit),
+                TargetState(
+                    tid,
+                    TargetStatus.NOT_STARTED,
+                    0.0,
+                    0.0,
+                    None,
+                    placed.target.value,
+                    placed.target.unit,
+                    placed.target.kind,
+                ),
             )
         judgement = self._roll_up(states, now)
         touched_tasks = {self._placed[tid].task.no for tid in target_ids}
@@ -329,4 +341,5 @@ def _state_from_stored(placed: PlacedTarget, row: repo.StoredStatus) -> TargetSt
         actual=row.actual,
         target_value=placed.target.value,
         unit=placed.target.unit,
+        kind=placed.target.kind,
     )

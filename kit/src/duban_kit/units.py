@@ -1,0 +1,173 @@
+"""The consumer unit of work: how a batch of events becomes one committed transaction.
+
+A service declares one table, *event type → apply(uow, events)*, and kit does the rest in one
+place and one order, for every service:
+
+1. open the transaction (a service's `UnitHooks.opened` runs first: take a lock, load state);
+2. check the inbox: events already applied, or twice in the batch, are dropped;
+3. call the service's `apply` once with the new events, typed (decoded contracts);
+4. mark their ids in the inbox;
+5. `UnitHooks.closing` (save state, advance a clock), then stage the events `apply` published in the
+   outbox, and commit;
+6. after the commit: tell the relay and wait (boundedly) until the staged events are in JetStream,
+   record the newest event time, run what `apply` asked to run after the commit.
+
+Acknowledging the messages is the consumer's job (`consumer.BatchConsumer`), after all this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from duban_contracts.events import Event
+from duban_contracts.subjects import Subjects
+from duban_contracts.topology import consumer_name
+
+from .db import Database
+from .messaging import Inbox, Outbox
+from .metrics import ServiceMetrics
+
+
+class UnitOfWork:
+    """One transaction: its connection, the new events it applies, what it publishes."""
+
+    def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
+        self.conn = conn
+        self.is_sqlite = is_sqlite
+        #: The batch's events not applied before (empty for a command).
+        self.events: Sequence[Any] = ()
+        self.staged: list[Event] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._seen: datetime | None = None
+
+    def publish(self, events: Iterable[Event]) -> None:
+        """Stage events in the outbox: committed with this transaction, published after it."""
+        self.staged.extend(events)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(callback)
+
+    def saw(self, event_time: datetime) -> None:
+        """Count an event time the new events do not carry (e.g. of an inbound submission's event)."""
+        self._seen = event_time if self._seen is None else max(self._seen, event_time)
+
+    @property
+    def latest(self) -> datetime | None:
+        """The newest event time among the new events (and those `saw`)."""
+        latest = max((e.occurred_at for e in self.events), default=None)
+        if self._seen is not None and (latest is None or self._seen > latest):
+            return self._seen
+        return latest
+
+
+class Apply(Protocol):
+    def __call__(self, uow: UnitOfWork, events: Sequence[Any], /) -> Awaitable[None]: ...
+
+
+class UnitHooks:
+    """What a service adds around kit's transaction. Every method is optional (does nothing here)."""
+
+    def serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held around the whole transaction, commit included (e.g. a lock on in-memory state)."""
+        return contextlib.nullcontext()
+
+    async def opened(self, uow: UnitOfWork) -> None:
+        """First in the transaction, before the inbox check (e.g. lock a row every writer shares)."""
+
+    async def closing(self, uow: UnitOfWork) -> None:
+        """Last before the outbox and the commit (e.g. save in-memory state, advance a clock)."""
+
+    def rolled_back(self) -> None:
+        """The transaction failed: forget in-memory state it may have changed."""
+
+    def committed(self, uow: UnitOfWork) -> None:
+        """The transaction committed (before the outbox is awaited)."""
+
+
+class Units:
+    """A service's units of work: its table of appliers, the database, the inbox and the outbox."""
+
+    def __init__(
+        self,
+        service: str,
+        table: Mapping[str, Apply],
+        *,
+        db: Database,
+        inbox: Inbox | None,
+        outbox: Outbox | None,
+        subjects: Subjects | None,
+        metrics: ServiceMetrics,
+        hooks: UnitHooks | None = None,
+        settled: Mapping[str, Callable[[Sequence[Any]], Awaitable[None]]] | None = None,
+    ) -> None:
+        """`inbox` may be None where the items are not events and `apply` recognises repeats itself (ingest's
+        submissions, by submission id); `outbox` and `subjects` may be None for a service whose consumers
+        publish nothing; `settled` names, per event type, idempotent work to do after every batch commits
+        (duplicates included)."""
+        self.service = service
+        self.table = dict(table)
+        self.db = db
+        self.inbox = inbox
+        self.outbox = outbox
+        self.subjects = subjects
+        self.metrics = metrics
+        self.hooks = hooks or UnitHooks()
+        self.settled = dict(settled or {})
+        self._consumers = {event_type: consumer_name(service, event_type) for event_type in self.table}
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One unit of work; a command (no inbox) uses it directly, `run` for a batch of events."""
+        hooks = self.hooks
+        async with hooks.serialised():
+            try:
+                async with self.db.begin() as conn:
+                    uow = UnitOfWork(conn, is_sqlite=self.db.is_sqlite)
+                    await hooks.opened(uow)
+                    yield uow
+                    await hooks.closing(uow)
+                    if uow.staged:
+                        if self.outbox is None or self.subjects is None:
+                            raise RuntimeError(f"{self.service} publishes from a unit of work without an outbox")
+                        subject = self.subjects.event
+                        await self.outbox.add(conn, ((subject(e.event_type), e) for e in uow.staged))
+            except BaseException:
+                hooks.rolled_back()
+                raise
+            hooks.committed(uow)
+        if uow.staged and self.outbox is not None:
+            await self.outbox.published()
+        latest = uow.latest
+        if latest is not None:
+            self.metrics.saw_event_time(latest.timestamp())
+        for callback in uow._after_commit:
+            callback()
+
+    async def run(self, event_type: str, events: Sequence[Any]) -> None:
+        """Apply a batch of decoded events of `event_type` exactly once."""
+        apply = self.table[event_type]
+        async with self.transaction() as uow:
+            if self.inbox is None:  # the service recognises repeats itself
+                await apply(uow, events)
+            elif fresh_ids := await self.inbox.unseen(uow.conn, [e.event_id for e in events]):
+                uow.events = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
+                await apply(uow, uow.events)
+                await self.inbox.mark(uow.conn, self._consumers[event_type], fresh_ids)
+        follow_up = self.settled.get(event_type)
+        if follow_up is not None:
+            await follow_up(events)
+
+    def batch(self, event_type: str) -> Callable[[Sequence[Any]], Awaitable[list[None]]]:
+        """`run` for one event type, as a function of the batch (in-process callers: tests, benchmarks)."""
+
+        async def run(events: Sequence[Any]) -> list[None]:
+            await self.run(event_type, events)
+            return [None] * len(events)
+
+        return run
