@@ -317,6 +317,9 @@ async def _summarise(stack: Stack, day: date) -> None:
         f"open alerts: {summary['open_alerts']}"
     )
     console.print(f"written: {target / 'plan-status.json'}, {target / 'summary.json'}")
+    report = target / "reports" / f"{day.year}-01-01_{day:%Y-%m-%d}_adhoc.html"  # asked for by _report_to_date
+    if report.exists():
+        console.print(f"report: {report} (also .pdf, .xlsx, .md)")
     for name, url in stack.urls().items():
         console.print(f"  metrics {name}: {url}")
     _print_api_access(stack)
