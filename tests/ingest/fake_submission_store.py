@@ -48,3 +48,15 @@ class InMemorySubmissionStore:
 
     async def overwrite(self, submission_id: str, values: Row) -> None:
         self.rows[submission_id].update(values)
+
+    async def rejected(self, limit: int) -> list[Row]:
+        columns = ("submission_id", "kind", "unit_id", "code", "reasons", "received_at", "file_id", "row")
+        chosen = sorted(
+            (row for row in self.rows.values() if row["status"] == "rejected"),
+            key=lambda row: (row["received_at"], row["submission_id"]),
+        )
+        return [{c: row[c] for c in columns} for row in chosen[:limit]]
+
+    async def status_and_sequence(self, submission_id: str) -> tuple[str, int | None] | None:
+        row = self.rows.get(submission_id)
+        return None if row is None else (row["status"], row["inbound_sequence"])

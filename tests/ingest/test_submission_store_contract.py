@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from duban_ingest.adapters import tables
+from duban_ingest.adapters.submission_store import SqlSubmissionStore
 from duban_ingest.app import create_app
 from duban_ingest.config import IngestSettings
 from duban_ingest.usecases.intake import Intake, Outcome
@@ -76,5 +77,9 @@ async def test_the_in_memory_store_keeps_the_rows_the_database_keeps(runtime: Se
 
     async with runtime.db.read() as conn:
         stored = {r["submission_id"]: dict(r) for r in (await conn.execute(select(tables.submissions))).mappings()}
+        on_sql = SqlSubmissionStore(conn)
+        assert await on_sql.rejected(3) == await store.rejected(3)  # the listing of 退回, in its order
+        for sid in ("c-1", "seq-9", "nowhere"):
+            assert await on_sql.status_and_sequence(sid) == await store.status_and_sequence(sid)
     assert _without_event_ids(stored) == _without_event_ids(store.rows)
     assert (stored["c-3"]["status"], stored["c-3"]["code"]) == ("accepted", None)  # the corrected retake

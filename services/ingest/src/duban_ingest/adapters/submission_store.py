@@ -53,6 +53,12 @@ class SubmissionStore(Protocol):
     async def overwrite(self, submission_id: str, values: Row) -> None:
         """Replace a stored submission's verdict (a retake)."""
 
+    async def rejected(self, limit: int) -> list[Row]:
+        """The first `limit` rejected submissions, oldest first: what was sent, by whom, and why not."""
+
+    async def status_and_sequence(self, submission_id: str) -> tuple[str, int | None] | None:
+        """A stored submission's status and its sequence in the inbound stream."""
+
 
 class SqlSubmissionStore:
     """A `SubmissionStore` on ingest's database, in the connection of kit's transaction."""
@@ -100,6 +106,24 @@ class SqlSubmissionStore:
     async def overwrite(self, submission_id: str, values: Row) -> None:
         s = t.submissions
         await self.conn.execute(update(s).where(s.c.submission_id == submission_id).values(**values))
+
+    async def rejected(self, limit: int) -> list[Row]:
+        s = t.submissions
+        query = (
+            select(
+                s.c.submission_id, s.c.kind, s.c.unit_id, s.c.code, s.c.reasons, s.c.received_at, s.c.file_id, s.c.row
+            )
+            .where(s.c.status == "rejected")
+            .order_by(s.c.received_at, s.c.submission_id)
+            .limit(limit)
+        )
+        return [dict(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def status_and_sequence(self, submission_id: str) -> tuple[str, int | None] | None:
+        s = t.submissions
+        query = select(s.c.status, s.c.inbound_sequence).where(s.c.submission_id == submission_id)
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else (row[0], row[1])
 
 
 async def _matching(

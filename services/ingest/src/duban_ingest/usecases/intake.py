@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event, Provenance
@@ -24,7 +23,6 @@ from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 from duban_kit.units import Apply, UnitOfWork, Units
 
-from ..adapters import tables as t
 from ..adapters.submission_store import SqlSubmissionStore, SubmissionStore
 from ..adapters.translate import applicable_event, rejected_event
 from ..domain.dates import Moment, parse_moment
@@ -339,29 +337,16 @@ class Intake:
     # --- queries and corrections -------------------------------------------------------------
 
     async def rejected(self, limit: int = 500) -> list[dict[str, Any]]:
-        s = t.submissions
-        query = (
-            select(
-                s.c.submission_id, s.c.kind, s.c.unit_id, s.c.code, s.c.reasons, s.c.received_at, s.c.file_id, s.c.row
-            )
-            .where(s.c.status == "rejected")
-            .order_by(s.c.received_at, s.c.submission_id)
-            .limit(min(limit, MAX_ROWS_LISTED))
-        )
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            rows = await self.store_for(conn).rejected(min(limit, MAX_ROWS_LISTED))
         return [
-            {**dict(r), "received_at": r["received_at"].isoformat(), "reasons": json.loads(r["reasons"] or "[]")}
+            {**r, "received_at": r["received_at"].isoformat(), "reasons": json.loads(r["reasons"] or "[]")}
             for r in rows
         ]
 
     async def sequence_of(self, submission_id: str) -> tuple[str, int | None] | None:
-        s = t.submissions
         async with self.db.read() as conn:
-            row = (
-                await conn.execute(select(s.c.status, s.c.inbound_sequence).where(s.c.submission_id == submission_id))
-            ).first()
-        return None if row is None else (row[0], row[1])
+            return await self.store_for(conn).status_and_sequence(submission_id)
 
     async def retake(self, inbound: Inbound, attempt: str) -> Outcome:
         """Re-run a rejected submission (after the registry or plan was corrected), in its own unit of work."""
