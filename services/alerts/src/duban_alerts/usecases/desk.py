@@ -4,7 +4,8 @@ The book lives in memory and in the database. Every change runs under one lock a
 transaction: apply to the book, save the rows it changed, stage the alert events (outbox) and the
 notifications it planned, mark the inbox, bump the book's version. If anything fails the in-memory
 book is dropped and reloaded, so it never runs ahead of what is committed. Replicas take turns on the
-version row and reload when another replica wrote last.
+version row and reload when another replica wrote last. The rows and the version are read and written
+through a `BookStore` (adapters/book_store.py: SQL in the service, in memory in unit tests).
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import orjson
 from prometheus_client import Gauge
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.casework import step_of
@@ -34,12 +33,12 @@ from duban_contracts.events import (
     TaskStatusChanged,
 )
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database, insert_missing, upsert
+from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
 from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
-from ..adapters import tables as t
+from ..adapters.book_store import BookStore, SqlBookStore
 from ..adapters.case_summaries import case_summarised
 from ..adapters.reported import reported_measurement, reported_progress
 from ..adapters.translate import activity_fact, alert_event, incident_fact, measurement_fact, status_fact
@@ -52,26 +51,11 @@ from ..domain import (
     PlanTarget,
     RulesConfig,
     Silence,
-    notification_to_json,
     state_from_json,
     state_to_json,
 )
 
 E = TypeVar("E", bound=Event)
-
-#: The key of each row kind of the book's state.
-ROW_KEYS = {
-    "alerts": "id",
-    "silences": "id",
-    "notification_log": "group_key",
-    "cases": "fact_id",
-    "activities": "fact_id",
-    "observations": "subject",
-    "statuses": "target_id",
-    "facts": "fact_id",
-    "case_steps": "event_id",
-    "reported": "fact_id",
-}
 
 
 class CommandRefused(ValueError):
@@ -91,8 +75,11 @@ class AlertDesk(UnitHooks):
         metrics: ServiceMetrics,
         firing: Gauge | None = None,
         on_notifications: Callable[[], None] | None = None,
+        store_for: Callable[[AsyncConnection], BookStore] = SqlBookStore,
     ) -> None:
         self.rules = rules
+        #: The store of a unit of work's connection (the database's; in unit tests, one in memory).
+        self.store_for = store_for
         self.targets = tuple(targets)
         self.db = db
         self.inbox = inbox
@@ -238,7 +225,7 @@ class AlertDesk(UnitHooks):
         async with self._lock:
             book = await self._current_book()
             async with self.db.read() as conn:
-                now = await conn.scalar(select(t.book_version.c.now).where(t.book_version.c.id == 1))
+                now = await self.store_for(conn).now()
         return book, now
 
     async def silences(self) -> list[Silence]:
@@ -250,9 +237,10 @@ class AlertDesk(UnitHooks):
 
     async def _current_book(self) -> AlertBook:
         async with self.db.read() as conn:
-            version = await conn.scalar(select(t.book_version.c.version).where(t.book_version.c.id == 1))
+            store = self.store_for(conn)
+            version = await store.version()
             if self._book is None or (version or 0) != self._version:
-                self._book = await self._load(conn)
+                self._book = await self._load(store)
                 self._version = int(version or 0)
         return self._book
 
@@ -262,16 +250,18 @@ class AlertDesk(UnitHooks):
         return self._lock
 
     async def opened(self, uow: UnitOfWork) -> None:
-        version, self._now = await self._lock_version(uow.conn)
+        store = self.store_for(uow.conn)
+        version, self._now = await store.lock_version()
         if self._book is None or version != self._version:
-            self._book = await self._load(uow.conn)
+            self._book = await self._load(store)
         self._opened = version
 
     async def closing(self, uow: UnitOfWork) -> None:
-        await self._save(uow.conn, self._opened_book().take_writes())
-        await self._save_notifications(uow.conn)
-        v = t.book_version
-        await uow.conn.execute(update(v).where(v.c.id == 1).values(version=self._opened + 1, now=self._now))
+        store = self.store_for(uow.conn)
+        await store.save(state_to_json(self._opened_book().take_writes()))
+        notifications, self._notifications = self._notifications, []
+        await store.add_notifications(notifications)
+        await store.set_version(self._opened + 1, self._now)
 
     def rolled_back(self) -> None:
         self._book = None  # it may hold changes that were not committed
@@ -285,39 +275,9 @@ class AlertDesk(UnitHooks):
         assert self._book is not None, "the book is read when the unit of work opens"
         return self._book
 
-    async def _lock_version(self, conn: AsyncConnection) -> tuple[int, datetime | None]:
-        query = select(t.book_version.c.version, t.book_version.c.now).where(t.book_version.c.id == 1)
-        if not self.db.is_sqlite:
-            query = query.with_for_update()
-        row = (await conn.execute(query)).first()
-        if row is None:
-            await conn.execute(insert(t.book_version).values(id=1, version=0, now=None))
-            return 0, None
-        return int(row.version), row.now
-
-    async def _load(self, conn: AsyncConnection) -> AlertBook:
-        rows: dict[str, list[Any]] = {kind: [] for kind in ROW_KEYS}
-        for kind, data in await conn.execute(select(t.book_rows.c.kind, t.book_rows.c.data)):
-            rows[kind].append(orjson.loads(data))
-        state: BookState = state_from_json(rows)
+    async def _load(self, store: BookStore) -> AlertBook:
+        state: BookState = state_from_json(await store.load())
         return AlertBook(self.rules, self.targets, state=state)
-
-    async def _save(self, conn: AsyncConnection, writes: BookState) -> None:
-        """The book's changed rows, every kind in one statement (a kind's rows are unique by key)."""
-        dumped = state_to_json(writes)
-        rows = [
-            {
-                "kind": kind,
-                "key": str(item[key_field]),
-                "data": _dumps(item),
-                "state": item.get("state") if kind == "alerts" else None,
-                "severity": item.get("severity") if kind == "alerts" else None,
-                "rule": item.get("rule") if kind == "alerts" else None,
-            }
-            for kind, key_field in ROW_KEYS.items()
-            for item in dumped[kind]
-        ]
-        await upsert(conn, t.book_rows, rows, keys=("kind", "key"))
 
     def _stage(self, uow: UnitOfWork, changes: list[Change], notifications: list[Notification]) -> None:
         """Publish the alert events of `changes`; queue `notifications` for the sender."""
@@ -326,21 +286,6 @@ class AlertDesk(UnitHooks):
             self._notifications += notifications
             if self.on_notifications is not None:
                 uow.after_commit(self.on_notifications)
-
-    async def _save_notifications(self, conn: AsyncConnection) -> None:
-        rows = [
-            {
-                "key": n.key,
-                "receiver": n.receiver,
-                "data": _dumps(notification_to_json(n)),
-                "created_at": n.created_at,
-                "status": "pending",  # the sender records one delivery per channel, then `dispatched`
-            }
-            for n in self._notifications
-        ]
-        self._notifications = []
-        # A notification already staged (same key) is left alone: one statement, no read first.
-        await insert_missing(conn, t.notifications, rows, keys=("key",))
 
     def _refresh_gauges(self, book: AlertBook) -> None:
         if self.firing is None:
@@ -351,11 +296,6 @@ class AlertDesk(UnitHooks):
         for (severity, rule), count in counts.items():
             self.firing.labels(severity=severity, rule=rule).set(count)
         self._firing_labels = set(counts)
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    """JSON with sorted keys, as the rows were always written (orjson: the book is saved every batch)."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _known_at(event: Event) -> datetime:

@@ -7,14 +7,11 @@ A submission is processed once: its id (the integration's `Nats-Msg-Id`) is the 
 from __future__ import annotations
 
 import json
-import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, bindparam, func, literal_column, select, text, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event, Provenance
@@ -26,7 +23,7 @@ from duban_kit.messaging import Outbox
 from duban_kit.metrics import ServiceMetrics
 from duban_kit.units import Apply, UnitOfWork, Units
 
-from ..adapters import tables as t
+from ..adapters.submission_store import SqlSubmissionStore, SubmissionStore
 from ..adapters.translate import applicable_event, rejected_event
 from ..domain.dates import Moment, parse_moment
 from ..domain.integrations import IntegrationRegistry
@@ -44,16 +41,6 @@ from ..domain.registry import UnitRegistry
 
 MAX_ROWS_LISTED = 10_000
 SUBMITTED_AT_KEYS = ("submitted_at", "填报时间", "填报日期", "提交时间")
-#: The advisory lock of a unit is `crc32("duban-ingest-unit:<unit id>")`, as `duban_kit.db.serialise` takes it.
-UNIT_LOCK_PREFIX = "duban-ingest-unit:"
-#: Keys per lookup statement on SQLite (bounds the statement's parameters).
-SQLITE_CHUNK = 500
-#: The advisory locks of `:keys`, taken one after the other in the order given (the subquery's ORDER BY
-#: keeps it from being flattened, so the locks are taken as its rows come out, in that order).
-_LOCK_IN_ORDER = text(
-    "SELECT pg_advisory_xact_lock(o.k) FROM"
-    " (SELECT u.k, u.n FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS u(k, n) ORDER BY u.n) AS o"
-)
 
 
 @dataclass(frozen=True)
@@ -113,8 +100,11 @@ class Intake:
         limits: Limits | None = None,
         integrations: IntegrationRegistry | None = None,
         mask: PersonalDataMask = KEYLESS,
+        store_for: Callable[[AsyncConnection], SubmissionStore] = SqlSubmissionStore,
     ) -> None:
         self.plan = plan
+        #: The store of a unit of work's connection (the database's; in unit tests, one in memory).
+        self.store_for = store_for
         self.registry = registry
         self.integrations = integrations
         self.db = db
@@ -123,7 +113,7 @@ class Intake:
         self.metrics = metrics
         self.rejected_counter = rejected_counter
         self.limits = limits or Limits()
-        # Ingest's inbox is its submissions table: a repeated submission id is recognised by `_take`.
+        # Ingest's inbox is its submissions table: a repeated submission id is recognised by `take_in`.
         self.units = Units(
             "ingest", self.consumes(), db=db, inbox=None, outbox=outbox, subjects=subjects, metrics=metrics
         )
@@ -139,24 +129,24 @@ class Intake:
 
     async def submissions_received(self, uow: UnitOfWork, batch: Sequence[Inbound]) -> None:
         """Kit's unit of work calls this with each fetched batch of inbound submissions."""
-        await self._take(uow, batch)
+        await self.take_in(uow, batch)
 
     async def take(self, batch: Sequence[Inbound]) -> list[Outcome]:
         """A batch in its own unit of work, with what became of each submission (tests, benchmarks)."""
         async with self.units.transaction() as uow:
-            return await self._take(uow, batch)
+            return await self.take_in(uow, batch)
 
-    async def _take(self, uow: UnitOfWork, batch: Sequence[Inbound]) -> list[Outcome]:
-        """Judge a batch with a bounded number of statements whatever its size.
+    async def take_in(self, uow: UnitOfWork, batch: Sequence[Inbound]) -> list[Outcome]:
+        """Judge a batch in `uow`, with a bounded number of statements whatever its size.
 
         One lookup of the ids already processed (a redelivery or a re-sent id: ingest's inbox is its
         submissions table), one statement taking the units' locks, one lookup of the contents already
         accepted, one insert of the submissions; the events go to the outbox with the unit of work.
         """
-        conn = uow.conn
+        store = self.store_for(uow.conn)
         outcomes: dict[int, Outcome] = {}
         ids = [i.submission_id or f"seq-{i.sequence}" for i in batch]
-        known = await self._known(conn, ids)
+        known = await store.statuses(ids)
         seen_content: dict[tuple[str, str], str] = {}
         rows: list[dict[str, Any]] = []
         verdicts: list[tuple[int, Inbound, str, Judged]] = []
@@ -167,8 +157,8 @@ class Intake:
             known[submission_id] = "pending"
             verdicts.append((index, inbound, submission_id, self._judged(inbound)))
         judged = [j for *_, j in verdicts]
-        await self._lock_units(conn, judged)
-        accepted = await self._accepted_content(conn, judged)
+        await self._lock_units(store, judged)
+        accepted = await self._accepted_content(store, judged)
         for index, inbound, submission_id, j in verdicts:
             row, event = self._judge(inbound, submission_id, j, accepted, seen_content)
             if row["status"] == "accepted":
@@ -178,7 +168,7 @@ class Intake:
             known[submission_id] = row["status"]
             outcomes[index] = Outcome(submission_id, row["status"] == "accepted", row["code"])
         if rows:
-            await conn.execute(t.submissions.insert(), rows)
+            await store.add(rows)
             codes = [outcome.code for outcome in outcomes.values() if outcome.code]
             uow.after_commit(lambda: self._count_rejections(codes))
         return [outcomes[i] for i in range(len(batch))]
@@ -195,40 +185,25 @@ class Intake:
         return Judged(verdict, received, digest)
 
     @staticmethod
-    async def _known(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str]:
-        """The status of each of `ids` already processed."""
-        s = t.submissions
-        return {row[0]: row[1] for row in await _matching(conn, s.c.submission_id, ids, s.c.submission_id, s.c.status)}
-
-    @staticmethod
-    async def _lock_units(conn: AsyncConnection, judged: Sequence[Judged]) -> None:
+    async def _lock_units(store: SubmissionStore, judged: Sequence[Judged]) -> None:
         """Replicas take turns per unit, so that two copies of one content are never both accepted.
 
         Units are locked in one order (sorted by unit id) in every transaction, so two replicas cannot
-        deadlock. The locks are the ones `serialise` takes (`duban-ingest-unit:<unit id>`), all taken
-        in one statement rather than one round trip per unit; SQLite has one writer anyway.
+        deadlock.
         """
         units = sorted({j.verdict.unit.id for j in judged if not isinstance(j.verdict, Rejection)})
-        if not units or conn.dialect.name != "postgresql":
-            return
-        keys = [zlib.crc32(f"{UNIT_LOCK_PREFIX}{unit_id}".encode()) for unit_id in units]
-        await conn.execute(_LOCK_IN_ORDER, {"keys": keys})
+        await store.lock_units(units)
 
     @staticmethod
-    async def _accepted_content(conn: AsyncConnection, judged: Sequence[Judged]) -> dict[tuple[str, str], str]:
+    async def _accepted_content(store: SubmissionStore, judged: Sequence[Judged]) -> dict[tuple[str, str], str]:
         """The accepted submission already stored for each (unit, content fingerprint) in `judged`."""
-        return await _accepted_with(
-            conn,
+        return await store.accepted_with(
             {
                 (j.verdict.unit.id, j.content_hash)
                 for j in judged
                 if not isinstance(j.verdict, Rejection) and j.content_hash
             },
         )
-
-    async def _same_content(self, conn: AsyncConnection, unit_id: str, content_hash: str) -> str | None:
-        """The accepted submission of this unit with this content, if any (one lookup)."""
-        return (await _accepted_with(conn, {(unit_id, content_hash)})).get((unit_id, content_hash))
 
     def _judge(
         self,
@@ -362,63 +337,48 @@ class Intake:
     # --- queries and corrections -------------------------------------------------------------
 
     async def rejected(self, limit: int = 500) -> list[dict[str, Any]]:
-        s = t.submissions
-        query = (
-            select(
-                s.c.submission_id, s.c.kind, s.c.unit_id, s.c.code, s.c.reasons, s.c.received_at, s.c.file_id, s.c.row
-            )
-            .where(s.c.status == "rejected")
-            .order_by(s.c.received_at, s.c.submission_id)
-            .limit(min(limit, MAX_ROWS_LISTED))
-        )
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            rows = await self.store_for(conn).rejected(min(limit, MAX_ROWS_LISTED))
         return [
-            {**dict(r), "received_at": r["received_at"].isoformat(), "reasons": json.loads(r["reasons"] or "[]")}
+            {**r, "received_at": r["received_at"].isoformat(), "reasons": json.loads(r["reasons"] or "[]")}
             for r in rows
         ]
 
     async def sequence_of(self, submission_id: str) -> tuple[str, int | None] | None:
-        s = t.submissions
         async with self.db.read() as conn:
-            row = (
-                await conn.execute(select(s.c.status, s.c.inbound_sequence).where(s.c.submission_id == submission_id))
-            ).first()
-        return None if row is None else (row[0], row[1])
+            return await self.store_for(conn).status_and_sequence(submission_id)
 
     async def retake(self, inbound: Inbound, attempt: str) -> Outcome:
-        """Re-run a rejected submission (after the registry or plan was corrected)."""
-        assert inbound.submission_id is not None
+        """Re-run a rejected submission (after the registry or plan was corrected), in its own unit of work."""
         recorded_at = datetime.now(UTC)
         async with self.units.transaction() as uow:
-            conn = uow.conn
-            status = await conn.scalar(
-                select(t.submissions.c.status).where(t.submissions.c.submission_id == inbound.submission_id)
+            return await self.retake_in(uow, inbound, attempt, recorded_at)
+
+    async def retake_in(self, uow: UnitOfWork, inbound: Inbound, attempt: str, recorded_at: datetime) -> Outcome:
+        """Judge a stored submission again in `uow`; an accepted one stays as it is."""
+        assert inbound.submission_id is not None
+        store = self.store_for(uow.conn)
+        if await store.status(inbound.submission_id) == "accepted":
+            return Outcome(inbound.submission_id, True)
+        judged = self._judged(inbound)
+        await self._lock_units(store, [judged])
+        accepted = await self._accepted_content(store, [judged])
+        row, event = self._judge(inbound, inbound.submission_id, judged, accepted, {})
+        if row["status"] == "accepted":
+            uow.saw(event.occurred_at)
+        if row["status"] == "rejected":
+            event = rejected_event(
+                Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),
+                inbound.submission_id,
+                attempt=attempt,
+                received_at=inbound.received_at,
+                recorded_at=recorded_at,
+                sequence=inbound.sequence,
+                provenance=Provenance(file_id=inbound.file_id, row=inbound.row),
             )
-            if status == "accepted":
-                return Outcome(inbound.submission_id, True)
-            judged = self._judged(inbound)
-            await self._lock_units(conn, [judged])
-            accepted = await self._accepted_content(conn, [judged])
-            row, event = self._judge(inbound, inbound.submission_id, judged, accepted, {})
-            if row["status"] == "accepted":
-                uow.saw(event.occurred_at)
-            if row["status"] == "rejected":
-                event = rejected_event(
-                    Rejection(problems=tuple(_problems_from_row(row)), kind=row["kind"], unit_id=row["unit_id"]),
-                    inbound.submission_id,
-                    attempt=attempt,
-                    received_at=inbound.received_at,
-                    recorded_at=recorded_at,
-                    sequence=inbound.sequence,
-                    provenance=Provenance(file_id=inbound.file_id, row=inbound.row),
-                )
-                row["event_id"] = event.event_id
-            values = {k: v for k, v in row.items() if k != "submission_id"}
-            await conn.execute(
-                update(t.submissions).where(t.submissions.c.submission_id == inbound.submission_id).values(**values)
-            )
-            uow.publish((event,))
+            row["event_id"] = event.event_id
+        await store.overwrite(inbound.submission_id, {k: v for k, v in row.items() if k != "submission_id"})
+        uow.publish((event,))
         return Outcome(inbound.submission_id, row["status"] == "accepted", row.get("code"))
 
 
@@ -438,47 +398,3 @@ def _problems_from_row(row: dict[str, Any]) -> list[Problem]:
 
 def _kind_of(item: Normalised) -> str:
     return type(item).__name__.lower()
-
-
-async def _matching(
-    conn: AsyncConnection, key: ColumnElement[str], values: Sequence[str], *columns: ColumnElement[Any]
-) -> list[Any]:
-    """`columns` of the rows whose `key` is one of `values`, looked up one value at a time on its index.
-
-    On PostgreSQL one statement probes the index once per value (a LATERAL subquery over the array of
-    values, kept from being flattened by its OFFSET): a plain `IN (…)` of a few hundred values is
-    planned as a scan of the whole table when the statistics are missing or stale (autovacuum off,
-    or a table that grew fast), which makes each batch cost more as history grows.
-    """
-    values = sorted(set(values))
-    if not values:
-        return []
-    if conn.dialect.name == "postgresql":
-        probe = func.unnest(bindparam("values", values, type_=ARRAY(String))).table_valued("value")
-        probe = probe.render_derived(name="probe")
-        found = select(*columns).where(key == probe.c.value).offset(literal_column("0")).lateral("found")
-        return list(await conn.execute(select(found).select_from(probe).join(found, true())))
-    rows: list[Any] = []
-    for start in range(0, len(values), SQLITE_CHUNK):
-        rows.extend(await conn.execute(select(*columns).where(key.in_(values[start : start + SQLITE_CHUNK]))))
-    return rows
-
-
-async def _accepted_with(conn: AsyncConnection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """The accepted submission already stored for each (unit id, content fingerprint) of `wanted`.
-
-    Looked up by fingerprint on its index, so bounded by the batch and not by how many submissions
-    are stored; read after the units are locked, so current. `status` is checked here rather than in
-    SQL: a condition on it lets the planner scan the (status, received_at) index instead, that is
-    every accepted submission. Should a content have been accepted twice, the lowest id is named.
-    """
-    s = t.submissions
-    hashes = [digest for _, digest in wanted]
-    found: dict[tuple[str, str], str] = {}
-    for row in await _matching(
-        conn, s.c.content_hash, hashes, s.c.unit_id, s.c.content_hash, s.c.submission_id, s.c.status
-    ):
-        key, submission_id = (row[0], row[1]), row[2]
-        if row[3] == "accepted" and key in wanted and (key not in found or submission_id < found[key]):
-            found[key] = submission_id
-    return found

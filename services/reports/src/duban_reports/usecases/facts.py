@@ -1,7 +1,9 @@
 """Use cases of the reports service that keep facts: every consumed event becomes rows in its own tables.
 
-Kit's unit of work applies each batch once (inbox) in one transaction; these functions only write.
-Facts are keyed by the producer's ids, so an event seen twice never counts twice.
+Kit's unit of work applies each batch once (inbox) in one transaction; `FactKeeper`'s appliers hand
+the new events to the use cases below (`keep_…`), which decide what rows to keep and write them through
+a `FactStore` (SQL in the service, in memory in unit tests). Facts are keyed by the producer's ids,
+so an event seen twice never counts twice.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import (
@@ -30,12 +31,12 @@ from duban_contracts.events import (
     TaskStatusChanged,
 )
 from duban_contracts.subjects import Subjects
-from duban_kit.db import Database, insert_missing, upsert
+from duban_kit.db import Database
 from duban_kit.messaging import Inbox, Outbox
 from duban_kit.metrics import ServiceMetrics
 from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
-from ..adapters import tables as t
+from ..adapters.fact_store import FactStore, SqlFactStore
 
 Rows = list[dict[str, Any]]
 
@@ -69,8 +70,11 @@ class FactKeeper(UnitHooks):
         *,
         outbox: Outbox | None = None,
         subjects: Subjects | None = None,
+        store_for: Callable[[AsyncConnection], FactStore] = SqlFactStore,
     ) -> None:
         self.db = db
+        #: The store of a unit of work's connection (the database's; in unit tests, one in memory).
+        self.store_for = store_for
         self.on_clock = on_clock
         # The clock is committed at or after this (it never goes back): no statement to advance it to less.
         self._clock_floor: datetime | None = None
@@ -132,143 +136,34 @@ class FactKeeper(UnitHooks):
         if self.on_clock is not None and events:
             await self.on_clock(max(e.occurred_at for e in events))
 
-    # --- appliers -----------------------------------------------------------------------------
+    # --- appliers: each hands its batch to a use case below, with the store of this unit of work ---
 
     async def progress_recorded(self, uow: UnitOfWork, events: Sequence[ProgressRecorded]) -> None:
-        await _insert(
-            uow.conn,
-            t.progress_facts,
-            [
-                {
-                    "event_id": e.event_id,
-                    "target_id": e.target_id,
-                    "unit_id": e.unit.id,
-                    "township": e.unit.township,
-                    "mode": e.mode.value,
-                    "value": e.value,
-                    "occurred_at": e.occurred_at,
-                    "recorded_at": e.recorded_at,
-                }
-                for e in events
-            ],
-        )
-        await _upsert_submissions(uow.conn, [_submission_row(e, "progress") for e in events])
+        await keep_progress(self.store_for(uow.conn), events)
 
     async def incident_reported(self, uow: UnitOfWork, events: Sequence[IncidentReported]) -> None:
-        await _insert(
-            uow.conn,
-            t.incident_facts,
-            [
-                {
-                    "event_id": e.event_id,
-                    "unit_id": e.unit.id,
-                    "unit_name": e.unit.name,
-                    "township": e.unit.township,
-                    "category": e.category.value,
-                    "disease": e.disease,
-                    "grade": e.grade.value if e.grade else None,
-                    "cases": e.cases,
-                    "deaths": e.deaths,
-                    "injuries": e.injuries,
-                    "class_name": e.class_name,
-                    "occurred_at": e.occurred_at,
-                    "reported_at": e.reported_at,
-                }
-                for e in events
-            ],
-        )
-        await _upsert_submissions(uow.conn, [_submission_row(e, "incident") for e in events])
+        await keep_incidents(self.store_for(uow.conn), events)
 
     async def activity_recorded(self, uow: UnitOfWork, events: Sequence[ActivityRecorded]) -> None:
-        await _insert(
-            uow.conn,
-            t.activity_facts,
-            [
-                {
-                    "event_id": e.event_id,
-                    "target_id": e.target_id,
-                    "unit_id": e.unit.id,
-                    "activity": e.activity,
-                    "occurred_at": e.occurred_at,
-                }
-                for e in events
-            ],
-        )
-        await _upsert_submissions(uow.conn, [_submission_row(e, "activity") for e in events])
+        await keep_activities(self.store_for(uow.conn), events)
 
     async def measurement_recorded(self, uow: UnitOfWork, events: Sequence[MeasurementRecorded]) -> None:
-        await _upsert_submissions(uow.conn, [_submission_row(e, "measurement") for e in events])
+        await keep_measurements(self.store_for(uow.conn), events)
 
     async def submission_rejected(self, uow: UnitOfWork, events: Sequence[SubmissionRejected]) -> None:
-        await _upsert_submissions(
-            uow.conn,
-            [
-                {
-                    "submission_id": e.submission_id or e.event_id,
-                    "event_id": e.event_id,
-                    "unit_id": e.unit_id,
-                    "unit_name": None,
-                    "township": None,
-                    "kind": e.kind,
-                    "status": "rejected",
-                    "code": e.code,
-                    "occurred_at": e.occurred_at,
-                    "received_at": e.occurred_at,
-                }
-                for e in events
-            ],
-        )
+        await keep_rejections(self.store_for(uow.conn), events)
 
     async def task_status_changed(self, uow: UnitOfWork, events: Sequence[TaskStatusChanged]) -> None:
-        await _insert(
-            uow.conn,
-            t.status_history,
-            [
-                {
-                    "event_id": e.event_id,
-                    "level": e.level,
-                    "ref": e.ref,
-                    "status": e.status.value,
-                    "completion": e.completion,
-                    "expected": e.expected,
-                    "actual": e.actual,
-                    "occurred_at": e.occurred_at,
-                    "revision": e.revision,
-                }
-                for e in events
-            ],
-        )
+        await keep_statuses(self.store_for(uow.conn), events)
 
     async def case_summarised(self, uow: UnitOfWork, events: Sequence[CaseSummarised]) -> None:
-        rows = [
-            {
-                "event_id": e.event_id,
-                "case_id": e.case_id,
-                "occurred_at": e.occurred_at,
-                "actions": e.actions,
-                "data": e.model_dump_json(),
-            }
-            for e in events
-        ]
-        await _insert(uow.conn, t.case_summaries, rows)
+        await keep_case_summaries(self.store_for(uow.conn), events)
 
     async def target_signed_off(self, uow: UnitOfWork, events: Sequence[TargetSignedOff]) -> None:
-        rows = [
-            {
-                "event_id": e.event_id,
-                "target_id": e.target_id,
-                "occurred_at": e.occurred_at,
-                "steps": e.steps,
-                "state": e.state,
-                "self_reported": e.self_reported,
-                "approved": e.approved,
-            }
-            for e in events
-        ]
-        await _insert(uow.conn, t.signoffs, rows)
+        await keep_signoffs(self.store_for(uow.conn), events)
 
     async def alert_changed(self, uow: UnitOfWork, events: Sequence[AlertEvent]) -> None:
-        await _apply_alerts(uow.conn, events)
+        await keep_alerts(self.store_for(uow.conn), events)
 
     async def clock_ticked(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
         """A tick only moves the clock (`closing`); what fell due is scheduled once it committed."""
@@ -281,35 +176,160 @@ class FactKeeper(UnitHooks):
         """
         if self._clock_floor is not None and candidate <= self._clock_floor:
             return
-        c = t.clock
-        moved = await conn.execute(update(c).where(c.c.id == 1, c.c.now < candidate).values(now=candidate))
-        if moved.rowcount == 0:  # no clock yet, or it is already at or after `candidate`
-            await insert_missing(conn, c, [{"id": 1, "now": candidate}], keys=("id",))
+        await self.store_for(conn).advance_clock(candidate)
 
 
-async def _insert(conn: AsyncConnection, table: Table, rows: Rows) -> None:
-    if rows:
-        await conn.execute(insert(table), rows)
+# --- the use cases: what rows a batch of new events keeps -------------------------------------
 
 
-def _locked(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
-    """Lock the rows read for a read-fold-write (PostgreSQL; SQLite has one writer anyway)."""
-    return query.with_for_update() if conn.dialect.name == "postgresql" else query
+async def keep_progress(store: FactStore, events: Sequence[ProgressRecorded]) -> None:
+    await store.add(
+        "progress_facts",
+        [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "unit_id": e.unit.id,
+                "township": e.unit.township,
+                "mode": e.mode.value,
+                "value": e.value,
+                "occurred_at": e.occurred_at,
+                "recorded_at": e.recorded_at,
+            }
+            for e in events
+        ],
+    )
+    await keep_submissions(store, [_submission_row(e, "progress") for e in events])
 
 
-async def _upsert_submissions(conn: AsyncConnection, rows: Rows) -> None:
+async def keep_incidents(store: FactStore, events: Sequence[IncidentReported]) -> None:
+    await store.add(
+        "incident_facts",
+        [
+            {
+                "event_id": e.event_id,
+                "unit_id": e.unit.id,
+                "unit_name": e.unit.name,
+                "township": e.unit.township,
+                "category": e.category.value,
+                "disease": e.disease,
+                "grade": e.grade.value if e.grade else None,
+                "cases": e.cases,
+                "deaths": e.deaths,
+                "injuries": e.injuries,
+                "class_name": e.class_name,
+                "occurred_at": e.occurred_at,
+                "reported_at": e.reported_at,
+            }
+            for e in events
+        ],
+    )
+    await keep_submissions(store, [_submission_row(e, "incident") for e in events])
+
+
+async def keep_activities(store: FactStore, events: Sequence[ActivityRecorded]) -> None:
+    await store.add(
+        "activity_facts",
+        [
+            {
+                "event_id": e.event_id,
+                "target_id": e.target_id,
+                "unit_id": e.unit.id,
+                "activity": e.activity,
+                "occurred_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+    await keep_submissions(store, [_submission_row(e, "activity") for e in events])
+
+
+async def keep_measurements(store: FactStore, events: Sequence[MeasurementRecorded]) -> None:
+    """A measurement's value is the tasks service's fact; reports keep only that it was submitted."""
+    await keep_submissions(store, [_submission_row(e, "measurement") for e in events])
+
+
+async def keep_rejections(store: FactStore, events: Sequence[SubmissionRejected]) -> None:
+    await keep_submissions(
+        store,
+        [
+            {
+                "submission_id": e.submission_id or e.event_id,
+                "event_id": e.event_id,
+                "unit_id": e.unit_id,
+                "unit_name": None,
+                "township": None,
+                "kind": e.kind,
+                "status": "rejected",
+                "code": e.code,
+                "occurred_at": e.occurred_at,
+                "received_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+
+
+async def keep_statuses(store: FactStore, events: Sequence[TaskStatusChanged]) -> None:
+    await store.add(
+        "status_history",
+        [
+            {
+                "event_id": e.event_id,
+                "level": e.level,
+                "ref": e.ref,
+                "status": e.status.value,
+                "completion": e.completion,
+                "expected": e.expected,
+                "actual": e.actual,
+                "occurred_at": e.occurred_at,
+                "revision": e.revision,
+            }
+            for e in events
+        ],
+    )
+
+
+async def keep_case_summaries(store: FactStore, events: Sequence[CaseSummarised]) -> None:
+    rows = [
+        {
+            "event_id": e.event_id,
+            "case_id": e.case_id,
+            "occurred_at": e.occurred_at,
+            "actions": e.actions,
+            "data": e.model_dump_json(),
+        }
+        for e in events
+    ]
+    await store.add("case_summaries", rows)
+
+
+async def keep_signoffs(store: FactStore, events: Sequence[TargetSignedOff]) -> None:
+    rows = [
+        {
+            "event_id": e.event_id,
+            "target_id": e.target_id,
+            "occurred_at": e.occurred_at,
+            "steps": e.steps,
+            "state": e.state,
+            "self_reported": e.self_reported,
+            "approved": e.approved,
+        }
+        for e in events
+    ]
+    await store.add("signoffs", rows)
+
+
+async def keep_submissions(store: FactStore, rows: Rows) -> None:
     """One row per submission; a later verdict (a replayed rejection accepted) replaces an earlier one.
 
     A verdict for a stored submission overwrites its columns except the ones it leaves empty (`code`
     is always overwritten); a new submission seen twice in a batch is stored as its last verdict.
-    The batch's stored rows are read in one statement, folded in memory and written in two.
+    The batch's stored rows are read at once, folded in memory and written at once.
     """
     if not rows:
         return
-    s = t.submission_facts
-    ids = list(dict.fromkeys(r["submission_id"] for r in rows))
-    query = select(*s.c).where(s.c.submission_id.in_(ids)).order_by(s.c.submission_id)  # one lock order
-    existing = {row["submission_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
+    existing = await store.submissions(list(dict.fromkeys(r["submission_id"] for r in rows)))
     new_rows: dict[str, dict[str, Any]] = {}
     updated: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -319,8 +339,17 @@ async def _upsert_submissions(conn: AsyncConnection, rows: Rows) -> None:
             merged.update({k: v for k, v in row.items() if k != "submission_id" and (v is not None or k == "code")})
         else:
             new_rows[key] = row
-    await upsert(conn, s, list(updated.values()), keys=("submission_id",))
-    await _insert(conn, s, list(new_rows.values()))
+    await store.save_submissions(list(updated.values()), list(new_rows.values()))
+
+
+async def keep_alerts(store: FactStore, events: Sequence[AlertEvent]) -> None:
+    """Read the batch's alert rows at once, fold the events in memory, write them at once."""
+    current = await store.alerts(list(dict.fromkeys(e.alert_id for e in events)))
+    rows = fold_alert_events(current, events)
+    await store.save_alerts(
+        [row for alert_id, row in rows.items() if alert_id in current],
+        [row for alert_id, row in rows.items() if alert_id not in current],
+    )
 
 
 def alert_fact_values(event: AlertEvent) -> dict[str, Any]:
@@ -381,14 +410,3 @@ def fold_alert_events(
             continue
         rows[alert_id] = row
     return rows
-
-
-async def _apply_alerts(conn: AsyncConnection, events: Sequence[AlertEvent]) -> None:
-    """Read the batch's alert rows in one statement, fold the events in memory, write in two."""
-    a = t.alert_facts
-    ids = list(dict.fromkeys(e.alert_id for e in events))
-    query = select(*a.c).where(a.c.alert_id.in_(ids)).order_by(a.c.alert_id)  # one lock order
-    current = {row["alert_id"]: dict(row) for row in (await conn.execute(_locked(conn, query))).mappings()}
-    rows = fold_alert_events(current, events)
-    await upsert(conn, a, [row for alert_id, row in rows.items() if alert_id in current], keys=("alert_id",))
-    await _insert(conn, a, [row for alert_id, row in rows.items() if alert_id not in current])
