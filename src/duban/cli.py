@@ -105,7 +105,7 @@ async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str,
     signals = StopSignals()
     signals.install()
     try:
-        return await _up(settings, once=once, feed=feed, seed=seed, until=until)
+        return await _up(settings, once=once, feed=feed, seed=seed, until=until, signals=signals)
     except asyncio.CancelledError:
         if signals.received is None:
             raise
@@ -113,7 +113,13 @@ async def _up_until_stopped(settings: RuntimeSettings, *, once: bool, feed: str,
 
 
 async def _up(
-    settings: RuntimeSettings, *, once: bool, feed: str, seed: int = DEFAULT_SEED, until: date | None = None
+    settings: RuntimeSettings,
+    *,
+    once: bool,
+    feed: str,
+    seed: int = DEFAULT_SEED,
+    until: date | None = None,
+    signals: StopSignals | None = None,
 ) -> int:
     stack = Stack(settings, service_env={"reports": UNSCHEDULED} if feed == "sample" else {})
     try:
@@ -161,6 +167,8 @@ async def _up(
             await asyncio.Event().wait()
         return 0
     finally:
+        if signals is not None:
+            signals.cleaning = True  # before the first await: a repeated stop must not cut the clean-up short
         await stack.stop()
 
 

@@ -228,8 +228,13 @@ class StopSignals:
     process dying with its children left behind. A second signal while stopping is only logged.
     """
 
+    #: How often a stop is asked again until the task starts its clean-up (see `_on_signal`).
+    RECANCEL_SECONDS = 0.5
+
     def __init__(self) -> None:
         self.received: int | None = None
+        #: Set by the stopped task as the first thing its clean-up does; from then on it is left alone.
+        self.cleaning = False
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
@@ -244,7 +249,15 @@ class StopSignals:
             return
         self.received = sig
         log.info("stopping on %s", signal.Signals(sig).name)
+        self._cancel(task)
+
+    def _cancel(self, task: asyncio.Task[Any]) -> None:
+        # Asked again until the task's clean-up starts: Python 3.11's `asyncio.wait_for` can swallow a
+        # cancellation that lands as its inner await completes, and the replay awaits many short ones.
+        if task.done() or self.cleaning:
+            return
         task.cancel()
+        asyncio.get_running_loop().call_later(self.RECANCEL_SECONDS, self._cancel, task)
 
 
 async def keep_serving(stack: Stack) -> None:
