@@ -103,6 +103,13 @@ class Seen(list[Msg]):
             await asyncio.sleep(0.01)
         await asyncio.sleep(0)
 
+    async def at_least(self, count: int, within: float = 5.0) -> None:
+        """Until `count` messages arrived, or `within` seconds passed (a permitted message may still be
+        on its way through the server when the publisher's own round trip ends)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while len(self) < count and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - no event to wait on
+            await asyncio.sleep(0.01)
+
 
 @contextlib.asynccontextmanager
 async def watching(secured: SecuredNats, subject: str) -> AsyncIterator[Seen]:
@@ -226,6 +233,7 @@ async def test_users_publish_only_their_own_subjects(
         await client.nc.publish(subject, b"{}")
         if allowed:
             await client.no_violation()
+            await seen.at_least(1)
         else:
             await client.violation(f'publish to "{subject}"')  # the server has refused it: nothing to route
         await seen.caught_up()
