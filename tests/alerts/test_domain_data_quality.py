@@ -24,12 +24,14 @@ from duban_alerts.domain.data_quality import (
     conflicting_duplicates,
     cumulative_decreases,
     detect,
+    detect_latest,
     finding_firing,
     implausible_values,
     increment_outliers,
     quality_scores,
     robust_z,
 )
+from duban_alerts.domain.quality_ledger import QualityLedger
 from duban_contracts.events import AlertState, Severity
 from tests.alerts.alerts_support import at
 from tests.alerts.test_domain_config import bundled
@@ -229,6 +231,38 @@ def test_two_classes_measured_the_same_day_are_not_duplicates_of_each_other() ->
     assert [(f.check, f.report.class_name, f.values) for f in findings] == [
         (CONFLICTING_DUPLICATE, "七年级2班", (52, 50))
     ]
+
+
+# --- judging the latest report alone --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_ledger_finds_what_a_full_check_of_every_series_finds_whatever_the_arrival_order(seed: int) -> None:
+    rng = random.Random(seed)
+    kind: ReportKind = rng.choice(["increment", "cumulative"])
+    reports, figure = [], 0.0
+    for n in range(rng.randint(3, 14)):
+        step = rng.choice([100, 110, 95, 105, 2000, -50])
+        figure += step
+        value = figure if kind == "cumulative" else step
+        reports.append(report(n, value, kind, period=f"2023-{n // 2 + 1:02d}", unit=rng.choice(["bz-ez", "bz-sz"])))
+    # mostly in event time, now and then one late
+    arrival = sorted(reports, key=lambda r: (r.occurred_at + timedelta(days=rng.choice([0, 0, 0, 95]))))
+    ledger, raised_by_ledger, raised_by_full = QualityLedger(CONFIG), set(), set()
+
+    for arrived in arrival:
+        ledger.put(arrived)
+        raised_by_ledger |= {(f.check, f.report.fact_id, f.values) for f in ledger.findings_for(arrived)}
+        raised_by_full |= {(f.check, f.report.fact_id, f.values) for f in detect(ledger.reports(), CONFIG)}
+        assert raised_by_ledger == raised_by_full
+
+
+def test_the_latest_report_alone_is_judged_when_it_comes_last() -> None:
+    history = [report(n, value) for n, value in enumerate([100, 110, 95, 105, 100])]
+    latest = report(5, 400)
+
+    assert [(f.check, f.report) for f in detect_latest([*history, latest], CONFIG)] == [(INCREMENT_OUTLIER, latest)]
+    assert detect_latest(history, CONFIG) == []
 
 
 # --- alerts and scores ---------------------------------------------------------------------------------

@@ -622,10 +622,10 @@ def sample_report(period_key: str = "2023-Q2") -> ReportData:
 def _data_quality() -> DataQualitySection:
     """Two units with findings among four that reported: a total that went down, a class of 455, an outlier."""
     reports = [
-        *(("bz-ez", "巴中市第二中学", f"ez-{n}") for n in range(20)),
-        *(("bz-q7x", "巴州区第七小学", f"q7-{n}") for n in range(8)),
-        *(("sec-sports", "体育股", f"ty-{n}") for n in range(12)),
-        *(("bz-zlxx", "巴州区枣林小学", f"zl-{n}") for n in range(6)),
+        ("bz-ez", "巴中市第二中学", 20),
+        ("bz-q7x", "巴州区第七小学", 8),
+        ("sec-sports", "体育股", 12),
+        ("bz-zlxx", "巴州区枣林小学", 6),
     ]
     findings = [
         QualityFinding("bz-q7x", "q7-3", "cumulative_decrease", "warning"),

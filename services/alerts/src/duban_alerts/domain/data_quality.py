@@ -237,12 +237,17 @@ def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, floa
     return _MAD_SCALE * (value - median) / spread, median, spread
 
 
-def increment_outliers(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+def increment_outliers(
+    series: Iterable[Reported], config: DataQualityConfig, *, latest_only: bool = False
+) -> list[Finding]:
+    """`latest_only`: judge the series' latest report alone (each z-score costs a sort of the history)."""
     rule = config.increment_outlier
     found = []
     history: list[float] = []
-    for report, increment in increments(series):
-        scored = robust_z(increment, history) if len(history) >= rule.min_history else None
+    judged = increments(series)
+    for n, (report, increment) in enumerate(judged):
+        wanted = not latest_only or n == len(judged) - 1
+        scored = robust_z(increment, history) if wanted and len(history) >= rule.min_history else None
         if scored is not None and abs(scored[0]) > rule.threshold:
             z, median, spread = scored
             found.append(
@@ -286,6 +291,22 @@ def conflicting_duplicates(series: Iterable[Reported], config: DataQualityConfig
             )
         )
     return found
+
+
+def detect_latest(series: Sequence[Reported], config: DataQualityConfig) -> list[Finding]:
+    """The findings on the latest report (in event time) of one series.
+
+    Each report is judged only against the reports before it, so a report that comes last leaves
+    the findings on the others as they were: judging it alone costs one z-score, not one per report.
+    """
+    ordered = _ordered(series)
+    if not ordered:
+        return []
+    latest = ordered[-1]
+    found = cumulative_decreases(ordered, config) + implausible_values([latest], config)
+    found += increment_outliers(ordered, config, latest_only=True) + conflicting_duplicates(ordered, config)
+    mine = [finding for finding in found if finding.report is latest]
+    return sorted(mine, key=lambda finding: CHECKS.index(finding.check))
 
 
 def detect(reports: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:

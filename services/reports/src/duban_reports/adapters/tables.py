@@ -46,6 +46,7 @@ submission_facts = Table(
     Column("received_at", UtcDateTime(), nullable=False),  # when it arrived
     Index("ix_submission_facts_unit", "unit_id", "occurred_at"),
     Index("ix_submission_facts_received", "received_at"),
+    Index("ix_submission_facts_event", "event_id"),
 )
 
 incident_facts = Table(

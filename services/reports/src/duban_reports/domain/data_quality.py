@@ -68,36 +68,37 @@ class DataQualitySection:
 
 
 def data_quality_section(
-    reports: Iterable[tuple[str, str, str]], findings: Iterable[QualityFinding]
+    reports: Iterable[tuple[str, str, int]], findings: Iterable[QualityFinding]
 ) -> DataQualitySection:
-    """`reports`: (unit id, unit name, event id) of the period's progress reports and measurements."""
-    by_unit: dict[str, set[str]] = defaultdict(set)
+    """`reports`: (unit id, unit name, how many progress reports and measurements it sent in the period);
+    `findings`: those on the period's reports (the caller picks them: the reports themselves are only counted).
+    """
+    counts: dict[str, int] = {}
     names: dict[str, str] = {}
-    for unit_id, unit_name, event_id in reports:
-        by_unit[unit_id].add(event_id)
+    for unit_id, unit_name, count in reports:
+        counts[unit_id] = counts.get(unit_id, 0) + count
         names[unit_id] = unit_name
-    weights: dict[str, float] = {}
+    weights: dict[tuple[str, str], float] = {}
     checks: dict[str, Counter[str]] = defaultdict(Counter)
     for finding in findings:
-        if finding.fact_id not in by_unit.get(finding.unit_id, set()):
-            continue  # about a report outside the period
-        weights[finding.fact_id] = max(weights.get(finding.fact_id, 0.0), SEVERITY_WEIGHTS.get(finding.severity, 1.0))
+        if finding.unit_id not in counts:
+            continue  # a unit that sent nothing in the period
+        key = (finding.unit_id, finding.fact_id)
+        weights[key] = max(weights.get(key, 0.0), SEVERITY_WEIGHTS.get(finding.severity, 1.0))
         checks[finding.unit_id][finding.check] += 1
-    units = []
-    for unit_id, fact_ids in by_unit.items():
-        flagged = [fact_id for fact_id in fact_ids if fact_id in weights]
-        if not flagged:
-            continue
-        units.append(
-            UnitQuality(
-                unit_id=unit_id,
-                unit_name=names[unit_id],
-                reports=len(fact_ids),
-                flagged=len(flagged),
-                score=1 - sum(weights[fact_id] for fact_id in flagged) / len(fact_ids),
-                by_check=tuple((CHECK_ZH.get(c, c), n) for c, n in sorted(checks[unit_id].items())),
-            )
+    flagged_weights: dict[str, list[float]] = defaultdict(list)
+    for (unit_id, _fact_id), weight in weights.items():
+        flagged_weights[unit_id].append(weight)
+    units = [
+        UnitQuality(
+            unit_id=unit_id,
+            unit_name=names[unit_id],
+            reports=counts[unit_id],
+            flagged=len(flagged),
+            score=1 - sum(flagged) / counts[unit_id],
+            by_check=tuple((CHECK_ZH.get(c, c), n) for c, n in sorted(checks[unit_id].items())),
         )
+        for unit_id, flagged in flagged_weights.items()
+    ]
     units.sort(key=lambda u: (u.score if u.score is not None else 2.0, u.unit_id))
-    total = sum(len(ids) for ids in by_unit.values())
-    return DataQualitySection(tuple(units), total, sum(u.flagged for u in units), len(by_unit))
+    return DataQualitySection(tuple(units), sum(counts.values()), sum(u.flagged for u in units), len(counts))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.casework import summary_of
@@ -141,31 +141,40 @@ class ReportBuilder:
         return SignOffFigures(states.count("approved"), states.count("pending"), states.count("returned"), below)
 
     async def _data_quality(self, conn: AsyncConnection, period: Period, as_of: datetime) -> DataQualitySection | None:
-        """数据质量: the period's progress reports and measurements, and the `data_quality` findings on them."""
+        """数据质量: how many progress reports and measurements each unit sent in the period (counted in
+        SQL), and the `data_quality` findings on those reports (only the flagged ones are looked up)."""
         f = t.submission_facts
-        rows = await conn.execute(
-            select(f.c.unit_id, f.c.unit_name, f.c.event_id).where(
-                f.c.status == "accepted",
-                f.c.kind.in_(("progress", "measurement")),
-                f.c.occurred_at >= period.start,
-                f.c.occurred_at < period.end,
-                f.c.occurred_at <= as_of,
-                f.c.unit_id.is_not(None),
-            )
+        in_period = (
+            f.c.status == "accepted",
+            f.c.kind.in_(("progress", "measurement")),
+            f.c.occurred_at >= period.start,
+            f.c.occurred_at < period.end,
+            f.c.occurred_at <= as_of,
+            f.c.unit_id.is_not(None),
         )
-        reports = [(r.unit_id, r.unit_name or r.unit_id, r.event_id) for r in rows]
+        counted = await conn.execute(
+            select(f.c.unit_id, func.max(f.c.unit_name), func.count(distinct(f.c.event_id)))
+            .where(*in_period)
+            .group_by(f.c.unit_id)
+        )
+        reports = [(unit_id, unit_name or unit_id, count) for unit_id, unit_name, count in counted]
         if not reports:
             return None
         a = t.alert_facts
         alerts = await conn.execute(
             select(a.c.unit_id, a.c.severity, a.c.labels).where(a.c.rule == "data_quality", a.c.opened_at <= as_of)
         )
-        findings = []
+        candidates = []
         for row in alerts:
             labels = json.loads(row.labels)
             if "fact_id" in labels and row.unit_id:
-                findings.append(QualityFinding(row.unit_id, labels["fact_id"], labels.get("check", ""), row.severity))
-        return data_quality_section(reports, findings)
+                candidates.append(QualityFinding(row.unit_id, labels["fact_id"], labels.get("check", ""), row.severity))
+        reported: set[tuple[str, str]] = set()
+        fact_ids = sorted({finding.fact_id for finding in candidates})
+        for chunk in (fact_ids[n : n + 500] for n in range(0, len(fact_ids), 500)):
+            rows = await conn.execute(select(f.c.unit_id, f.c.event_id).where(*in_period, f.c.event_id.in_(chunk)))
+            reported.update((unit_id, event_id) for unit_id, event_id in rows)
+        return data_quality_section(reports, [c for c in candidates if (c.unit_id, c.fact_id) in reported])
 
     async def _casework(self, conn: AsyncConnection, period: Period, as_of: datetime) -> CaseworkSection | None:
         """信访维稳: each case's latest summary at `as_of`, and the rates over them."""
