@@ -3,8 +3,8 @@
 Every measurement uses a fresh file-backed stream with the same duplicate window as duban's streams,
 a `Nats-Msg-Id` on every message (as duban publishes them), and payloads of the size and shape of a
 real inbound submission and a real canonical event. For comparison it also runs FastStream's pull
-consumer with a pydantic model (no database), with and without the kit's reliability middleware and
-group commit, so the chassis' own cost shows apart from the database's.
+consumer with a pydantic model (no database) and the kit's `BatchConsumer` with a no-op apply (the
+services' seam), so the chassis' own cost shows apart from the database's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import nats
 from faststream.middlewares import AckPolicy
@@ -26,9 +25,10 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from prometheus_client import CollectorRegistry
 
 from duban_contracts.events import ProgressRecorded
-from duban_kit.consumer import DeliveryPolicy, GroupCommit, ReliabilityMiddleware
+from duban_kit.consumer import BatchConsumer, DeliveryPolicy
 from duban_kit.metrics import ServiceMetrics
 
 DUPLICATE_WINDOW_SECONDS = 600.0
@@ -182,54 +182,26 @@ async def paced(rate: int, total: int, send: Callable[[int], Awaitable[None]]) -
     return time.perf_counter() - started
 
 
-async def faststream_consume(url: str, stream: str, subject: str, count: int, *, chassis: bool) -> Rate:
-    """FastStream's pull consumer (batch 256) decoding each message into the event's pydantic model.
-
-    With `chassis`, the kit's `ReliabilityMiddleware` decides each ack and the handler submits to a
-    `GroupCommit` whose apply does nothing: what a duban service pays before its database.
-    """
-    metrics = ServiceMetrics("bench")
-
-    async def no_dead_letters(_raw: Msg, _error: BaseException, _attempt: int) -> None:
-        return None
-
-    policy = DeliveryPolicy("bench", 5, 0.5, 30.0, 30.0, no_dead_letters, metrics)
-    middlewares: Any = (ReliabilityMiddleware.factory(policy),) if chassis else ()
-    broker = NatsBroker(url, middlewares=middlewares, logger=logging.getLogger("bench.faststream"), log_level=10)
+async def faststream_consume(url: str, stream: str, subject: str, count: int) -> Rate:
+    """FastStream's pull consumer (batch 256) decoding each message into the event's pydantic model:
+    the framework path, per message, that the services no longer take."""
+    broker = NatsBroker(url, logger=logging.getLogger("bench.faststream"), log_level=10)
     received = 0
     finished = asyncio.Event()
-
-    async def nothing(items: Sequence[ProgressRecorded]) -> list[None]:
-        return [None] * len(items)
-
-    group = GroupCommit(nothing, metrics=metrics)
-
-    def count_one() -> None:
-        nonlocal received
-        received += 1
-        if received >= count:
-            finished.set()
-
     durable = f"f{uuid.uuid4().hex[:8]}"
-    subscriber = broker.subscriber(
+
+    @broker.subscriber(
         subject,
         stream=JStream(stream, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=256, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL if chassis else AckPolicy.ACK,
+        ack_policy=AckPolicy.ACK,
     )
-    if chassis:
-
-        @subscriber
-        async def with_chassis(event: ProgressRecorded) -> None:
-            await group.submit(event)
-            count_one()
-
-    else:
-
-        @subscriber
-        async def plain(event: ProgressRecorded) -> None:
-            count_one()
+    async def plain(event: ProgressRecorded) -> None:
+        nonlocal received
+        received += 1
+        if received >= count:
+            finished.set()
 
     started = time.perf_counter()
     await broker.start()
@@ -238,6 +210,49 @@ async def faststream_consume(url: str, stream: str, subject: str, count: int, *,
         seconds = time.perf_counter() - started
     finally:
         await broker.stop()
+    return Rate(received, seconds)
+
+
+async def kit_consume(nc: Client, stream: str, subject: str, count: int) -> Rate:
+    """The kit's `BatchConsumer` (the services' seam) with the contract decoder and an apply that does
+    nothing: what a duban service pays per message before its database."""
+    js = nc.jetstream()
+    durable = f"k{uuid.uuid4().hex[:8]}"
+    await js.add_consumer(
+        stream, ConsumerConfig(durable_name=durable, ack_policy=JsAckPolicy.EXPLICIT, filter_subject=subject)
+    )
+    metrics = ServiceMetrics("bench", registry=CollectorRegistry())
+
+    async def no_dead_letters(_raw: Msg, _error: BaseException, _attempt: int) -> None:
+        return None
+
+    received = 0
+    finished = asyncio.Event()
+
+    async def nothing(events: Sequence[ProgressRecorded]) -> None:
+        nonlocal received
+        received += len(events)
+        if received >= count:
+            finished.set()
+
+    consumer = BatchConsumer(
+        stream=stream,
+        durable=durable,
+        decode=lambda msg: ProgressRecorded.model_validate_json(msg.data),
+        apply=nothing,
+        policy=DeliveryPolicy("bench", 5, 0.5, 30.0, 30.0, no_dead_letters, metrics),
+        jetstream=lambda: js,
+        batch_size=256,
+        fetch_timeout=5.0,
+        inbox_prefix=b"_INBOX.bench",
+    )
+    started = time.perf_counter()
+    await consumer.start()
+    try:
+        await asyncio.wait_for(finished.wait(), timeout=120)
+        seconds = time.perf_counter() - started
+    finally:
+        await consumer.stop()
     return Rate(received, seconds)
 
 
@@ -289,11 +304,13 @@ async def measure(
         for _ in range(repeat):
             async with bus.stream() as (stream, subject):
                 await bus.publish_async(subject, event, framework_count)
-                plain_runs.append(await faststream_consume(url, stream, subject, framework_count, chassis=False))
-                chassis_runs.append(await faststream_consume(url, stream, subject, framework_count, chassis=True))
+                plain_runs.append(await faststream_consume(url, stream, subject, framework_count))
+            async with bus.stream() as (stream, subject):
+                await bus.publish_async(subject, event, framework_count)
+                chassis_runs.append(await kit_consume(nc, stream, subject, framework_count))
         progress(
             f"  FastStream pull consumer with pydantic model: {median_rate(plain_runs).per_second:,.0f}/s plain, "
-            f"{median_rate(chassis_runs).per_second:,.0f}/s with the kit's middleware and group commit; "
+            f"{median_rate(chassis_runs).per_second:,.0f}/s through the kit's BatchConsumer (no-op apply); "
             f"fetch one at a time {pull_one.per_second:,.0f}/s"
         )
         async with bus.stream() as (stream, subject):

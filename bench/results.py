@@ -104,7 +104,7 @@ def _raw_rows(out: Table, raw: RawResults, limit: float) -> None:
     for name, rate in (
         ("pull-consume, `fetch(batch=1)` + ack", raw.pull_one),
         ("FastStream pull consumer, pydantic model, no database", raw.faststream_plain),
-        ("… with the kit's ReliabilityMiddleware + GroupCommit (no-op apply)", raw.faststream_chassis),
+        ("the kit's BatchConsumer (the services' seam), contract decoding, no-op apply", raw.faststream_chassis),
     ):
         out.row(name, f"{_n(rate.per_second)}/s", _ratio(rate.per_second, limit))
     hop = raw.hop_latency
@@ -354,7 +354,7 @@ def table(results: Results) -> list[str]:
         )
     if results.usecases:
         out.section(
-            f"Each service's use case alone: in-process, PostgreSQL, batches of {BATCH} through GroupCommit, no NATS"
+            f"Each service's use case alone: in-process, PostgreSQL, batches of {BATCH}, one unit of work each, no NATS"
         )
         for r in results.usecases:
             failed = f"; {r.failed_batches} batches fell back to one by one" if r.failed_batches else ""

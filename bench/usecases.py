@@ -1,20 +1,18 @@
 """Each service's use case on its own, in this process: no NATS, the real code and a real PostgreSQL.
 
-Batches of `DUBAN_FETCH_BATCH` (256) events go through the kit's `GroupCommit` exactly as a pull
-fetch's handlers submit them, into the use case the service registers for them:
+Batches of `DUBAN_FETCH_BATCH` (256) events go, one call per batch as the kit's `BatchConsumer` makes
+it after a fetch, into the unit of work the service registers for them:
 
 - ingest `Intake.take` (inbound submissions → events in the outbox),
 - tasks `Tracker.record_progress` (progress → re-judged targets, status changes in the outbox),
 - alerts `AlertDesk.incidents` (drownings → safety alerts in the outbox),
 - reports `FactKeeper.progress` and `FactKeeper.incidents` (facts kept for reports).
 
-So the rate of each is what that service could reach if the bus cost nothing, and a batch that fails
-and falls back to one-by-one commits shows here as it does in production.
+So the rate of each is what that service could reach if the bus cost nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,7 +34,6 @@ from duban_ingest.domain.model import Incident, Progress
 from duban_ingest.domain.normalise import normalise
 from duban_ingest.domain.registry import UnitRegistry
 from duban_ingest.usecases.intake import Inbound, Intake
-from duban_kit.consumer import GroupCommit
 from duban_kit.messaging import Outbox
 from duban_kit.service import ServiceRuntime
 from duban_reports.app import create_app as create_reports
@@ -77,34 +74,24 @@ class UseCaseRate:
 
 
 async def feed(
-    name: str, apply: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]], items: list[Any], budget: float
+    name: str, apply: Callable[[Sequence[Any]], Awaitable[object]], items: list[Any], budget: float
 ) -> UseCaseRate:
-    """Submit `items` BATCH at a time through a GroupCommit, as a fetch's handlers would (at most `budget` s)."""
-    failed = 0
-
-    async def counted(batch: Sequence[Any]) -> Sequence[Any]:
-        nonlocal failed
-        try:
-            return await apply(batch)
-        except Exception:
-            if len(batch) > 1:
-                failed += 1  # GroupCommit now retries the batch one message at a time
-            raise
-
-    group = GroupCommit(counted, max_batch=BATCH)
+    """Apply `items` BATCH at a time, one call per batch (at most `budget` s)."""
     result = UseCaseRate(name, 0, 0.0)
     started = time.perf_counter()
     for start in range(0, len(items), BATCH):
         began = time.perf_counter()
         batch = items[start : start + BATCH]
-        await asyncio.gather(*(group.submit(item) for item in batch))
+        try:
+            await apply(batch)
+        except Exception:
+            result.failed_batches += 1
         result.batch_seconds.append(time.perf_counter() - began)
         result.events += len(batch)
         if time.perf_counter() - started > budget:
             result.cut_short = len(items) - result.events
             break
     result.seconds = time.perf_counter() - started
-    result.failed_batches = failed
     return result
 
 
@@ -192,7 +179,7 @@ async def measure(
             await runtime.db.drop_schema()
             await runtime.db.dispose()
     for r in results:
-        failed = f", {r.failed_batches} batches failed and were retried one by one" if r.failed_batches else ""
+        failed = f", {r.failed_batches} batches failed" if r.failed_batches else ""
         failed += f", stopped after {budget:.0f}s with {r.cut_short:,} left" if r.cut_short else ""
         progress(
             f"  {r.name}: {r.rate:,.0f} events/s ({r.events:,} in {r.seconds:.1f}s; a batch of {BATCH} took "

@@ -14,9 +14,8 @@ message's fate in one place:
 - a failing batch is retried message by message, so that one poison message fails alone and the
   good ones still commit.
 
-`ReliabilityMiddleware` applies the same policy to FastStream handlers (per message), and
-`GroupCommit` lets such handlers share one transaction; both remain for the benchmarks that compare
-the framework path with this one.
+`ReliabilityMiddleware` applies the same policy to the FastStream handlers that remain (request and
+reply: the services' commands and queries over NATS).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from faststream import BaseMiddleware
 from faststream.nats.message import NatsMessage
@@ -50,8 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class PermanentError(Exception):
@@ -222,83 +219,6 @@ def dead_letter_headers(raw: Msg, error: BaseException, attempt: int, service: s
         elif not key.startswith("Duban-"):
             headers[key] = value
     return headers
-
-
-class GroupCommit(Generic[T, R]):
-    """Applies items submitted by concurrent handlers together, in one call per batch."""
-
-    def __init__(
-        self,
-        apply: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
-        *,
-        max_batch: int = 1000,
-        metrics: ServiceMetrics | None = None,
-    ) -> None:
-        self._apply = apply
-        self._max_batch = max_batch
-        self._metrics = metrics
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._runner: asyncio.Task[None] | None = None
-
-    async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        while self._pending:
-            await self._settle()
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            await self._apply_batch(batch)
-
-    async def _settle(self) -> None:
-        """Yield until the handlers started by the same fetch have all submitted."""
-        last = -1
-        for _ in range(64):
-            if len(self._pending) == last or len(self._pending) >= self._max_batch:
-                return
-            last = len(self._pending)
-            await asyncio.sleep(0)
-
-    async def _apply_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
-        items = [item for item, _ in batch]
-        token = in_consumer_batch.set(True)
-        try:
-            await faults().stall()
-            results = await self._apply(items)
-        except Exception as error:
-            if len(batch) == 1 or is_transient(error):
-                for _, future in batch:
-                    _settle_future(future, error=error)
-                return
-            # Find the poison: apply one by one, so the good ones still commit.
-            log.warning("a batch of %d failed (%s); applying its messages one by one", len(batch), _describe(error))
-            for item, future in batch:
-                try:
-                    (result,) = await self._apply([item])
-                except Exception as single_error:
-                    _settle_future(future, error=single_error)
-                else:
-                    _settle_future(future, result=result)
-            return
-        finally:
-            in_consumer_batch.reset(token)
-        if self._metrics is not None:
-            self._metrics.batch_size.observe(len(batch))
-        for (_, future), result in zip(batch, results, strict=True):
-            _settle_future(future, result=result)
-
-
-def _settle_future(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
 
 
 Decode = Callable[[Msg], Any]
