@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from duban_alerts.domain import load_rules, parse_rules
@@ -21,10 +23,11 @@ from duban_alerts.domain.data_quality import (
     Finding,
     Reported,
     ReportKind,
+    RobustHistory,
     conflicting_duplicates,
     cumulative_decreases,
     detect,
-    detect_latest,
+    detect_since,
     finding_firing,
     implausible_values,
     increment_outliers,
@@ -160,6 +163,15 @@ def test_robust_z_falls_back_to_the_mean_absolute_deviation_and_gives_up_without
     assert robust_z(101, [100, 100, 100, 100, 100]) is None
 
 
+@given(st.lists(st.integers(-50, 50).map(float) | st.floats(-1e6, 1e6), min_size=1, max_size=40), st.floats(-1e6, 1e6))
+def test_the_sorted_history_scores_as_the_plain_formula_does(history: list[float], value: float) -> None:
+    kept = RobustHistory()
+    for earlier in history:
+        kept.add(earlier)
+
+    assert kept.robust_z(value) == robust_z(value, history)
+
+
 @pytest.mark.parametrize(
     ("history", "latest", "outlier"),
     [
@@ -247,7 +259,7 @@ def test_the_ledger_finds_what_a_full_check_of_every_series_finds_whatever_the_a
         value = figure if kind == "cumulative" else step
         reports.append(report(n, value, kind, period=f"2023-{n // 2 + 1:02d}", unit=rng.choice(["bz-ez", "bz-sz"])))
     # mostly in event time, now and then one late
-    arrival = sorted(reports, key=lambda r: (r.occurred_at + timedelta(days=rng.choice([0, 0, 0, 95]))))
+    arrival = sorted(reports, key=lambda r: r.occurred_at + timedelta(days=rng.choice([0, 0, 0, 95])))
     ledger, raised_by_ledger, raised_by_full = QualityLedger(CONFIG), set(), set()
 
     for arrived in arrival:
@@ -257,12 +269,14 @@ def test_the_ledger_finds_what_a_full_check_of_every_series_finds_whatever_the_a
         assert raised_by_ledger == raised_by_full
 
 
-def test_the_latest_report_alone_is_judged_when_it_comes_last() -> None:
-    history = [report(n, value) for n, value in enumerate([100, 110, 95, 105, 100])]
-    latest = report(5, 400)
+def test_the_reports_before_an_arriving_one_are_not_judged_again() -> None:
+    history = [report(n, value) for n, value in enumerate([100, 110, 95, 105, 100, 400])]
+    latest = report(6, 120)
 
-    assert [(f.check, f.report) for f in detect_latest([*history, latest], CONFIG)] == [(INCREMENT_OUTLIER, latest)]
-    assert detect_latest(history, CONFIG) == []
+    assert [(f.check, f.report) for f in detect_since([*history, latest], latest, CONFIG)] == []
+    assert [(f.check, f.report.value) for f in detect_since([*history, latest], history[4], CONFIG)] == [
+        (INCREMENT_OUTLIER, 400)
+    ]
 
 
 # --- alerts and scores ---------------------------------------------------------------------------------

@@ -11,30 +11,28 @@ later one look wrong. The book raises one `data_quality` alert per finding it ha
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
 from .config import DataQualityConfig
-from .data_quality import Finding, Reported, detect, detect_latest
+from .data_quality import CHECKS, Finding, Reported, Series, detect_since
 
 
 class QualityLedger:
     def __init__(self, config: DataQualityConfig) -> None:
         self.config = config
-        self._series: dict[tuple[str, str, str], dict[str, Reported]] = defaultdict(dict)
-        self._latest: dict[tuple[str, str, str], tuple[datetime, str]] = {}
+        self._series: dict[tuple[str, str, str], Series] = defaultdict(Series)
+        #: (check, fact id) of the findings handed out already: the book raised them.
+        self._handed_out: set[tuple[str, str]] = set()
 
     def put(self, report: Reported) -> None:
-        latest = self._latest.get(report.series)
-        if latest is None or report.order > latest:
-            self._latest[report.series] = report.order
-        self._series[report.series][report.fact_id] = report
+        self._series[report.series].put(report)
 
     def reports(self) -> list[Reported]:
-        return [report for series in self._series.values() for report in series.values()]
+        return [report for series in self._series.values() for report in series]
 
     def findings_for(self, report: Reported) -> list[Finding]:
-        """The findings `report` may have added to its series (the book raises the ones it has not raised)."""
+        """The findings `report` added to its series, not handed out before (the book raises them)."""
         series = self._series[report.series]
-        if report.order == self._latest[report.series]:
-            return detect_latest(list(series.values()), self.config)
-        return detect(series.values(), self.config)
+        found = detect_since(series, report, self.config)
+        fresh = [f for f in found if (f.check, f.report.fact_id) not in self._handed_out]
+        self._handed_out.update((f.check, f.report.fact_id) for f in fresh)
+        return sorted(fresh, key=lambda finding: (*finding.report.order, CHECKS.index(finding.check)))
