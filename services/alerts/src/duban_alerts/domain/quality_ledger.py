@@ -1,11 +1,11 @@
 """The figures the data-quality checks judge: every report of every series, and the findings on a series.
 
 The alert book holds one `QualityLedger`. Each reported figure (a progress report or a measurement,
-as `data_quality.Reported`) is kept in its series (unit, subject, class). A report that comes last
-in its series in event time is judged alone (`data_quality.detect_latest`): each report is judged
-only against the reports before it, so the others' findings stay as they were. A report that
-arrives late has its whole series checked again (`data_quality.detect`), because it can make a
-later one look wrong. The book raises one `data_quality` alert per finding it has not raised before.
+as `data_quality.Reported`) is kept in its series (unit, subject, class), in event time. Each report
+is judged only against the reports before it, so an arriving report leaves the findings on earlier
+ones as they were: it and the reports after it are judged again (`data_quality.detect_since`) —
+for a report that comes last, the usual case, that is the report alone. The ledger hands each
+finding out once; the book raises one `data_quality` alert per finding it has not raised before.
 """
 
 from __future__ import annotations
