@@ -5,7 +5,10 @@ promptly while hostile files are parsed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -119,6 +122,53 @@ async def test_a_parse_over_its_memory_budget_is_stopped_and_the_pool_carries_on
         after = await pool.prepare(small, "small.xlsx")
     assert isinstance(over, FileRejection) and over.code == "parse_memory_exceeded"
     assert isinstance(after, PreparedFile) and len(after.rows) == 3
+
+
+_OWNER = """
+import asyncio, os, sys
+from duban_ingest.adapters.sheet_pool import ParseBudget, SheetPool
+from duban_ingest.domain.spreadsheets import FileLimits
+
+async def main() -> None:
+    pool = SheetPool(FileLimits(), ParseBudget(5.0, None), workers=2)
+    await pool.start()
+    print(os.getpid(), flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def _descendants_of_pool(owner: str) -> set[int]:
+    """The processes started for `owner`'s pool (they outlive it as orphans when it is killed)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            environ = (entry / "environ").read_bytes()
+            if f"DUBAN_TEST_POOL_OWNER={owner}".encode() in environ.split(b"\0"):
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
+def test_the_workers_end_when_the_service_owning_them_is_killed(tmp_path: Path) -> None:
+    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    env = {**os.environ, "DUBAN_TEST_POOL_OWNER": marker}
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert owner.stdout is not None
+        owner.stdout.readline()  # the pool's workers are up
+        started = _descendants_of_pool(marker)
+        assert len(started - {owner.pid}) >= 3  # two workers, the fork server, the resource tracker
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 30
+    while (left := _descendants_of_pool(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"orphaned pool processes: {sorted(left)}"
 
 
 # --- over HTTP --------------------------------------------------------------------------------------
