@@ -88,12 +88,19 @@ def run(*steps: Step) -> Approval:
         ),
         # A correction below the figure before anyone decided withdraws it.
         ([report(70200), report(69000)], ApprovalState.OPEN, ["reached", "no_longer_reached"]),
-        # A report after approval is recorded and does not undo it, even one below the figure.
+        # A report after approval is recorded and does not undo it, even one below the figure …
         (
             [report(70200), approved_by(OWNER), report(71000), report(65000)],
             ApprovalState.APPROVED,
             ["reached", "approved", "reported_after_approval", "reported_after_approval"],
         ),
+        # … but the same figure judged again (each day's status) is not a new report.
+        (
+            [report(70200), report(70200), approved_by(OWNER), report(70200), report(70200)],
+            ApprovalState.APPROVED,
+            ["reached", "approved"],
+        ),
+        ([report(50000), report(50000)], ApprovalState.OPEN, []),
     ],
 )
 def test_a_targets_sign_off_follows_reports_and_decisions(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
@@ -396,11 +396,17 @@ async def load_status(conn: AsyncConnection) -> dict[tuple[str, str], StoredStat
 
 
 async def save_status(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], known: set[tuple[str, str]]) -> None:
+    """Two statements whatever the number of rows: one update of the known ones, one insert of the new."""
     s = t.status
-    for row in rows:
-        key = (row["level"], row["ref"])
-        values = {k: v for k, v in row.items() if k not in ("level", "ref")}
-        if key in known:
-            await conn.execute(update(s).where(s.c.level == key[0], s.c.ref == key[1]).values(**values))
-        else:
-            await conn.execute(insert(s).values(**row))
+    updates = [{"b_level": r["level"], "b_ref": r["ref"], **r} for r in rows if (r["level"], r["ref"]) in known]
+    inserts = [dict(r) for r in rows if (r["level"], r["ref"]) not in known]
+    if updates:
+        columns = [c.name for c in s.columns if c.name not in ("level", "ref")]
+        statement = (
+            update(s)
+            .where(s.c.level == bindparam("b_level"), s.c.ref == bindparam("b_ref"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        await conn.execute(statement, [{k: v for k, v in r.items() if k not in ("level", "ref")} for r in updates])
+    if inserts:
+        await conn.execute(insert(s), inserts)

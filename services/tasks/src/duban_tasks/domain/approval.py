@@ -139,8 +139,8 @@ class InvalidTransition(ApprovalError):
 
 def observe(approval: Approval, *, reached: bool, actual: float | None, at: datetime, ref: str) -> Approval:
     """A report came in (event id `ref`, event time `at`): the figure now does or does not reach the target."""
-    if ref in approval.applied:
-        return approval
+    if ref in approval.applied or (reached == approval.reached and actual == approval.self_reported):
+        return approval  # the same report again, or the day's re-judgement of an unchanged figure
     seen = replace(approval, reached=reached, self_reported=actual, applied=approval.applied | {ref})
     state = approval.state
     if state is ApprovalState.APPROVED:

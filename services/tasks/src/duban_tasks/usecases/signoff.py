@@ -60,14 +60,27 @@ class SignOffDesk:
         self.observe = self.units.batch("task.status_changed")
 
     async def task_status_changed(self, uow: UnitOfWork, events: Sequence[TaskStatusChanged]) -> None:
-        """Kit's unit of work: the batch's new status events of targets that have a responsible section."""
-        mine = [e for e in events if e.level == "target" and e.ref in self._responsible]
-        for event in sorted(mine, key=lambda e: (e.occurred_at, e.revision)):
-            current = await self._load(uow.conn, event.ref)
+        """Kit's unit of work: the batch's new status events of targets that have a responsible section.
+
+        One read of the sign-offs concerned, one write of those that changed: most events are the
+        day's re-judgement of an unchanged figure, which changes nothing."""
+        mine = sorted(
+            (e for e in events if e.level == "target" and e.ref in self._responsible),
+            key=lambda e: (e.occurred_at, e.revision),
+        )
+        if not mine:
+            return
+        loaded = await self._load(uow.conn, {e.ref for e in mine})
+        current = dict(loaded)
+        for event in mine:
+            before = current[event.ref]
             reached = event.status is TargetStatus.DONE
-            await self._save(
-                uow, observe(current, reached=reached, actual=event.actual, at=event.occurred_at, ref=event.event_id)
+            current[event.ref] = after = observe(
+                before, reached=reached, actual=event.actual, at=event.occurred_at, ref=event.event_id
             )
+            if len(after.trail) > len(before.trail):
+                uow.publish([signed_off(after)])
+        await self._store(uow.conn, [a for ref, a in current.items() if a != loaded[ref]])
 
     async def decide(
         self, action: str, target_id: str, actor: Actor, *, at: datetime, request_id: str, reason: str | None
@@ -76,7 +89,7 @@ class SignOffDesk:
         if target_id not in self._responsible:
             raise UnknownTarget(target_id)
         async with self.units.transaction() as uow:
-            current = await self._load(uow.conn, target_id)
+            current = (await self._load(uow.conn, {target_id}))[target_id]
             if action == "approve":
                 decided = approve(current, actor, at=at, request_id=request_id, comment=reason)
             elif action == "return":
@@ -85,7 +98,9 @@ class SignOffDesk:
                 decided = resubmit(current, actor, at=at, request_id=request_id, comment=reason)
             else:
                 raise ValueError(f"unknown action {action!r}")
-            await self._save(uow, decided)
+            if len(decided.trail) > len(current.trail):
+                uow.publish([signed_off(decided)])
+            await self._store(uow.conn, [decided] if decided != current else [])
         return decided
 
     async def approvals(self, *, pending_only: bool = False) -> list[Approval]:
@@ -94,26 +109,26 @@ class SignOffDesk:
             found = [_APPROVAL.validate_python(json.loads(row.data)) for row in rows]
         return [a for a in found if not pending_only or a.state.value == "pending"]
 
-    async def _load(self, conn: AsyncConnection, target_id: str) -> Approval:
-        row = (await conn.execute(select(t.approvals.c.data).where(t.approvals.c.target_id == target_id))).first()
-        if row is None:
-            return Approval.new(target_id, self._responsible[target_id])
-        return _APPROVAL.validate_python(json.loads(row.data))
+    async def _load(self, conn: AsyncConnection, target_ids: set[str]) -> dict[str, Approval]:
+        """The sign-offs of `target_ids` (a new one for a target without)."""
+        a = t.approvals
+        rows = await conn.execute(select(a.c.target_id, a.c.data).where(a.c.target_id.in_(sorted(target_ids))))
+        stored = {row.target_id: _APPROVAL.validate_python(json.loads(row.data)) for row in rows}
+        return {tid: stored.get(tid) or Approval.new(tid, self._responsible[tid]) for tid in target_ids}
 
-    async def _save(self, uow: UnitOfWork, approval: Approval) -> None:
-        """Keep the sign-off; announce its newest trail step (`target.signed_off`) in the same transaction."""
-        conn = uow.conn
-        before = await conn.scalar(select(t.approvals.c.data).where(t.approvals.c.target_id == approval.target_id))
-        known = len(json.loads(before)["trail"]) if before else 0
-        if len(approval.trail) > known:
-            uow.publish([signed_off(approval)])
-        data = json.dumps(_APPROVAL.dump_python(approval, mode="json"), ensure_ascii=False, sort_keys=True)
-        await upsert(
-            conn,
-            t.approvals,
-            [{"target_id": approval.target_id, "state": approval.state.value, "data": data}],
-            keys=("target_id",),
-        )
+    async def _store(self, conn: AsyncConnection, approvals: Sequence[Approval]) -> None:
+        """Keep the sign-offs (their new trail steps were announced, `target.signed_off`, in the same transaction)."""
+        if not approvals:
+            return
+        rows = [
+            {
+                "target_id": approval.target_id,
+                "state": approval.state.value,
+                "data": json.dumps(_APPROVAL.dump_python(approval, mode="json"), ensure_ascii=False, sort_keys=True),
+            }
+            for approval in approvals
+        ]
+        await upsert(conn, t.approvals, rows, keys=("target_id",))
 
 
 def signed_off(approval: Approval) -> TargetSignedOff:
