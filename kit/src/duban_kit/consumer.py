@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class PermanentError(Exception):
     """A message that can never be processed: dead-letter it without retrying."""
 

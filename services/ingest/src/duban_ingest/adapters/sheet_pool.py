@@ -24,15 +24,14 @@ import logging
 import multiprocessing
 import os
 import resource
-import select
 import signal
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType
+
+from duban_kit.workers import watch_owner
 
 from ..domain.spreadsheets import FileLimits, FileRejection
 from .inbound import PreparedFile, prepare_file
@@ -139,39 +138,12 @@ class _OutOfTime(BaseException):
 
 def _start_worker(memory_bytes: int | None, owner: int) -> None:
     os.nice(WORKER_NICENESS)
-    threading.Thread(target=_exit_with, args=(owner,), name="owner-watch", daemon=True).start()
+    watch_owner(owner)  # a killed service leaves no workers behind
     if memory_bytes is None:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _exit_with(owner: int) -> None:
-    """End this worker when the service that owns the pool is gone, however it ended.
-
-    A service killed outright (SIGKILL, the OOM killer) never shuts its pool down, and the workers
-    would wait for work forever: each holds both ends of the pool's queue and the fork server's
-    liveness pipe, so neither they nor the fork server ever see the end of file that would stop them.
-    """
-    try:
-        watched = os.pidfd_open(owner)
-    except (AttributeError, OSError):  # not Linux ≥ 5.3: ask every second
-        while _alive(owner):
-            time.sleep(1.0)
-    else:
-        select.select([watched], [], [])  # readable once the process has ended
-    os._exit(0)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _ready() -> bool:

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,7 @@ from duban_contracts.subjects import Subjects
 from duban_kit.db import Database, insert_missing
 from duban_kit.mail import MailError
 from duban_kit.messaging import Outbox
+from duban_kit.workers import watch_owner
 
 from ..adapters import tables as t
 from ..adapters.mail import Mailed, ReportMailer
@@ -355,7 +357,8 @@ class ReportDesk:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1)
+            # the renderer ends with the service, even one killed outright
+            self._pool = ProcessPoolExecutor(max_workers=1, initializer=watch_owner, initargs=(os.getpid(),))
         return self._pool
 
     async def jobs(self, status: str | None = None) -> list[dict[str, Any]]:
