@@ -168,11 +168,13 @@ def _g(value: float) -> str:
 # --- the checks ----------------------------------------------------------------------------------
 
 
-def cumulative_decreases(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+def cumulative_decreases(
+    series: Iterable[Reported], config: DataQualityConfig, *, since: tuple[datetime, str] | None = None
+) -> list[Finding]:
     rule = config.cumulative_decrease
     found = []
     for report, before in _running_figures(series):
-        if report.kind != "cumulative" or before is None:
+        if report.kind != "cumulative" or before is None or (since is not None and report.order < since):
             continue
         figure, period = before
         if report.value < figure - rule.tolerance:
@@ -337,7 +339,7 @@ class RobustHistory:
 def increment_outliers(
     series: Iterable[Reported], config: DataQualityConfig, *, since: tuple[datetime, str] | None = None
 ) -> list[Finding]:
-    """`since`: score only the reports at or after that point in event time (the others are not judged)."""
+    """`since` (here and in the other checks): judge only the reports at or after that point in event time."""
     rule = config.increment_outlier
     found = []
     history = RobustHistory()
@@ -365,7 +367,9 @@ def increment_outliers(
     return found
 
 
-def conflicting_duplicates(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
+def conflicting_duplicates(
+    series: Iterable[Reported], config: DataQualityConfig, *, since: tuple[datetime, str] | None = None
+) -> list[Finding]:
     rule = config.conflicting_duplicate
     found = []
     first_of_period: dict[tuple[str, str], Reported] = {}
@@ -373,6 +377,8 @@ def conflicting_duplicates(series: Iterable[Reported], config: DataQualityConfig
         key = (report.kind if report.kind == "measurement" else "progress", report.period)
         first = first_of_period.setdefault(key, report)
         if first is report or abs(report.value - first.value) <= rule.tolerance:
+            continue
+        if since is not None and report.order < since:
             continue
         found.append(
             _finding(
@@ -398,9 +404,9 @@ def detect_since(series: Iterable[Reported], report: Reported, config: DataQuali
     """
     ordered = _ordered(series)
     since = report.order
-    found = cumulative_decreases(ordered, config) + implausible_values([report], config)
-    found += increment_outliers(ordered, config, since=since) + conflicting_duplicates(ordered, config)
-    return [finding for finding in found if finding.report.order >= since]
+    found = cumulative_decreases(ordered, config, since=since) + implausible_values([report], config)
+    found += increment_outliers(ordered, config, since=since) + conflicting_duplicates(ordered, config, since=since)
+    return found
 
 
 def detect_series(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
