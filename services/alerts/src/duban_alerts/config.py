@@ -29,6 +29,12 @@ class AlertsSettings(ServiceSettings, MailSettings):
     notify_interval_seconds: float = Field(
         default=2.0, gt=0, description="How often the sender looks for deliveries due (it is also woken at once)."
     )
+    notify_coalesce_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        description="How long the sender, once woken, lets further alerts gather before one pass over them all "
+        "(fewer transactions beside the consumers' on a busy day).",
+    )
     notify_timeout_seconds: float = Field(
         default=15.0, gt=0, description="Longest one delivery attempt (a webhook call, an SMTP session) may take."
     )

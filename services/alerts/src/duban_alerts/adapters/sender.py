@@ -152,6 +152,8 @@ class NotificationSender:
                         await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notify_interval_seconds)
                     except TimeoutError:  # look again, also for what another replica committed
                         self._fresh = True
+                    else:  # woken by a commit: let the next few commits' notifications join this pass
+                        await asyncio.sleep(self.settings.notify_coalesce_seconds)
             finally:
                 for task in (*self._attempts, recorder):
                     task.cancel()
