@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -19,13 +18,11 @@ from pathlib import Path
 
 import psycopg
 
+from duban.isolated import drop_schemas, free_port
+
+__all__ = ["drop_schemas", "free_port"]  # re-exported for the benchmarks (the rest is defined here)
+
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, timeout: float = 15.0) -> None:
@@ -97,15 +94,3 @@ def postgres_settings(url: str) -> dict[str, str]:
     names = ("fsync", "synchronous_commit", "shared_buffers", "work_mem", "max_connections")
     with psycopg.connect(url) as conn:
         return {name: str(conn.execute(f"SHOW {name}").fetchone()[0]) for name in names}  # type: ignore[index]
-
-
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop every schema whose name starts with `prefix` (a benchmark's namespace)."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", prefix):
-        raise ValueError(f"unsafe schema prefix {prefix!r}")
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix.replace("_", r"\_") + "%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

@@ -8,46 +8,25 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from unittest import mock
 
 import httpx
 from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from duban.isolated import isolated_stack
 from duban.runtime import Stack
-from duban.settings import SERVICES, RuntimeSettings
 from duban_contracts.topology import ConsumerSpec
-from duban_kit.provision import deprovision
-
-from .servers import drop_schemas, free_port
 
 
 @contextlib.asynccontextmanager
 async def running_stack(
     *, nats_url: str, database_url: str | None, namespace: str, home: Path, extra_env: dict[str, str] | None = None
 ) -> AsyncIterator[Stack]:
-    """Start the four services under the runtime's supervisor; stop them and remove what they made.
-
-    `database_url` None: the default stack, as `duban up` runs it — each service on its own SQLite file
-    under `home`/var.
-    """
-    env = {f"DUBAN_{service.upper()}_HTTP_PORT": str(free_port()) for service in SERVICES}
-    env |= {"DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home)}
-    if database_url is not None:
-        env["DUBAN_DATABASE_URL"] = database_url
-    env |= extra_env or {}
-    with mock.patch.dict(os.environ, env):
-        settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
-        stack = Stack(settings)
-        try:
-            await stack.start()
-            yield stack
-        finally:
-            await stack.stop()
-            async with stack.client() as nc:
-                await deprovision(nc, settings.topology)
-            if database_url is not None:
-                drop_schemas(database_url, f"{namespace}_")
+    """The tests' fixture (`duban.isolated.isolated_stack`): every process, isolated, removed afterwards."""
+    async with isolated_stack(
+        nats_url=nats_url, database_url=database_url, namespace=namespace, home=home, extra_env=extra_env
+    ) as stack:
+        yield stack
 
 
 def service_pids(stack: Stack) -> dict[str, int]:
