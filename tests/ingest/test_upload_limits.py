@@ -5,10 +5,7 @@ promptly while hostile files are parsed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -35,6 +32,7 @@ from tests.ingest.hostile_files import (
     zip_bomb,
 )
 from tests.support.bus import running
+from tests.support.orphans import left_after_killing
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(180)
@@ -139,36 +137,10 @@ asyncio.run(main())
 """
 
 
-def _descendants_of_pool(owner: str) -> set[int]:
-    """The processes started for `owner`'s pool (they outlive it as orphans when it is killed)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            environ = (entry / "environ").read_bytes()
-            if f"DUBAN_TEST_POOL_OWNER={owner}".encode() in environ.split(b"\0"):
-                found.add(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
-def test_the_workers_end_when_the_service_owning_them_is_killed(tmp_path: Path) -> None:
-    marker = f"{os.getpid()}-{time.monotonic_ns()}"
-    env = {**os.environ, "DUBAN_TEST_POOL_OWNER": marker}
-    owner = subprocess.Popen([sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, env=env, text=True)
-    try:
-        assert owner.stdout is not None
-        owner.stdout.readline()  # the pool's workers are up
-        started = _descendants_of_pool(marker)
-        assert len(started - {owner.pid}) >= 3  # two workers, the fork server, the resource tracker
-    finally:
-        owner.kill()
-        owner.wait()
-    deadline = time.monotonic() + 30
-    while (left := _descendants_of_pool(marker)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"orphaned pool processes: {sorted(left)}"
+def test_the_workers_end_when_the_service_owning_them_is_killed() -> None:
+    # two workers, the fork server, the resource tracker: none of them may outlive the service
+    assert left_after_killing(_OWNER, started=3) == set()
 
 
 # --- over HTTP --------------------------------------------------------------------------------------

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.orphans import left_after_killing
 
 _OWNER = """
 import os, sys, time
@@ -23,31 +20,6 @@ time.sleep(3600)
 """
 
 
-def marked(marker: str) -> set[int]:
-    """The processes whose environment carries `marker` (the owner and what it started)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if f"DUBAN_TEST_OWNER={marker}".encode() in (entry / "environ").read_bytes().split(b"\0"):
-                    found.add(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc (Linux)")
 def test_pool_workers_end_when_their_owner_is_killed() -> None:
-    marker = f"{os.getpid()}-{time.monotonic_ns()}"
-    owner = subprocess.Popen(
-        [sys.executable, "-c", _OWNER], stdout=subprocess.PIPE, env={**os.environ, "DUBAN_TEST_OWNER": marker}
-    )
-    try:
-        assert owner.stdout is not None
-        owner.stdout.readline()
-        assert len(marked(marker) - {owner.pid}) >= 2  # the two workers
-    finally:
-        owner.kill()
-        owner.wait()
-    deadline = time.monotonic() + 30
-    while (left := marked(marker)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"orphaned workers: {sorted(left)}"
+    assert left_after_killing(_OWNER, started=2) == set()  # the two workers are gone too
