@@ -244,6 +244,9 @@ def _print_year(stack: Stack, outcome: ReplayOutcome, summary: YearSummary) -> N
         f"replayed {outcome.sent} messages ({outcome.files} spreadsheets) and {outcome.ticks} clock ticks "
         f"in {outcome.seconds:.0f}s; {summary.open_alerts} alerts still open"
     )
+    waited = ", ".join(f"{what} {seconds:.0f}s" for what, seconds in sorted(outcome.waited.items()))
+    if waited:
+        console.print(f"  waiting for the pipeline after: {waited}")
     annual = reports_dir / f"{outcome.last_day.year}_annual.html"
     console.print(
         f"reports: {len(report_files)} files in {reports_dir}" + (f" — start with {annual}" if annual.exists() else "")
