@@ -52,7 +52,12 @@ class Submission:
 
 
 class Workload:
-    """Deterministic stream of valid submissions: `progress_share` of them progress, the rest incidents."""
+    """Deterministic stream of valid submissions: `progress_share` of them progress, the rest incidents.
+
+    Each body names the workload's prefix: two workloads with the same seed on one stack would
+    otherwise send the same content, which ingest rightly refuses as a duplicate (`duplicate_content`),
+    and an incident so refused raises no alert (it counted as infinitely late).
+    """
 
     def __init__(self, prefix: str, *, progress_share: float = 0.8, seed: int = 2023) -> None:
         self.prefix = prefix
@@ -104,7 +109,7 @@ class Workload:
             "value": value,
             "mode": "increment",
             "date": self._day().isoformat(),
-            "note": f"第{self._count}次报送",
+            "note": f"第{self._count}次报送（{self.prefix}）",
         }
 
     def _incident(self) -> dict[str, object]:
@@ -120,7 +125,7 @@ class Workload:
             "injuries": 0,
             "occurred_at": occurred.strftime("%Y-%m-%d %H:%M"),
             "reported_at": (occurred + timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M"),
-            "summary": f"学生课后在河边溺水（第{self._count}号报告）",
+            "summary": f"学生课后在河边溺水（{self.prefix}第{self._count}号报告）",
         }
 
     def check(self, submissions: list[Submission]) -> None:
