@@ -19,7 +19,7 @@ from unittest import mock
 from duban_kit.provision import deprovision
 
 from .runtime import Stack
-from .settings import PROCESSES, RuntimeSettings
+from .settings import PROCESSES, SERVICES, RuntimeSettings
 
 
 def free_port() -> int:
@@ -51,11 +51,12 @@ async def isolated_stack(
     database_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     service_env: dict[str, dict[str, str]] | None = None,
+    services: tuple[str, ...] | None = None,
 ) -> AsyncIterator[Stack]:
     """Start every process under the runtime's supervisor; stop them and remove their streams and schemas.
 
     `database_url` None: the default stack, as `duban up` runs it — each service on its own SQLite file
-    under `home`/var.
+    under `home`/var. `services`: only those services (by default all four; the console runs beside them).
     """
     env = {f"DUBAN_{process.upper()}_HTTP_PORT": str(free_port()) for process in PROCESSES}
     env |= {"DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home), "DUBAN_LOG_LEVEL": "INFO"}
@@ -64,7 +65,7 @@ async def isolated_stack(
     env |= extra_env or {}
     with mock.patch.dict(os.environ, env):
         settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
-        stack = Stack(settings, service_env=service_env or {})
+        stack = Stack(settings, service_env=service_env or {}, services=services or SERVICES)
         try:
             await stack.start()
             yield stack

@@ -22,10 +22,9 @@ from nats.aio.client import Client
 from typer.testing import CliRunner
 
 from duban.cli import app as duban_cli
+from duban.isolated import isolated_stack
 from duban.runtime import Stack, dev_tokens, user_gave_tokens
-from duban.settings import RuntimeSettings
 from duban_contracts.topology import Topology
-from duban_kit.provision import deprovision
 from duban_kit.tokens import Identity, Role, generate_token, load_tokens
 from tests.support.servers import free_port
 
@@ -75,21 +74,14 @@ def test_tokens_of_the_users_own_are_recognised(environ: dict[str, str], given: 
 @contextlib.asynccontextmanager
 async def tasks_only(nats_url: str, namespace: str, home: Path, env: dict[str, str]) -> AsyncIterator[Stack]:
     """`duban up`'s Stack with the tasks service alone (enough to see what it was given)."""
-    port = free_port()
-    patched = {"DUBAN_TASKS_HTTP_PORT": str(port), "DUBAN_NAMESPACE": namespace, "DUBAN_HOME": str(home), **env}
-    with mock.patch.dict(os.environ, patched):
+    with mock.patch.dict(os.environ):
         for key in ("DUBAN_API_TOKENS", "DUBAN_API_TOKENS_FILE"):
             if key not in env:
                 os.environ.pop(key, None)
-        settings = RuntimeSettings(nats_url=nats_url, namespace=namespace, home=home, runtime_port=free_port())
-        stack = Stack(settings, services=("tasks",))
-        try:
-            await stack.start()
+        async with isolated_stack(
+            nats_url=nats_url, namespace=namespace, home=home, extra_env=env, services=("tasks",)
+        ) as stack:
             yield stack
-        finally:
-            await stack.stop()
-            async with stack.client() as nc:
-                await deprovision(nc, settings.topology)
 
 
 async def status(stack: Stack, token: str | None) -> int:
