@@ -26,6 +26,7 @@ from unittest import mock
 
 import httpx
 
+from duban.isolated import free_port
 from duban.replay import replay
 from duban.runtime import Stack
 from duban.settings import RuntimeSettings
@@ -34,7 +35,7 @@ from duban_contracts.plan import load_plan
 from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.rpc import AggregateQuery, AlertsQuery, ConsoleQuery, StatusQuery
 
-from .servers import free_port, nats_server
+from .servers import nats_server
 
 OUT = Path(__file__).parent / "out"
 TOKEN = "bench-console-admin-token-0123456789"

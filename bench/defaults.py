@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from duban.isolated import isolated_stack
+
 from .pipeline import LatencyResult, latency
-from .stack import running_stack
 from .workload import workload
 
 #: (rate per second, mix) of each run, in this order.
@@ -26,7 +27,7 @@ async def measure(
 ) -> list[LatencyResult]:
     results: list[LatencyResult] = []
     progress("  starting the four services on SQLite (the default stack) …")
-    async with running_stack(nats_url=nats_url, database_url=None, namespace=namespace, home=home) as stack:
+    async with isolated_stack(nats_url=nats_url, database_url=None, namespace=namespace, home=home) as stack:
         for rate, mix in RUNS:
             # a slow rate needs longer for enough incidents to make a p99 (20/s: 400 over 20 s)
             duration = max(seconds, 20.0) if rate < 100 else seconds

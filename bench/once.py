@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .servers import free_port
+from duban.isolated import free_port
 
 DUBAN = Path(sys.executable).with_name("duban")
 #: The reports of the whole simulated year (seed 2023), as `duban up --once` wrote them at 4b9991b, before

@@ -26,6 +26,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import PubAck
 
+from duban.isolated import isolated_stack
 from duban.runtime import Stack
 
 from .raw import Latency, paced
@@ -33,7 +34,6 @@ from .stack import (
     ConsumerTrace,
     cpu_seconds,
     rss_mib,
-    running_stack,
     sample_consumers,
     scrape,
     service_pids,
@@ -358,7 +358,7 @@ async def measure(
     progress: Callable[[str], None] = print,
 ) -> PipelineResults:
     progress("  starting the four services (runtime Stack) …")
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url, database_url=database_url, namespace=f"{namespace}t", home=home / "throughput"
     ) as stack:
         result = await throughput(stack, nats_pid, Workload(f"{namespace}-t"), count, budget=budget, progress=progress)
@@ -370,7 +370,7 @@ async def measure(
     steady = None
     if steady_trials:  # on a fresh stack: the burst may have left a backlog behind
         progress("  starting a fresh stack for the steady-rate search …")
-        async with running_stack(
+        async with isolated_stack(
             nats_url=nats_url, database_url=database_url, namespace=f"{namespace}s", home=home / "steady"
         ) as stack:
             steady = await search(
@@ -383,7 +383,7 @@ async def measure(
             )
     latencies: list[LatencyResult] = []
     progress("  starting a fresh stack for the latency runs …")
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url, database_url=database_url, namespace=f"{namespace}l", home=home / "latency"
     ) as stack:
         # the realistic mix first: a rate the stress mix saturates would leave it a backlog

@@ -26,13 +26,13 @@ from pathlib import Path
 import httpx
 import nats
 
+from duban.isolated import drop_schemas, free_port
 from duban.settings import SERVICES
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_kit.provision import deprovision, provision
 
 from .pipeline import publish_all
-from .servers import drop_schemas, free_port
 from .stack import ConsumerTrace, sample_consumers
 from .workload import Workload
 

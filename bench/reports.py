@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import event, text
 
+from duban.isolated import drop_schemas
 from duban_contracts.plan import TargetKind, load_plan
 from duban_contracts.reporting_units import load_reporting_units
 from duban_kit.db import Database
@@ -35,8 +36,6 @@ from duban_reports.domain.periods import year
 from duban_reports.usecases.builder import ReportBuilder, figures_instant
 from duban_tasks.adapters import repository as tasks_repository
 from duban_tasks.app import MIGRATIONS as TASKS_MIGRATIONS
-
-from .servers import drop_schemas
 
 YEAR_START = datetime(2022, 12, 31, 16, 0, tzinfo=UTC)  # 2023-01-01 00:00 in Asia/Shanghai
 PLAIN_GROUP_BY = "SELECT target_id, sum(value) FROM progress_facts GROUP BY target_id"

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from duban.isolated import drop_schemas, free_port
-
-__all__ = ["drop_schemas", "free_port"]  # re-exported for the benchmarks (the rest is defined here)
+from duban.isolated import free_port
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

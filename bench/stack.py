@@ -1,11 +1,9 @@
-"""The four services as processes (the runtime's `Stack`), isolated in a namespace of their own."""
+"""Looking at a running `Stack` (`duban.isolated.isolated_stack` starts it): pids, memory, CPU, consumers, metrics."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,20 +11,8 @@ import httpx
 from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from duban.isolated import isolated_stack
 from duban.runtime import Stack
 from duban_contracts.topology import ConsumerSpec
-
-
-@contextlib.asynccontextmanager
-async def running_stack(
-    *, nats_url: str, database_url: str | None, namespace: str, home: Path, extra_env: dict[str, str] | None = None
-) -> AsyncIterator[Stack]:
-    """The tests' fixture (`duban.isolated.isolated_stack`): every process, isolated, removed afterwards."""
-    async with isolated_stack(
-        nats_url=nats_url, database_url=database_url, namespace=namespace, home=home, extra_env=extra_env
-    ) as stack:
-        yield stack
 
 
 def service_pids(stack: Stack) -> dict[str, int]:

@@ -20,6 +20,7 @@ import typer
 from nats.aio.client import Client
 from typer.testing import CliRunner
 
+from duban.isolated import free_port
 from duban_alerts.app import create_app
 from duban_alerts.config import AlertsSettings
 from duban_alerts.entrypoints.cli import register
@@ -27,7 +28,6 @@ from duban_contracts.events import IncidentCategory, IncidentReported, UnitRef, 
 from duban_contracts.topology import Topology
 from duban_kit.tokens import generate_token
 from tests.support.bus import collecting, publish_event, running
-from tests.support.servers import free_port
 
 SCHOOL = UnitRef(id="bz-q7x", name="巴州区第七小学", township="江北街道", stage="小学")
 ON_DUTY = "值班员张三"

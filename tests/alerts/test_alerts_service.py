@@ -14,6 +14,7 @@ import pytest
 import yaml
 from nats.aio.client import Client
 
+from duban.isolated import free_port
 from duban_alerts.app import create_app
 from duban_alerts.config import AlertsSettings
 from duban_contracts.events import (
@@ -30,7 +31,6 @@ from duban_kit.provision import deprovision, provision
 from duban_kit.service import ServiceRuntime
 from tests.support.bus import collecting, publish_event, running
 from tests.support.receivers import Mailbox, Script, http_server, smtp_server
-from tests.support.servers import free_port
 
 SCHOOL = UnitRef(id="bz-q7x", name="巴州区第七小学", township="江北街道", stage="小学")
 DAY = datetime.fromisoformat("2023-03-02T08:00:00+08:00")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from aiosmtpd.smtp import Envelope
 
+from duban.isolated import free_port
 from duban_alerts.adapters.notify import (
     EmailReceiver,
     WebhookReceiver,
@@ -22,7 +23,6 @@ from duban_alerts.domain import Notification
 from duban_kit.mail import SmtpServer
 from tests.alerts.alerts_support import incident, new_book
 from tests.support.receivers import Mailbox, Script, http_server, smtp_server
-from tests.support.servers import free_port
 
 
 def a_notification() -> Notification:

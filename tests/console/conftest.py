@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, async_playwright
 
+from duban.isolated import isolated_stack
 from duban.runtime import Stack, drain, feed_sample
-from tests.support.stack import running_stack
 
 CHROMIUM = os.environ.get("DUBAN_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,7 +64,7 @@ async def console(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> As
     home = tmp_path_factory.mktemp("console-home")
     tokens = ",".join(f"{token}:{role}:{HOLDERS[role]}" for role, token in TOKENS.items())
     namespace = f"c{os.urandom(5).hex()}"
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url, namespace=namespace, home=home, extra_env={"DUBAN_API_TOKENS": tokens}
     ) as stack:
         async with stack.client() as nc:

@@ -12,11 +12,11 @@ import pytest
 from nats.aio.client import Client
 
 from duban.bus import wait_quiet
+from duban.isolated import isolated_stack
 from duban_contracts.events import TargetStatus
 from duban_contracts.rpc import AggregateQuery
 from duban_contracts.subjects import Subjects
 from tests.support.bus import collecting
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -54,7 +54,7 @@ async def test_a_submission_flows_through_all_four_services(
 ) -> None:
     subjects = Subjects(namespace)
     async with (
-        running_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=postgres_url) as stack,
+        isolated_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=postgres_url) as stack,
         collecting(nc, subjects) as out,
     ):
         before = await reports_summary(nc, subjects)
@@ -77,7 +77,7 @@ async def test_a_killed_service_shows_in_health_and_resumes_without_loss_or_doub
 ) -> None:
     subjects = Subjects(namespace)
     async with (
-        running_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=postgres_url) as stack,
+        isolated_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=postgres_url) as stack,
         collecting(nc, subjects) as out,
     ):
         assert stack.supervisor is not None

@@ -32,13 +32,12 @@ from nats.aio.client import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from duban.bus import publish_tick, wait_quiet
+from duban.isolated import free_port, isolated_stack
 from duban.runtime import Stack
 from duban_contracts.plan import TargetKind, load_plan
 from duban_contracts.rpc import AggregateQuery, AlertsQuery, StatusQuery
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import TOPOLOGY, consumer_name
-from tests.support.servers import free_port
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
@@ -364,7 +363,7 @@ async def second_replicas(stack: Stack, services: tuple[str, ...], home: Path) -
 async def run(nc: Client, nats_url: str, postgres_url: str, namespace: str, home: Path, *, replicas: int) -> Outcome:
     subjects = Subjects(namespace)
     async with (
-        running_stack(
+        isolated_stack(
             nats_url=nats_url, namespace=namespace, home=home, database_url=postgres_url, extra_env=ENVIRONMENT
         ) as stack,
         second_replicas(stack, SCALED if replicas == 2 else (), home) as extra_ports,

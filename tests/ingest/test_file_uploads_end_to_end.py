@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from nats.aio.client import Client
 
+from duban.isolated import free_port
 from duban_contracts.events import ProgressRecorded, SubmissionRejected
 from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.rpc import StatusQuery, StatusReply
@@ -20,7 +21,6 @@ from duban_kit.tokens import generate_token
 from duban_tasks.app import create_app as create_tasks
 from duban_tasks.config import TasksSettings
 from tests.support.bus import Collector, collecting, drained, running
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(240)
 

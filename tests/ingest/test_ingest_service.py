@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 from nats.aio.client import Client
 
+from duban.isolated import free_port
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app
 from duban_ingest.config import IngestSettings
 from duban_kit.tokens import generate_token
 from tests.support.bus import collecting, running
-from tests.support.servers import free_port
 
 TOKEN = generate_token()
 

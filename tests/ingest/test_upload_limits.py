@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from duban.isolated import free_port
 from duban_contracts.topology import Topology
 from duban_ingest.adapters.inbound import PreparedFile
 from duban_ingest.adapters.sheet_pool import ParseBudget, SheetPool
@@ -33,7 +34,6 @@ from tests.ingest.hostile_files import (
 )
 from tests.support.bus import running
 from tests.support.orphans import left_after_killing
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(180)
 

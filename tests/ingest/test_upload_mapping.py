@@ -14,12 +14,12 @@ import typer
 from nats.aio.client import Client
 from typer.testing import CliRunner
 
+from duban.isolated import free_port
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app
 from duban_ingest.config import IngestSettings
 from duban_ingest.entrypoints.cli import register
 from tests.support.bus import running
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -21,10 +21,10 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from duban.bus import wait_quiet
+from duban.isolated import isolated_stack
 from duban.runtime import Stack
 from duban_contracts.rpc import CommandReply, ReportRequest
 from duban_contracts.subjects import Subjects
-from tests.support.stack import running_stack
 
 SUBMISSIONS: dict[str, dict[str, object]] = {
     "ops-progress": {
@@ -105,7 +105,7 @@ async def loaded_stack(nc: Client, nats_url: str, namespace: str, home: Path) ->
     """The four services with traffic through them; scheduled reports off so only the requested one runs."""
     no_schedule = {f"DUBAN_REPORTS_SCHEDULE_{kind}": "" for kind in ("WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL")}
     extra = {**no_schedule, "DUBAN_ALERTS_NOTIFY_INTERVAL_SECONDS": "0.2", "DUBAN_CONSUMER_INFO_INTERVAL_SECONDS": "1"}
-    async with running_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=extra) as stack:
+    async with isolated_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=extra) as stack:
         subjects = stack.settings.subjects
         await submit_all(nc, subjects, SUBMISSIONS)
         await wait_quiet(nc, stack.settings.topology, timeout=60)

@@ -18,7 +18,8 @@ import httpx
 import nats
 from nats.aio.client import Client
 
-from tests.support.servers import free_port, wait_for_port
+from duban.isolated import free_port
+from tests.support.servers import wait_for_port
 
 from .tools import DEPLOY, require_tool
 

@@ -22,11 +22,10 @@ from nats.aio.client import Client
 from typer.testing import CliRunner
 
 from duban.cli import app as duban_cli
-from duban.isolated import isolated_stack
+from duban.isolated import free_port, isolated_stack
 from duban.runtime import Stack, dev_tokens, user_gave_tokens
 from duban_contracts.topology import Topology
 from duban_kit.tokens import Identity, Role, generate_token, load_tokens
-from tests.support.servers import free_port
 
 pytestmark = pytest.mark.timeout(180)
 

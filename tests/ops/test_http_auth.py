@@ -21,6 +21,7 @@ from unittest import mock
 import httpx
 import pytest
 
+from duban.isolated import free_port
 from duban_alerts.app import create_app as create_alerts
 from duban_alerts.config import AlertsSettings
 from duban_contracts.topology import Topology
@@ -34,7 +35,6 @@ from duban_reports.config import ReportsSettings
 from duban_tasks.app import create_app as create_tasks
 from duban_tasks.config import TasksSettings
 from tests.support.bus import running
-from tests.support.servers import free_port
 
 # Four services start in this process; on a loaded 2-core machine that alone has taken over a minute.
 pytestmark = pytest.mark.timeout(300)

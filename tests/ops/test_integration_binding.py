@@ -22,6 +22,7 @@ import httpx
 import pytest
 import yaml
 
+from duban.isolated import free_port
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_ingest.app import create_app
@@ -29,7 +30,6 @@ from duban_ingest.config import IngestSettings
 from duban_kit.provision import provision
 from duban_kit.tokens import generate_token
 from tests.support.bus import Collector, collecting, running
-from tests.support.servers import free_port
 
 from .nats_auth import NatsNode, Session, password_of, secured_server, session
 from .tools import DEPLOY, assert_succeeds, run_tool

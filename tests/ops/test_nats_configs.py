@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from duban.isolated import free_port
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_kit.provision import provision
-from tests.support.servers import free_port
 
 from .nats_auth import ACCOUNTS, NatsNode, password_of, random_passwords, session, wait_healthy, write_with_store
 from .tools import DEPLOY, REPO, assert_succeeds, require_tool, run_tool

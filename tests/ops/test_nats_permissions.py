@@ -29,6 +29,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig
 
+from duban.isolated import free_port
 from duban_contracts.events import ClockTicked, ProgressMode, ProgressRecorded, UnitRef, derived_event_id
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
@@ -36,7 +37,6 @@ from duban_kit.provision import provision
 from duban_tasks.app import create_app
 from duban_tasks.config import TasksSettings
 from tests.support.bus import running
-from tests.support.servers import free_port
 
 from .nats_auth import NatsNode, Session, password_of, secured_server, session
 from .tools import DEPLOY

@@ -18,11 +18,11 @@ import yaml
 from nats.aio.client import Client
 from prometheus_client import start_http_server
 
+from duban.isolated import free_port, isolated_stack
 from duban.settings import PROCESSES, SERVICES
 from duban.supervisor import SupervisorMetrics
 from duban_kit.tokens import Role, load_tokens
-from tests.support.servers import free_port, wait_for_port
-from tests.support.stack import running_stack
+from tests.support.servers import wait_for_port
 
 from .tools import DEPLOY, require_tool
 
@@ -111,7 +111,7 @@ async def test_prometheus_scrapes_every_service_and_the_runtime_and_all_targets_
     home, workdir = tmp_path / "home", tmp_path / "prometheus"
     workdir.mkdir()
     locked = {"DUBAN_METRICS_REQUIRES_TOKEN": "true"}  # as deployed: Prometheus scrapes with its reader token
-    async with running_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=locked) as stack:
+    async with isolated_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=locked) as stack:
         assert stack.api_tokens.path is not None
         reader = next(t for t, who in load_tokens(stack.api_tokens.path, None).items() if who.role is Role.READER)
         token_file = workdir / "prometheus.token"

@@ -15,10 +15,10 @@ import pytest
 from nats.aio.client import Client
 
 from duban.bus import wait_quiet
+from duban.isolated import isolated_stack
 from duban.settings import CONSOLE, SERVICES
 from duban_contracts.subjects import Subjects
 from tests.reliability.support import assert_exactly_once, publish, workload
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
@@ -49,7 +49,7 @@ async def test_every_service_killed_mid_stream_resumes_with_exactly_once_effects
     # Small fetches make many batches, so each crash lands in the middle of the stream.
     env = {"DUBAN_FETCH_BATCH": "8", "DUBAN_ACK_WAIT_SECONDS": "5"}
     crash_after = {"ingest": 5, "tasks": 4, "alerts": 3, "reports": 6}
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url,
         namespace=namespace,
         home=tmp_path,
@@ -86,7 +86,7 @@ async def test_a_crash_between_commit_and_publish_delays_the_events_but_never_sp
         "tasks": {"DUBAN_FAULT": "before_publish:2", "DUBAN_FAULT_MARKER": str(tmp_path / "tasks.crashed")},
         "ingest": {"DUBAN_FAULT": "before_publish:3", "DUBAN_FAULT_MARKER": str(tmp_path / "ingest.crashed")},
     }
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url,
         namespace=namespace,
         home=tmp_path,

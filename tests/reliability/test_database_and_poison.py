@@ -14,11 +14,11 @@ from nats.aio.client import Client
 
 from duban.bus import wait_quiet
 from duban.dlq import dead_letters, replay
+from duban.isolated import isolated_stack
 from duban_contracts.events import ProgressMode, ProgressRecorded, UnitRef, derived_event_id
 from duban_contracts.subjects import Subjects
 from tests.reliability.support import actuals, assert_exactly_once, publish, workload
 from tests.support.bus import publish_event
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
@@ -89,7 +89,7 @@ async def test_ten_seconds_without_the_database_loses_nothing_and_recovers_unatt
     fast_retries = {"DUBAN_RETRY_MAX_SECONDS": "1"}
     async with (
         proxied(postgres_url) as (proxy, via_proxy),
-        running_stack(
+        isolated_stack(
             nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=via_proxy, extra_env=fast_retries
         ) as stack,
     ):
@@ -131,7 +131,7 @@ async def test_a_poison_message_is_retried_then_dead_lettered_and_the_stream_beh
     poison = poisoned_progress(1, "t07_" + "x" * 200, "2023-03-01")
     good = [poisoned_progress(n, "t07_school_building_new", "2023-04-01") for n in range(2, 12)]
     env = {"DUBAN_RETRY_BASE_SECONDS": "0.05", "DUBAN_MAX_ATTEMPTS": "4"}
-    async with running_stack(
+    async with isolated_stack(
         nats_url=nats_url, namespace=namespace, home=tmp_path, database_url=postgres_url, extra_env=env
     ) as stack:
         await publish_event(nc, subjects, poison)

@@ -11,10 +11,10 @@ import pytest
 from nats.aio.client import Client
 
 from duban.bus import wait_quiet
+from duban.isolated import free_port, isolated_stack
 from duban_contracts.subjects import Subjects
 from tests.reliability.support import assert_exactly_once, publish, workload
-from tests.support.servers import NatsProcess, free_port, wait_for_port
-from tests.support.stack import running_stack
+from tests.support.servers import NatsProcess, wait_for_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
@@ -38,7 +38,7 @@ async def test_a_nats_restart_under_load_loses_no_acknowledged_submission(
     load = workload(namespace, 300, drownings=10)
     nc = await connect([own_nats.url])
     try:
-        async with running_stack(
+        async with isolated_stack(
             nats_url=own_nats.url, namespace=namespace, home=tmp_path / "home", database_url=postgres_url
         ) as stack:
             publishing = asyncio.create_task(publish(nc, subjects, load.items, retry_for=90))
@@ -130,7 +130,7 @@ async def test_killing_the_stream_leader_of_an_r3_cluster_loses_nothing_acknowle
     await jetstream_ready(nc)
     try:
         env = {"DUBAN_STREAM_REPLICAS": "3"}
-        async with running_stack(
+        async with isolated_stack(
             nats_url=",".join(urls),
             namespace=namespace,
             home=tmp_path / "home",

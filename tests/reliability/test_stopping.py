@@ -23,11 +23,11 @@ import httpx
 import pytest
 from nats.aio.client import Client
 
+from duban.isolated import free_port
 from duban.settings import PROCESSES
 from duban_contracts.subjects import Subjects
 from duban_contracts.topology import Topology
 from duban_kit.provision import deprovision
-from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 

@@ -14,6 +14,7 @@ import pytest
 from nats.aio.client import Client
 
 from duban.bus import publish_tick
+from duban.isolated import free_port
 from duban_contracts.events import ReportGenerated
 from duban_contracts.rpc import AggregateQuery
 from duban_contracts.subjects import Subjects
@@ -28,7 +29,6 @@ from tests.reports.report_samples import sample_report
 from tests.reports.test_reports_service import facts
 from tests.support.bus import collecting, publish_event, running
 from tests.support.receivers import CA_FILE, Mailbox, smtp_server
-from tests.support.servers import free_port
 
 LEADER = "director@bureau.example"
 

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from nats.aio.client import Client
 
+from duban.isolated import isolated_stack
 from duban.replay import ReplayOutcome, replay
 from duban.runtime import Stack
 from duban.simulate import simulate_year
@@ -24,7 +25,6 @@ from duban_contracts.plan.wording import CountedAs
 from duban_contracts.reporting_units import load_reporting_units
 from duban_contracts.rpc import StatusQuery
 from tests.simulate.pipeline import SEED, bundled_plan
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -40,7 +40,7 @@ LABELS = {counted.heading_zh: counted.value for counted in CountedAs}
 async def replay_quarter(nats_url: str, namespace: str, home: Path) -> tuple[ReplayOutcome, dict[str, int]]:
     year = simulate_year(SEED, plan=bundled_plan(), units=load_reporting_units().units, until=UNTIL)
     async with (
-        running_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=WITHOUT_PDF) as stack,
+        isolated_stack(nats_url=nats_url, namespace=namespace, home=home, extra_env=WITHOUT_PDF) as stack,
         stack.client() as nc,
     ):
         outcome = await replay(nc, stack.settings.subjects, stack.settings.topology, year, last_day=UNTIL)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from duban.isolated import isolated_stack
 from duban.replay import replay
 from duban.simulate import simulate_year
 from duban_contracts.reporting_units import load_reporting_units
 from tests.simulate.pipeline import SEED, bundled_plan
-from tests.support.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -51,7 +51,7 @@ async def test_the_replayed_first_quarter_gives_the_reports_it_always_gave(
 ) -> None:
     year = simulate_year(SEED, plan=bundled_plan(), units=load_reporting_units().units, until=UNTIL)
     async with (
-        running_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, extra_env=WITHOUT_PDF) as stack,
+        isolated_stack(nats_url=nats_url, namespace=namespace, home=tmp_path, extra_env=WITHOUT_PDF) as stack,
         stack.client() as nc,
     ):
         outcome = await replay(nc, stack.settings.subjects, stack.settings.topology, year, last_day=UNTIL)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword
 
-from tests.support.servers import free_port
+from duban.isolated import free_port
 
 TLS_DIR = Path(__file__).parent / "tls"
 CA_FILE = TLS_DIR / "ca.pem"

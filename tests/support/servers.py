@@ -23,8 +23,6 @@ from pathlib import Path
 
 from duban.isolated import free_port
 
-__all__ = ["free_port"]  # re-exported: the tests import it from here (their other helpers are defined here)
-
 
 def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
