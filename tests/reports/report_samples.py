@@ -1,6 +1,6 @@
 """A realistic ReportData for the renderers' tests: the 2023 Bazhou plan's second quarter.
 
-Targets follow the plan text (/work/shared/seed), with invented but plausible progress as of
+Targets follow the plan text (tests/data/plans/bazhou-2023.txt), with invented but plausible progress as of
 30 June 2023. Statuses follow a simple 序时进度 rule so that the figures hang together; the real
 rule belongs to the tasks service.
 """

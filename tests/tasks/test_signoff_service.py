@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 from nats.aio.client import Client
 
+from duban.isolated import free_port
 from duban_contracts.events import TargetStatus, TaskStatusChanged, derived_event_id
 from duban_contracts.rpc import SignOffCommand
 from duban_contracts.topology import Topology
 from duban_tasks.app import create_app
 from duban_tasks.config import TasksSettings
 from tests.support.bus import collecting, publish_event, running
-from tests.support.servers import free_port
 
 TARGET = "t07_school_building_new"  # 新建中小学校舍 15400 平方米, owned by 计划财务股
 AT = datetime.fromisoformat("2023-11-20T18:00:00+08:00")

@@ -34,7 +34,6 @@ import bisect
 import itertools
 import math
 import operator
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -262,21 +261,18 @@ def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, floa
 
     Spread is the MAD, or 0.7979 × the mean absolute deviation around the median when MAD is 0.
     """
-    median = statistics.median(history)
-    deviations = [abs(x - median) for x in history]
-    mad = statistics.median(deviations)
-    spread = mad if mad > 0 else statistics.fmean(deviations) * _MEAN_AD_SCALE
-    if spread == 0:
-        return None
-    return _MAD_SCALE * (value - median) / spread, median, spread
+    kept = RobustHistory()
+    for earlier in history:
+        kept.add(earlier)
+    return kept.robust_z(value)
 
 
 class RobustHistory:
     """Earlier increments kept sorted, so each z-score costs O(log n) steps instead of two sorts.
 
-    Gives what `robust_z` gives over the same values: the median from the middle of the sorted list;
-    the MAD as the middle of the deviations, which are two sorted runs (below the median, read
-    outwards, and from it upwards) whose k-th smallest is found by bisection.
+    The median is the middle of the sorted list; the MAD the middle of the deviations, which are two
+    sorted runs (below the median, read outwards, and from it upwards) whose k-th smallest is found
+    by bisection; the mean absolute deviation is summed exactly, as `statistics.fmean` would.
     """
 
     def __init__(self) -> None:
@@ -395,28 +391,22 @@ def conflicting_duplicates(
     return found
 
 
-def detect_since(series: Iterable[Reported], report: Reported, config: DataQualityConfig) -> list[Finding]:
-    """The findings on `report` and the reports after it in event time, in its series.
+def detect_series(
+    series: Iterable[Reported], config: DataQualityConfig, *, since: Reported | None = None
+) -> list[Finding]:
+    """The findings on the reports of one series — with `since`, on that report and those after it only.
 
     Each report is judged only against the reports before it, so a report that arrives leaves the
-    findings on the reports before it as they were: only it and the ones after it are judged again.
+    findings on the reports before it as they were: only it and the ones after it need judging again.
     For a report that comes last (the usual case) that is one z-score, not one per report.
     """
     ordered = _ordered(series)
-    since = report.order
-    found = cumulative_decreases(ordered, config, since=since) + implausible_values([report], config)
-    found += increment_outliers(ordered, config, since=since) + conflicting_duplicates(ordered, config, since=since)
-    return found
-
-
-def detect_series(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
-    """Every finding on the reports of one series, check by check."""
-    ordered = _ordered(series)
+    at = since.order if since is not None else None
     return (
-        cumulative_decreases(ordered, config)
-        + implausible_values(ordered, config)
-        + increment_outliers(ordered, config)
-        + conflicting_duplicates(ordered, config)
+        cumulative_decreases(ordered, config, since=at)
+        + implausible_values(ordered if since is None else [since], config)  # each judged on its own
+        + increment_outliers(ordered, config, since=at)
+        + conflicting_duplicates(ordered, config, since=at)
     )
 
 

@@ -3,9 +3,9 @@
 The alert book holds one `QualityLedger`. Each reported figure (a progress report or a measurement,
 as `data_quality.Reported`) is kept in its series (unit, subject, class), in event time. Each report
 is judged only against the reports before it, so an arriving report leaves the findings on earlier
-ones as they were: it and the reports after it are judged again (`data_quality.detect_since`) —
-for a report that comes last, the usual case, that is the report alone. The ledger hands each
-finding out once; the book raises one `data_quality` alert per finding it has not raised before.
+ones as they were: it and the reports after it are judged again (`data_quality.detect_series`
+with `since`) — for a report that comes last, the usual case, that is the report alone. The book
+raises one `data_quality` alert per finding it has not raised before.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .config import DataQualityConfig
-from .data_quality import CHECKS, Finding, Reported, Series, detect_since
+from .data_quality import CHECKS, Finding, Reported, Series, detect_series
 
 
 class QualityLedger:
     def __init__(self, config: DataQualityConfig) -> None:
         self.config = config
         self._series: dict[tuple[str, str, str], Series] = defaultdict(Series)
-        #: (check, fact id) of the findings handed out already: the book raised them.
-        self._handed_out: set[tuple[str, str]] = set()
 
     def put(self, report: Reported) -> None:
         self._series[report.series].put(report)
@@ -30,9 +28,6 @@ class QualityLedger:
         return [report for series in self._series.values() for report in series]
 
     def findings_for(self, report: Reported) -> list[Finding]:
-        """The findings `report` added to its series, not handed out before (the book raises them)."""
-        series = self._series[report.series]
-        found = detect_since(series, report, self.config)
-        fresh = [f for f in found if (f.check, f.report.fact_id) not in self._handed_out]
-        self._handed_out.update((f.check, f.report.fact_id) for f in fresh)
-        return sorted(fresh, key=lambda finding: (*finding.report.order, CHECKS.index(finding.check)))
+        """The findings on `report` and the reports after it in its series (the book raises the new ones)."""
+        found = detect_series(self._series[report.series], self.config, since=report)
+        return sorted(found, key=lambda finding: (*finding.report.order, CHECKS.index(finding.check)))

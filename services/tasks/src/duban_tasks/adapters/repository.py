@@ -398,15 +398,15 @@ async def load_status(conn: AsyncConnection) -> dict[tuple[str, str], StoredStat
 async def save_status(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], known: set[tuple[str, str]]) -> None:
     """Two statements whatever the number of rows: one update of the known ones, one insert of the new."""
     s = t.status
-    updates = [{"b_level": r["level"], "b_ref": r["ref"], **r} for r in rows if (r["level"], r["ref"]) in known]
+    updates = [
+        {"key_level": r["level"], "key_ref": r["ref"], **{k: v for k, v in r.items() if k not in ("level", "ref")}}
+        for r in rows
+        if (r["level"], r["ref"]) in known
+    ]
     inserts = [dict(r) for r in rows if (r["level"], r["ref"]) not in known]
     if updates:
-        columns = [c.name for c in s.columns if c.name not in ("level", "ref")]
-        statement = (
-            update(s)
-            .where(s.c.level == bindparam("b_level"), s.c.ref == bindparam("b_ref"))
-            .values({name: bindparam(name) for name in columns})
-        )
-        await conn.execute(statement, [{k: v for k, v in r.items() if k not in ("level", "ref")} for r in updates])
+        values: dict[str, Any] = {c.name: bindparam(c.name) for c in s.columns if c.name not in ("level", "ref")}
+        where = (s.c.level == bindparam("key_level"), s.c.ref == bindparam("key_ref"))
+        await conn.execute(update(s).where(*where).values(values), updates)
     if inserts:
         await conn.execute(insert(s), inserts)
