@@ -6,10 +6,11 @@ row with the same key); `test_fact_store_contract.py` holds the two to each othe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from duban_reports.adapters.fact_store import AppendOnly, Row
+from duban_reports.domain.submission_counts import CountKey, Tally, tallies
 
 _KEYS: dict[str, str] = {
     "progress_facts": "event_id",
@@ -32,6 +33,7 @@ class InMemoryFactStore:
         #: Every table's rows by key, in the order they were first stored.
         self.tables: dict[str, dict[str, Row]] = {name: {} for name in _KEYS}
         self.clock: datetime | None = None
+        self.counts: dict[CountKey, Tally] = {}
 
     def rows(self, table: str) -> list[Row]:
         return list(self.tables[table].values())
@@ -45,6 +47,17 @@ class InMemoryFactStore:
     async def save_submissions(self, changed: Sequence[Row], new: Sequence[Row]) -> None:
         self._overwrite("submission_facts", changed)
         self._insert("submission_facts", new)
+
+    async def count_submissions(self, counted: Mapping[CountKey, Tally]) -> None:
+        for key, tally in counted.items():
+            self.counts[key] = self.counts[key] + tally if key in self.counts else tally
+
+    async def recount_submissions(self, keys: Collection[CountKey]) -> None:
+        recounted = tallies(self.rows("submission_facts"))
+        for key in keys:
+            self.counts.pop(key, None)
+            if key in recounted:
+                self.counts[key] = recounted[key]
 
     async def alerts(self, alert_ids: Sequence[str]) -> dict[str, Row]:
         return self._read("alert_facts", alert_ids)

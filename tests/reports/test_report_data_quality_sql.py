@@ -11,9 +11,11 @@ from duban_contracts.plan import load_plan
 from duban_contracts.reporting_units import load_reporting_units
 from duban_kit.db import Database
 from duban_reports.adapters import tables as t
+from duban_reports.adapters.fact_store import SqlFactStore
 from duban_reports.app import MIGRATIONS
 from duban_reports.domain.periods import month
 from duban_reports.usecases.builder import ReportBuilder, figures_instant
+from duban_reports.usecases.facts import keep_submissions
 
 JUNE = datetime.fromisoformat("2023-06-10T10:00:00+08:00")
 
@@ -78,7 +80,7 @@ async def test_the_section_counts_the_periods_reports_and_the_findings_on_them_o
             finding("a6", "bz-sz", "e-bz-sz-2", "cumulative_decrease", "warning", JUNE + timedelta(days=60)),  # later
         ]
         async with db.begin() as conn:
-            await conn.execute(insert(t.submission_facts), rows)
+            await keep_submissions(SqlFactStore(conn), rows)  # as the service keeps them, day counts too
             await conn.execute(insert(t.alert_facts), findings)
         builder = ReportBuilder(db, load_plan(), load_reporting_units().units)
         june = month(2023, 6)

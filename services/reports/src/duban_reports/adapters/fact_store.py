@@ -7,7 +7,7 @@ in-memory store instead, so the rules of fact keeping are tested without a datab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_kit.db import insert_missing, upsert
 
+from ..domain.submission_counts import CountKey, Tally
+from . import submission_counts
 from . import tables as t
 
 Row = dict[str, Any]
@@ -47,6 +49,12 @@ class FactStore(Protocol):
     async def save_submissions(self, changed: Sequence[Row], new: Sequence[Row]) -> None:
         """Overwrite stored submissions with `changed`; store `new` ones."""
 
+    async def count_submissions(self, counted: Mapping[CountKey, Tally]) -> None:
+        """Add new submissions to their day counts."""
+
+    async def recount_submissions(self, keys: Collection[CountKey]) -> None:
+        """Set these day counts to what the stored submissions give now."""
+
     async def alerts(self, alert_ids: Sequence[str]) -> dict[str, Row]:
         """The stored rows of these alerts, by id, held until the unit of work ends."""
 
@@ -74,6 +82,12 @@ class SqlFactStore:
     async def save_submissions(self, changed: Sequence[Row], new: Sequence[Row]) -> None:
         await upsert(self.conn, t.submission_facts, list(changed), keys=("submission_id",))
         await self._insert(t.submission_facts, new)
+
+    async def count_submissions(self, counted: Mapping[CountKey, Tally]) -> None:
+        await submission_counts.add_counts(self.conn, counted)
+
+    async def recount_submissions(self, keys: Collection[CountKey]) -> None:
+        await submission_counts.recount(self.conn, keys)
 
     async def alerts(self, alert_ids: Sequence[str]) -> dict[str, Row]:
         a = t.alert_facts

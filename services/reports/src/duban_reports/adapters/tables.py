@@ -5,7 +5,7 @@ Aggregates are computed from these with GROUP BY in the database, never by loadi
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Date, Float, Index, Integer, MetaData, String, Table, Text
 
 from duban_kit.messaging import inbox_table, outbox_table
 from duban_kit.types import UtcDateTime
@@ -47,6 +47,22 @@ submission_facts = Table(
     Index("ix_submission_facts_unit", "unit_id", "occurred_at"),
     Index("ix_submission_facts_received", "received_at"),
     Index("ix_submission_facts_event", "event_id"),
+)
+
+#: `submission_facts` counted per local day it is about and per local day it arrived
+#: (`domain.submission_counts`): kept beside the rows in the same transaction, read by the report.
+submission_counts = Table(
+    "submission_counts",
+    metadata,
+    Column("basis", String(8), primary_key=True),  # occurred | received
+    Column("day", Date, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("unit_id", String(100), primary_key=True),
+    Column("month", Date, nullable=False),  # the first of `day`'s month
+    Column("count", Integer, nullable=False),
+    Column("first_received", UtcDateTime(), nullable=False),
+    Column("unit_name", Text),
 )
 
 incident_facts = Table(

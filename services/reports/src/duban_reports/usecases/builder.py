@@ -23,6 +23,7 @@ from duban_contracts.reporting_units import ReportingUnit
 from duban_kit.db import Database
 
 from ..adapters import tables as t
+from ..adapters.submission_counts import counted
 from ..domain.casework import CaseworkSection, CaseworkTargets, casework_section, load_casework_targets
 from ..domain.content import (
     AlertFigures,
@@ -44,6 +45,7 @@ from ..domain.content import (
 )
 from ..domain.data_quality import DataQualitySection, QualityFinding, data_quality_section
 from ..domain.periods import REPORT_TZ, Period, local_date, local_midnight
+from ..domain.submission_counts import day_span, upper_bound
 
 EPSILON = timedelta(microseconds=1)
 OUTBREAK_RULE = "infectious_cluster"
@@ -144,20 +146,19 @@ class ReportBuilder:
         """数据质量: how many progress reports and measurements each unit sent in the period (counted in
         SQL), and the `data_quality` findings on those reports (only the flagged ones are looked up)."""
         f = t.submission_facts
+        kinds = ("progress", "measurement")
         in_period = (
             f.c.status == "accepted",
-            f.c.kind.in_(("progress", "measurement")),
+            f.c.kind.in_(kinds),
             f.c.occurred_at >= period.start,
             f.c.occurred_at < period.end,
             f.c.occurred_at <= as_of,
             f.c.unit_id.is_not(None),
         )
-        counted = await conn.execute(
-            select(f.c.unit_id, func.max(f.c.unit_name), func.count())  # a row per submission, one event each
-            .where(*in_period)
-            .group_by(f.c.unit_id)
-        )
-        reports = [(unit_id, unit_name or unit_id, count) for unit_id, unit_name, count in counted]
+        end, inclusive = upper_bound(period.end, as_of)
+        span = day_span(period.start, end, end_inclusive=inclusive)
+        by_unit = await counted(conn, "occurred", span, "unit_id", statuses=("accepted",), kinds=kinds)
+        reports = [(unit_id, name or unit_id, n) for unit_id, (n, name) in sorted(by_unit.items()) if unit_id]
         if not reports:
             return None
         a = t.alert_facts
@@ -454,15 +455,8 @@ class ReportBuilder:
             return int(row[0]), int(row[1]), int(row[2])
 
         in_period, year_to_date = await incidents(period.start), await incidents(year_start)
-        s = t.submission_facts
-        submissions = {
-            status: int(n)
-            for status, n in await conn.execute(
-                select(s.c.status, func.count())
-                .where(s.c.received_at >= period.start, s.c.received_at <= as_of)
-                .group_by(s.c.status)
-            )
-        }
+        by_status = await counted(conn, "received", day_span(period.start, as_of), "status")
+        submissions = {status: n for status, (n, _name) in by_status.items()}
         plan_state = statuses.get(("plan", self.plan.id))
         return Headline(
             plan_completion=plan_state["completion"] if plan_state else None,
@@ -535,35 +529,24 @@ class ReportBuilder:
         months = [m for m in month_starts(self.plan.year_start, local_date(as_of)) if self._deadline(m) <= as_of]
         if not months or not self.units:
             return ()
-        s = t.submission_facts
-        month_index = case(
-            *[
-                (and_(s.c.occurred_at >= local_midnight(m), s.c.occurred_at < local_midnight(_next_month(m))), n)
-                for n, m in enumerate(months)
-            ],
-            else_=-1,
-        ).label("month")
+        c = t.submission_counts
+        # A unit's first accepted report about a month, from the day counts: the earliest arrival
+        # overall is also the earliest at or before `as_of`, when there is one by then.
         first_received = (
-            select(s.c.unit_id, month_index, func.min(s.c.received_at).label("first"))
-            .where(s.c.status == "accepted", s.c.received_at <= as_of)
-            .group_by(s.c.unit_id, month_index)
-            .subquery()
+            select(c.c.unit_id, c.c.month, func.min(c.c.first_received))
+            .where(c.c.basis == "occurred", c.c.status == "accepted", c.c.month.in_(months))
+            .group_by(c.c.unit_id, c.c.month)
         )
         received: dict[str, int] = {}
         on_time: dict[str, int] = {}
-        for unit_id, month, first in await conn.execute(select(first_received).where(first_received.c.month >= 0)):
+        for unit_id, month, first in await conn.execute(first_received):
+            if first > as_of:
+                continue
             received[unit_id] = received.get(unit_id, 0) + 1
-            if first <= self._deadline(months[month]):
+            if first <= self._deadline(month):
                 on_time[unit_id] = on_time.get(unit_id, 0) + 1
-        rejected = {
-            unit_id: int(n)
-            for unit_id, n in await conn.execute(
-                select(s.c.unit_id, func.count())
-                .where(s.c.status == "rejected", s.c.received_at <= as_of)
-                .group_by(s.c.unit_id)
-            )
-            if unit_id
-        }
+        by_unit = await counted(conn, "received", day_span(None, as_of), "unit_id", statuses=("rejected",))
+        rejected = {unit_id: n for unit_id, (n, _name) in by_unit.items() if unit_id}
         return tuple(
             UnitReporting(
                 unit_id=unit.id,

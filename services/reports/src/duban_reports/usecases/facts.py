@@ -37,6 +37,7 @@ from duban_kit.metrics import ServiceMetrics
 from duban_kit.units import Apply, UnitHooks, UnitOfWork, Units
 
 from ..adapters.fact_store import FactStore, SqlFactStore
+from ..domain.submission_counts import count_keys, counted_alike, tallies
 
 Rows = list[dict[str, Any]]
 
@@ -325,7 +326,8 @@ async def keep_submissions(store: FactStore, rows: Rows) -> None:
 
     A verdict for a stored submission overwrites its columns except the ones it leaves empty (`code`
     is always overwritten); a new submission seen twice in a batch is stored as its last verdict.
-    The batch's stored rows are read at once, folded in memory and written at once.
+    The batch's stored rows are read at once, folded in memory and written at once; new submissions
+    are added to their day counts, and the counts a new verdict moved a submission between recounted.
     """
     if not rows:
         return
@@ -335,11 +337,14 @@ async def keep_submissions(store: FactStore, rows: Rows) -> None:
     for row in rows:
         key = row["submission_id"]
         if key in existing:
-            merged = updated.setdefault(key, existing[key])
+            merged = updated.setdefault(key, dict(existing[key]))
             merged.update({k: v for k, v in row.items() if k != "submission_id" and (v is not None or k == "code")})
         else:
             new_rows[key] = row
     await store.save_submissions(list(updated.values()), list(new_rows.values()))
+    await store.count_submissions(tallies(new_rows.values()))
+    moved = [(existing[key], row) for key, row in updated.items() if not counted_alike(existing[key], row)]
+    await store.recount_submissions({key for rows_of in moved for row in rows_of for key in count_keys(row)})
 
 
 async def keep_alerts(store: FactStore, events: Sequence[AlertEvent]) -> None:
