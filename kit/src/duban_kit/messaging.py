@@ -187,7 +187,7 @@ class OutboxRelay:
             # and published, every row committed before the waiter registered.
             waiting, self._waiters = self._waiters, []
             try:
-                published = await self.drain()
+                published = await self.drain(waiting)
                 backoff = self.backoff_start_seconds
                 self._failing = False
             except asyncio.CancelledError:
@@ -225,6 +225,10 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, backoff - RESUME_AFTER_SECONDS))
 
+    async def wait_idle(self) -> None:
+        """Until the relay has published everything it found and sleeps until the next commit."""
+        await self._idle.wait()
+
     @property
     def failing(self) -> bool:
         """Whether the last attempt to publish failed (NATS or the database away, or a row refused)."""
@@ -250,13 +254,19 @@ class OutboxRelay:
         while await self.drain():
             pass
 
-    async def drain(self) -> int:
-        """Publish one batch; returns how many rows were published and removed."""
+    async def drain(self, waiting: Sequence[asyncio.Future[None]] = ()) -> int:
+        """Publish one batch; returns how many rows were published and removed.
+
+        `waiting` are released as soon as JetStream has taken a batch that was not full (every row
+        committed before they registered is then in a stream), before the rows are deleted: the
+        delete is bookkeeping, and a crash before it only publishes them again (deduplicated).
+        """
         if self.db.is_sqlite:
             # One relay per SQLite file: read without holding the single writer lock while publishing.
             async with self.db.read() as conn:
                 rows = (await conn.execute(self._batch_query())).all()
             done = await self._publish(rows) if rows else []
+            self._published(waiting, rows, done)
             async with self.db.begin() as conn:
                 await self._remove(conn, done, read=len(rows))
         else:
@@ -264,10 +274,15 @@ class OutboxRelay:
             async with self.db.begin() as conn:
                 rows = (await conn.execute(self._batch_query().with_for_update(skip_locked=True))).all()
                 done = await self._publish(rows) if rows else []
+                self._published(waiting, rows, done)
                 await self._remove(conn, done, read=len(rows))
         if len(done) < len(rows):
             raise RuntimeError(f"{len(rows) - len(done)} of {len(rows)} events not acknowledged by JetStream")
         return len(done)
+
+    def _published(self, waiting: Sequence[asyncio.Future[None]], rows: Sequence[Any], done: list[int]) -> None:
+        if waiting and len(rows) < self.batch_size and len(done) == len(rows):
+            _release(waiting)
 
     def _batch_query(self) -> Select[Any]:
         t = self.table
