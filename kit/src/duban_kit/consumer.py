@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import Counter
@@ -35,6 +36,7 @@ from faststream.nats.message import NatsMessage
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
+from nats.js.api import Header
 from nats.js.errors import ServiceUnavailableError
 from pydantic import ValidationError
 
@@ -258,10 +260,8 @@ class BatchConsumer:
         self._fetching = False
 
     async def start(self) -> None:
-        subscription = await self._jetstream().pull_subscribe_bind(
-            durable=self.durable, stream=self.stream, inbox_prefix=self.inbox_prefix
-        )
-        self._task = asyncio.create_task(self._consume(subscription), name=f"consume:{self.durable}")
+        feed = await PullFeed.open(self._jetstream(), self.stream, self.durable, self.inbox_prefix)
+        self._task = asyncio.create_task(self._consume(feed), name=f"consume:{self.durable}")
 
     async def stop(self, graceful_seconds: float = 10.0) -> None:
         """Stop fetching; a batch being applied may finish (and be acked) within `graceful_seconds`,
@@ -278,12 +278,12 @@ class BatchConsumer:
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
-    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
+    async def _consume(self, feed: PullFeed) -> None:
         try:
             while not self._stopping:
                 self._fetching = True
                 try:
-                    messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
+                    messages = await feed.fetch(self.batch_size, timeout=self.fetch_timeout)
                 except (TimeoutError, ConnectionClosedError, ServiceUnavailableError):
                     continue
                 except Exception as error:  # NATS away or the consumer missing: wait, then ask again
@@ -296,7 +296,7 @@ class BatchConsumer:
                     await self.handle(messages)
         finally:
             with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+                await feed.close()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Decode, apply the batch once, ack what committed; failures take the policy's course."""
@@ -354,6 +354,85 @@ class BatchConsumer:
             duration = metrics.handler_duration.labels(subject=subject)
             for _ in range(count):
                 duration.observe(elapsed)
+
+
+class ConsumerUnavailable(Exception):
+    """The durable consumer (or its stream) is not there to pull from: asked again after a pause."""
+
+
+class PullFeed:
+    """A durable pull consumer's messages, a batch per request, returned as soon as the server has sent them.
+
+    Each fetch asks for up to `batch` messages with `no_wait` and `expires`: the server holds the
+    request while the consumer is empty, delivers what there is once there is something, and ends the
+    request with a status (404 or 408) straight after — or with the batch's last message, when it
+    fills the batch. Every request has a reply subject of its own,
+    so a status ending an earlier request is told apart from this one's — nats-py's `fetch` shares one
+    subject between requests, took such a late status for its own and then waited out the whole
+    timeout holding a message it had already received (replays stalled 2–5 s, a few dozen times a
+    year). Messages are kept whichever request brought them: an earlier request still open on the
+    server may deliver after its fetch has returned, and the next fetch hands them out.
+    """
+
+    def __init__(self, nc: Any, next_subject: str, deliver: str) -> None:
+        self._nc = nc
+        self._next_subject = next_subject
+        self._deliver = deliver
+        self._requests = 0
+        self._current = ""
+        self._wanted = 0
+        self._messages: list[Msg] = []
+        self._ended = asyncio.Event()
+        self._subscription: Any = None
+        self._error: Exception | None = None
+
+    @classmethod
+    async def open(cls, js: JetStreamContext, stream: str, durable: str, inbox_prefix: bytes) -> PullFeed:
+        nc = js._nc
+        deliver = (inbox_prefix + nc._nuid.next()).decode()
+        feed = cls(nc, f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}", deliver)
+        feed._subscription = await nc.subscribe(f"{deliver}.*", cb=feed._on_message)
+        return feed
+
+    async def _on_message(self, msg: Msg) -> None:
+        headers = msg.headers or {}
+        status = headers.get(Header.STATUS)
+        if status is None:
+            self._messages.append(msg)  # a stream message (its reply subject acknowledges it)
+            if len(self._messages) >= self._wanted:
+                self._ended.set()  # a request filled to its batch ends without a status
+        elif msg.subject == self._current and status != "100":
+            description = headers.get(Header.DESCRIPTION, "").strip()
+            if status == "503" or (status == "409" and "deleted" in description.lower()):
+                self._error = ConsumerUnavailable(f"{self._next_subject}: {status} {description}".strip())
+            self._ended.set()  # 404/408: nothing more for this request; 409: the server refused or ended it
+        # a status for an earlier request: that request is over, nothing to do
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+        """Up to `batch` messages; raises TimeoutError when none came within `timeout` seconds."""
+        if not self._messages:
+            await self._request(batch, timeout)
+        taken, self._messages = self._messages[:batch], self._messages[batch:]
+        if not taken:
+            error, self._error = self._error, None
+            raise error or TimeoutError
+        return taken
+
+    async def _request(self, batch: int, timeout: float) -> None:
+        self._requests += 1
+        self._current = f"{self._deliver}.{self._requests}"
+        self._wanted = batch
+        self._ended.clear()
+        request = {"batch": batch, "expires": int(timeout * 1e9), "no_wait": True}
+        await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._current)
+        # The status ending the request follows its last message on the same connection: wait for it,
+        # with a margin over `expires` for a server that never answers (NATS away).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), timeout=timeout + 1.0)
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
 
 
 def _attempt(msg: Msg) -> int:
