@@ -34,6 +34,7 @@ import bisect
 import itertools
 import math
 import operator
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,9 +61,13 @@ _MEAN_AD_SCALE = 0.7979
 ReportKind = Literal["increment", "cumulative", "measurement"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reported:
-    """One figure a unit reported: progress (increment or cumulative) or a measurement."""
+    """One figure a unit reported: progress (increment or cumulative) or a measurement.
+
+    The book keeps every report of a series for its checks, so a report is kept small: no instance
+    dictionary, and the texts most reports share (unit, subject, period) held once (interned).
+    """
 
     fact_id: str
     occurred_at: datetime  # event time
@@ -75,6 +80,12 @@ class Reported:
     period: str  # what the figure is for, e.g. the progress date 2023-06-05 or the month 2023-06
     class_name: str | None = None
     measure_unit: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("unit_id", "unit_name", "subject", "subject_zh", "period", "measure_unit"):
+            object.__setattr__(self, name, sys.intern(getattr(self, name)))
+        if self.class_name is not None:
+            object.__setattr__(self, "class_name", sys.intern(self.class_name))
 
     @property
     def series(self) -> tuple[str, str, str]:
