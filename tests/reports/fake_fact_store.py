@@ -19,6 +19,7 @@ _KEYS: dict[str, str] = {
     "status_history": "event_id",
     "case_summaries": "event_id",
     "signoffs": "event_id",
+    "alert_severities": "event_id",
     "submission_facts": "submission_id",
     "alert_facts": "alert_id",
 }

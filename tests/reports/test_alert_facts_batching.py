@@ -155,6 +155,7 @@ async def _table(db: Database) -> list[dict[str, Any]]:
 async def _clear(db: Database) -> None:
     async with db.begin() as conn:
         await conn.execute(t.alert_facts.delete())
+        await conn.execute(t.alert_severities.delete())
         await conn.execute(t.inbox.delete())
 
 

@@ -1,4 +1,4 @@
-"""数据质量 from the database: reports counted per unit in SQL, only the flagged reports looked up."""
+"""数据质量 and the alert figures from the database: counted in SQL, as of the report's instant."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
+from duban_contracts.events import AlertRaised, AlertState, AlertUpdated, Severity
 from duban_contracts.plan import load_plan
 from duban_contracts.reporting_units import load_reporting_units
 from duban_kit.db import Database
@@ -15,7 +16,7 @@ from duban_reports.adapters.fact_store import SqlFactStore
 from duban_reports.app import MIGRATIONS
 from duban_reports.domain.periods import month
 from duban_reports.usecases.builder import ReportBuilder, figures_instant
-from duban_reports.usecases.facts import keep_submissions
+from duban_reports.usecases.facts import keep_alerts, keep_submissions
 
 JUNE = datetime.fromisoformat("2023-06-10T10:00:00+08:00")
 
@@ -97,3 +98,50 @@ async def test_the_section_counts_the_periods_reports_and_the_findings_on_them_o
     finally:
         await db.drop_schema()
         await db.dispose()
+
+
+async def test_alerts_are_counted_by_their_severity_as_of_the_reports_instant(
+    database_url: str, namespace: str
+) -> None:
+    """A deadline's stage advancing at the report's own morning tick does not change last month's figures,
+    whether the reports service keeps that update before or after it reads them."""
+    db = Database(database_url.replace("{service}", "reports"), schema=namespace, service="reports")
+    await db.migrate(MIGRATIONS)
+    try:
+        raised = deadline_alert("e-1", JUNE, Severity.INFO, AlertRaised)  # T-14 提醒, in June
+        advanced = deadline_alert("e-2", datetime.fromisoformat("2023-07-01T08:00:00+08:00"), Severity.WARNING)
+        async with db.begin() as conn:
+            await keep_alerts(SqlFactStore(conn), [raised, advanced])  # kept before the June report is read
+        builder = ReportBuilder(db, load_plan(), load_reporting_units().units)
+        june = month(2023, 6)
+        figures = (await builder.build(june, figures_instant(june, None))).headline.alerts
+        assert figures.opened_by_severity == {Severity.INFO: 1}
+        july = month(2023, 7)
+        later = (await builder.build(july, figures_instant(july, None))).headline.alerts
+        assert later.opened == 0  # opened in June: not July's
+    finally:
+        await db.drop_schema()
+        await db.dispose()
+
+
+def deadline_alert(
+    event_id: str, at: datetime, severity: Severity, kind: type[AlertRaised] | type[AlertUpdated] = AlertUpdated
+) -> AlertRaised | AlertUpdated:
+    return kind.model_validate(
+        {
+            "event_id": event_id,
+            "occurred_at": at,
+            "recorded_at": at,
+            "source": "alerts",
+            "alert_id": "a-deadline",
+            "fingerprint": "fp-deadline",
+            "rule": "deadline",
+            "severity": severity,
+            "state": AlertState.FIRING,
+            "labels": {"rule": "deadline"},
+            "title_zh": "安全教育日提醒",
+            "summary_zh": "",
+            "first_seen": JUNE,
+            "last_seen": at,
+        }
+    )

@@ -24,7 +24,13 @@ Row = dict[str, Any]
 
 #: The tables that only grow: one row per event, keyed by its id.
 AppendOnly = Literal[
-    "progress_facts", "incident_facts", "activity_facts", "status_history", "case_summaries", "signoffs"
+    "progress_facts",
+    "incident_facts",
+    "activity_facts",
+    "status_history",
+    "case_summaries",
+    "signoffs",
+    "alert_severities",
 ]
 
 _APPEND_ONLY: dict[str, Table] = {
@@ -34,6 +40,7 @@ _APPEND_ONLY: dict[str, Table] = {
     "status_history": t.status_history,
     "case_summaries": t.case_summaries,
     "signoffs": t.signoffs,
+    "alert_severities": t.alert_severities,
 }
 
 

@@ -119,6 +119,18 @@ alert_facts = Table(
     Index("ix_alert_facts_opened", "opened_at"),
 )
 
+#: Every alert event's severity at its event time: a report counts alerts by their severity as of
+#: its instant, not as an event after it (a deadline's stage advancing at the report's tick) left it.
+alert_severities = Table(
+    "alert_severities",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("alert_id", String(100), nullable=False),
+    Column("since", UtcDateTime(), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Index("ix_alert_severities_alert", "alert_id", "since"),
+)
+
 activity_facts = Table(
     "activity_facts",
     metadata,

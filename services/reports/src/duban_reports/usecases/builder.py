@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.casework import summary_of
@@ -494,10 +495,7 @@ class ReportBuilder:
                 )
             )
         ).one()
-        by_severity = {
-            Severity(k): int(n)
-            for k, n in await conn.execute(select(a.c.severity, func.count()).where(opened_in).group_by(a.c.severity))
-        }
+        by_severity = Counter(Severity(k) for k in (await self._severities_as_of(conn, opened_in, as_of)).values())
         to_ack = await self._durations(conn, select(a.c.opened_at, a.c.acknowledged_at).where(acked_in))
         to_resolve = await self._durations(conn, select(a.c.opened_at, a.c.resolved_at).where(resolved_in))
         return AlertFigures(
@@ -509,6 +507,22 @@ class ReportBuilder:
             median_time_to_resolve=to_resolve,
             opened_by_severity=by_severity,
         )
+
+    @staticmethod
+    async def _severities_as_of(conn: AsyncConnection, chosen: ColumnElement[bool], as_of: datetime) -> dict[str, str]:
+        """The chosen alerts' severities as of `as_of`: their latest alert event's by then (event time,
+        then event id), else — an alert kept before severities were — the severity stored with it."""
+        a, h = t.alert_facts, t.alert_severities
+        stored = await conn.execute(select(a.c.alert_id, a.c.severity).where(chosen))
+        severities: dict[str, str] = {alert_id: severity for alert_id, severity in stored}  # noqa: C416 - rows, not pairs
+        history = (
+            select(h.c.alert_id, h.c.severity)
+            .where(h.c.alert_id.in_(select(a.c.alert_id).where(chosen)), h.c.since <= as_of)
+            .order_by(h.c.since, h.c.event_id)
+        )
+        for alert_id, severity in await conn.execute(history):
+            severities[alert_id] = severity  # the later one wins
+        return severities
 
     @staticmethod
     async def _durations(conn: AsyncConnection, query: Select[Any]) -> timedelta | None:

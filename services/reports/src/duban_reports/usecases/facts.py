@@ -348,13 +348,19 @@ async def keep_submissions(store: FactStore, rows: Rows) -> None:
 
 
 async def keep_alerts(store: FactStore, events: Sequence[AlertEvent]) -> None:
-    """Read the batch's alert rows at once, fold the events in memory, write them at once."""
+    """Read the batch's alert rows at once, fold the events in memory, write them at once; and keep each
+    event's severity at its event time (a report's severities are as of its instant)."""
     current = await store.alerts(list(dict.fromkeys(e.alert_id for e in events)))
     rows = fold_alert_events(current, events)
     await store.save_alerts(
         [row for alert_id, row in rows.items() if alert_id in current],
         [row for alert_id, row in rows.items() if alert_id not in current],
     )
+    severities = [
+        {"event_id": e.event_id, "alert_id": e.alert_id, "since": e.occurred_at, "severity": e.severity.value}
+        for e in events
+    ]
+    await store.add("alert_severities", severities)
 
 
 def alert_fact_values(event: AlertEvent) -> dict[str, Any]:
