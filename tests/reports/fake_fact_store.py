@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from duban_reports.adapters.fact_store import AppendOnly, Row
-from duban_reports.domain.submission_counts import CountKey, Tally, tallies
+from duban_reports.domain.submission_counts import CountKey, Tally, add_tallies, tallies
 
 _KEYS: dict[str, str] = {
     "progress_facts": "event_id",
@@ -50,8 +50,7 @@ class InMemoryFactStore:
         self._insert("submission_facts", new)
 
     async def count_submissions(self, counted: Mapping[CountKey, Tally]) -> None:
-        for key, tally in counted.items():
-            self.counts[key] = self.counts[key] + tally if key in self.counts else tally
+        add_tallies(self.counts, counted)
 
     async def recount_submissions(self, keys: Collection[CountKey]) -> None:
         recounted = tallies(self.rows("submission_facts"))

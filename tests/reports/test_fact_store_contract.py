@@ -18,16 +18,18 @@ from duban_kit.messaging import Inbox
 from duban_kit.metrics import ServiceMetrics
 from duban_reports.adapters import tables as t
 from duban_reports.app import MIGRATIONS
-from duban_reports.domain.submission_counts import CountKey, Tally, tallies
+from duban_reports.domain.submission_counts import tallies
 from duban_reports.usecases.facts import FactKeeper, keep_alerts, keep_progress, keep_rejections
 
 from .fake_fact_store import InMemoryFactStore
 from .test_fact_keeping import AT, alert, progress, rejection
+from .test_submission_counts_sql import stored_counts
 
 COMPARED = {
     "progress_facts": ("event_id", t.progress_facts),
     "submission_facts": ("submission_id", t.submission_facts),
     "alert_facts": ("alert_id", t.alert_facts),
+    "alert_severities": ("event_id", t.alert_severities),
 }
 
 
@@ -66,17 +68,11 @@ async def test_the_in_memory_store_keeps_the_rows_the_database_keeps(database_ur
                 stored = (await conn.execute(select(table).order_by(table.c[key]))).mappings().all()
                 expected: list[dict[str, Any]] = sorted(memory.rows(name), key=lambda row: str(row[key]))
                 assert [dict(row) for row in stored] == expected, name
-            counts = (await conn.execute(select(t.submission_counts))).mappings()
-            stored_counts = {
-                CountKey(r["basis"], r["day"], r["status"], r["kind"], r["unit_id"]): Tally(
-                    r["count"], r["first_received"], r["unit_name"]
-                )
-                for r in counts
-            }
             clock = await conn.scalar(select(t.clock.c.now))
         # Rejections later accepted moved between counts: what was kept equals a count made afresh.
-        assert stored_counts == memory.counts == tallies(memory.rows("submission_facts"))
-        assert any(key.status == "rejected" for key in stored_counts)
+        kept = await stored_counts(db)
+        assert kept == memory.counts == tallies(memory.rows("submission_facts"))
+        assert any(key.status == "rejected" for key in kept)
         assert clock == AT + timedelta(minutes=10)  # the newest event time the keeper saw
     finally:
         await db.drop_schema()

@@ -58,6 +58,7 @@ def accepted_later(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 async def stored_counts(db: Database) -> dict[CountKey, Tally]:
+    """The day counts in the database, as the domain writes them."""
     async with db.read() as conn:
         rows = (await conn.execute(select(t.submission_counts))).mappings()
         return {
@@ -132,7 +133,8 @@ def test_a_span_is_whole_days_and_the_rest_of_its_last_day() -> None:
     assert span.rows_from == local_midnight((START + timedelta(days=3)).date())
     on_midnight = day_span(START, START + timedelta(days=3), end_inclusive=False)
     assert on_midnight.rows_from is None and on_midnight.end_day == (START + timedelta(days=3)).date()
-    assert day_span(START, START - timedelta(hours=1)).empty
+    before_start = day_span(START, START - timedelta(hours=1))
+    assert before_start.first_day == before_start.end_day and before_start.rows_from is None  # nothing
     assert upper_bound(START + timedelta(days=7), mid) == (mid, True)
     assert upper_bound(START + timedelta(days=2), mid) == (START + timedelta(days=2), False)
     with pytest.raises(ValueError, match="local midnight"):

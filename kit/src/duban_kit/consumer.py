@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from faststream import BaseMiddleware
 from faststream.nats.message import NatsMessage
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import ConnectionClosedError
 from nats.js import JetStreamContext
 from nats.js.api import Header
-from nats.js.errors import ServiceUnavailableError
 from pydantic import ValidationError
 
 from .db import is_transient
@@ -284,7 +285,7 @@ class BatchConsumer:
                 self._fetching = True
                 try:
                     messages = await feed.fetch(self.batch_size, timeout=self.fetch_timeout)
-                except (TimeoutError, ConnectionClosedError, ServiceUnavailableError):
+                except (TimeoutError, ConnectionClosedError):
                     continue
                 except Exception as error:  # NATS away or the consumer missing: wait, then ask again
                     log.warning("fetching from %s failed: %r", self.durable, error)
@@ -366,15 +367,15 @@ class PullFeed:
     Each fetch asks for up to `batch` messages with `no_wait` and `expires`: the server holds the
     request while the consumer is empty, delivers what there is once there is something, and ends the
     request with a status (404 or 408) straight after — or with the batch's last message, when it
-    fills the batch. Every request has a reply subject of its own,
-    so a status ending an earlier request is told apart from this one's — nats-py's `fetch` shares one
-    subject between requests, took such a late status for its own and then waited out the whole
-    timeout holding a message it had already received (replays stalled 2–5 s, a few dozen times a
-    year). Messages are kept whichever request brought them: an earlier request still open on the
-    server may deliver after its fetch has returned, and the next fetch hands them out.
+    fills the batch. Every request has a reply subject of its own, so a status ending an earlier
+    request is told apart from this one's — nats-py's `fetch` shares one subject between requests,
+    took such a late status for its own and then waited out the whole timeout holding a message it
+    had already received (replays stalled 2–5 s, a few dozen times a year). Messages are kept
+    whichever request brought them: an earlier request still open on the server may deliver after
+    its fetch has returned, and the next fetch hands them out.
     """
 
-    def __init__(self, nc: Any, next_subject: str, deliver: str) -> None:
+    def __init__(self, nc: Client, next_subject: str, deliver: str) -> None:
         self._nc = nc
         self._next_subject = next_subject
         self._deliver = deliver
@@ -383,7 +384,7 @@ class PullFeed:
         self._wanted = 0
         self._messages: list[Msg] = []
         self._ended = asyncio.Event()
-        self._subscription: Any = None
+        self._subscription: Subscription | None = None
         self._error: Exception | None = None
 
     @classmethod
@@ -422,6 +423,7 @@ class PullFeed:
         self._requests += 1
         self._current = f"{self._deliver}.{self._requests}"
         self._wanted = batch
+        self._error = None  # only this request's answer may end the fetch with an error
         self._ended.clear()
         request = {"batch": batch, "expires": int(timeout * 1e9), "no_wait": True}
         await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._current)

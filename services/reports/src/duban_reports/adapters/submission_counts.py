@@ -8,7 +8,6 @@ partial day from `submission_facts` itself, so every figure is exactly what the 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.periods import REPORT_TZ, local_midnight
-from ..domain.submission_counts import Basis, CountKey, DaySpan, Tally, tallies
+from ..domain.submission_counts import Basis, CountKey, DaySpan, Tally, add_tallies, tallies
 from . import tables as t
 
 c = t.submission_counts
@@ -131,8 +130,7 @@ def rebuild(conn: Connection) -> int:
         return _rebuild_in_sql(conn)
     counted: dict[CountKey, Tally] = {}
     for chunk in _chunks(conn):
-        for key, tally in tallies(chunk).items():
-            counted[key] = counted[key] + tally if key in counted else tally
+        add_tallies(counted, tallies(chunk))
     rows = _rows(counted)
     for n in range(0, len(rows), _REBUILD_CHUNK):
         conn.execute(c.insert(), rows[n : n + _REBUILD_CHUNK])
@@ -186,7 +184,6 @@ async def counted(
     Whole days come from the counts, the partial last day from the rows; a submission without a unit
     or kind groups under "".
     """
-    groups: dict[str, list[Any]] = defaultdict(lambda: [0, None])
     whole_days = [c.c.basis == basis, c.c.day < span.end_day]
     if span.first_day is not None:
         whole_days.append(c.c.day >= span.first_day)
@@ -195,9 +192,7 @@ async def counted(
     if kinds:
         whole_days.append(c.c.kind.in_(kinds))
     column = c.c[by]
-    query = select(column, func.sum(c.c.count), func.max(c.c.unit_name)).where(*whole_days).group_by(column)
-    for group, n, name in await conn.execute(query):
-        _fold(groups[group], int(n), name)
+    parts = [select(column, func.sum(c.c.count), func.max(c.c.unit_name)).where(*whole_days).group_by(column)]
     if span.rows_from is not None:
         at = f.c.occurred_at if basis == "occurred" else f.c.received_at
         rows = [at >= span.rows_from, at <= span.end if span.end_inclusive else at < span.end]
@@ -206,13 +201,11 @@ async def counted(
         if kinds:
             rows.append(f.c.kind.in_(kinds))
         raw = func.coalesce(f.c[by], "")
-        partial = select(raw, func.count(), func.max(f.c.unit_name)).where(and_(*rows)).group_by(raw)
-        for group, n, name in await conn.execute(partial):
-            _fold(groups[group], int(n), name)
-    return {group: (n, name) for group, (n, name) in groups.items()}
-
-
-def _fold(group: list[Any], n: int, name: str | None) -> None:
-    group[0] += n
-    if name is not None and (group[1] is None or name > group[1]):
-        group[1] = name
+        parts.append(select(raw, func.count(), func.max(f.c.unit_name)).where(and_(*rows)).group_by(raw))
+    groups: dict[str, Group] = {}
+    for part in parts:
+        for group, n, name in await conn.execute(part):
+            count, greatest = groups.get(group, (0, None))
+            names = [each for each in (greatest, name) if each is not None]
+            groups[group] = (count + int(n), max(names) if names else None)
+    return groups

@@ -20,7 +20,6 @@ from typing import Any, Literal
 from .periods import local_date, local_midnight
 
 Basis = Literal["occurred", "received"]
-BASES: tuple[Basis, ...] = ("occurred", "received")
 
 
 @dataclass(frozen=True, order=True)
@@ -65,9 +64,14 @@ def tallies(rows: Iterable[Mapping[Any, Any]]) -> dict[CountKey, Tally]:
     counted: dict[CountKey, Tally] = {}
     for row in rows:
         one = Tally(1, row["received_at"], row["unit_name"])
-        for key in count_keys(row):
-            counted[key] = counted[key] + one if key in counted else one
+        add_tallies(counted, dict.fromkeys(count_keys(row), one))
     return counted
+
+
+def add_tallies(counts: dict[CountKey, Tally], more: Mapping[CountKey, Tally]) -> None:
+    """Add `more` into `counts`, count by count."""
+    for key, tally in more.items():
+        counts[key] = counts[key] + tally if key in counts else tally
 
 
 def counted_alike(before: Mapping[Any, Any], after: Mapping[Any, Any]) -> bool:
@@ -93,18 +97,14 @@ class DaySpan:
     end: datetime
     end_inclusive: bool
 
-    @property
-    def empty(self) -> bool:
-        return self.first_day is not None and self.first_day >= self.end_day and self.rows_from is None
-
 
 def day_span(start: datetime | None, end: datetime, *, end_inclusive: bool = True) -> DaySpan:
     """[start, end] (or [start, end) when not `end_inclusive`) as whole days and a partial last day."""
     if start is not None and local_midnight(local_date(start)) != start:
         raise ValueError(f"a day span starts on a local midnight, not {start.isoformat()}")
-    first_day = local_date(start) if start is not None else None
     if start is not None and (end < start or (end == start and not end_inclusive)):
-        return DaySpan(first_day, first_day or local_date(end), None, end, end_inclusive)
+        return DaySpan(local_date(start), local_date(start), None, end, end_inclusive)  # nothing
+    first_day = local_date(start) if start is not None else None
     last_day = local_date(end)
     midnight = local_midnight(last_day)
     partial = None if (midnight == end and not end_inclusive) else midnight

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from duban_kit.db import Database
 
 from ..adapters import tables as t
+from ..adapters.submission_counts import counted
+from ..domain.submission_counts import day_span
 
 FAR_FUTURE = datetime.fromisoformat("9999-01-01T00:00:00+00:00")
 
@@ -63,14 +65,8 @@ class Aggregates:
     async def summary(self, as_of: datetime | None) -> dict[str, Any]:
         until = as_of or FAR_FUTURE
         async with self.db.read() as conn:
-            submissions = {
-                row[0]: int(row[1])
-                for row in await conn.execute(
-                    select(t.submission_facts.c.status, func.count())
-                    .where(t.submission_facts.c.received_at <= until)
-                    .group_by(t.submission_facts.c.status)
-                )
-            }
+            by_status = await counted(conn, "received", day_span(None, until), "status")
+            submissions = {status: n for status, (n, _name) in by_status.items()}
             progress_events = await conn.scalar(
                 select(func.count()).select_from(t.progress_facts).where(t.progress_facts.c.occurred_at <= until)
             )

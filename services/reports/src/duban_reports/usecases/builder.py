@@ -514,7 +514,7 @@ class ReportBuilder:
         then event id), else — an alert kept before severities were — the severity stored with it."""
         a, h = t.alert_facts, t.alert_severities
         stored = await conn.execute(select(a.c.alert_id, a.c.severity).where(chosen))
-        severities: dict[str, str] = {alert_id: severity for alert_id, severity in stored}  # noqa: C416 - rows, not pairs
+        severities: dict[str, str] = {alert_id: severity for alert_id, severity in stored}  # noqa: C416 - rows
         history = (
             select(h.c.alert_id, h.c.severity)
             .where(h.c.alert_id.in_(select(a.c.alert_id).where(chosen)), h.c.since <= as_of)
