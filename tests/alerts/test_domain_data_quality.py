@@ -289,6 +289,20 @@ def test_the_reports_before_an_arriving_one_are_not_judged_again() -> None:
     ]
 
 
+def test_an_arriving_report_judges_again_only_the_duplicates_of_its_own_period() -> None:
+    july = [report(2, 7, period="2023-07"), report(3, 9, period="2023-07")]  # a duplicate, raised before
+    late_june = [report(0, 10, period="2023-06"), report(1, 12, period="2023-06")]  # arrive after July's
+    series = [*late_june, *july]
+
+    assert [(f.check, f.values) for f in detect_series(series, CONFIG, since=late_june[1])] == [
+        (CONFLICTING_DUPLICATE, (10, 12))
+    ]
+    assert [(f.check, f.values) for f in detect(series, CONFIG)] == [
+        (CONFLICTING_DUPLICATE, (10, 12)),
+        (CONFLICTING_DUPLICATE, (7, 9)),
+    ]
+
+
 # --- alerts and scores ---------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ Applying a fact twice (same `fact_id`) changes nothing.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -202,6 +202,10 @@ class AlertBook:
     def alerts(self, *, open_only: bool = False) -> list[Alert]:
         chosen = (self._alerts[i] for i in self._open) if open_only else iter(self._alerts.values())
         return sorted(chosen, key=lambda a: (a.first_seen, a.id))
+
+    def open_counts(self) -> Counter[tuple[str, str]]:
+        """How many alerts are open, by (severity, rule)."""
+        return Counter((self._alerts[i].severity.value, self._alerts[i].rule) for i in self._open)
 
     def latest(self, fingerprint_: str) -> Alert | None:
         alert_id_ = self._latest.get(fingerprint_)

@@ -31,20 +31,21 @@ less. A unit without reports has no score (not 100 %).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import operator
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from duban_contracts.events import Severity
 
 from .alert import Alert, Firing, fingerprint, folded
-from .config import DataQualityConfig, PlausibleRange, QualityCheck
+from .config import DataQualityConfig, OutlierCheck, PlausibleRange, QualityCheck
 
 DATA_QUALITY = "data_quality"
 CUMULATIVE_DECREASE = "cumulative_decrease"
@@ -59,6 +60,7 @@ _MAD_SCALE = 0.6745
 _MEAN_AD_SCALE = 0.7979
 
 ReportKind = Literal["increment", "cumulative", "measurement"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +104,29 @@ class Reported:
 
 @dataclass(frozen=True)
 class Finding:
+    """One check a report fails. Its messages are written when first read: a report judged again finds
+    its earlier findings again, and the book raises only the ones it has not raised before."""
+
     check: str
     report: Reported
     values: tuple[float, ...]  # the figures involved, earliest first; the flagged report's value last
-    message_zh: str
-    message_en: str
+    describe: Callable[[], tuple[str, str]] = field(compare=False, repr=False)  # (Chinese, English)
     source: str
     severity: Severity
     weight: float
     detail: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def message_zh(self) -> str:
+        return self._messages[0]
+
+    @property
+    def message_en(self) -> str:
+        return self._messages[1]
+
+    @functools.cached_property
+    def _messages(self) -> tuple[str, str]:
+        return self.describe()
 
     @property
     def at(self) -> datetime:
@@ -118,16 +134,15 @@ class Finding:
 
     @property
     def labels(self) -> dict[str, str]:
-        labels = {
-            "rule": DATA_QUALITY,
-            "check": self.check,
-            "unit_id": self.report.unit_id,
-            "subject": self.report.subject,
-            "fact_id": self.report.fact_id,
-        }
-        if self.report.class_name:
-            labels["class_name"] = self.report.class_name
-        return labels
+        report = self.report
+        return _labels(self.check, report.unit_id, report.subject, report.fact_id, report.class_name)
+
+
+def _labels(check: str, unit_id: str, subject: str, fact_id: str, class_name: str | None) -> dict[str, str]:
+    labels = {"rule": DATA_QUALITY, "check": check, "unit_id": unit_id, "subject": subject, "fact_id": fact_id}
+    if class_name:
+        labels["class_name"] = class_name
+    return labels
 
 
 def _finding(
@@ -136,11 +151,10 @@ def _finding(
     report: Reported,
     *,
     values: tuple[float, ...],
-    zh: str,
-    en: str,
+    describe: Callable[[], tuple[str, str]],
     detail: dict[str, float] | None = None,
 ) -> Finding:
-    return Finding(check, report, values, zh, en, rule.source, rule.severity, rule.weight, detail or {})
+    return Finding(check, report, values, describe, rule.source, rule.severity, rule.weight, detail or {})
 
 
 class Series(list[Reported]):
@@ -183,25 +197,25 @@ def cumulative_decreases(
 ) -> list[Finding]:
     rule = config.cumulative_decrease
     found = []
-    for report, before in _running_figures(series):
-        if report.kind != "cumulative" or before is None or (since is not None and report.order < since):
+    running = _running_figures(series)
+    for report, before in running[_first_at(running, since, key=_first_order) :]:
+        if report.kind != "cumulative" or before is None:
             continue
         figure, period = before
         if report.value < figure - rule.tolerance:
-            found.append(
-                _finding(
-                    CUMULATIVE_DECREASE,
-                    rule,
-                    report,
-                    values=(figure, report.value),
-                    zh=f"{report.where_zh}报送的“{report.subject_zh}”累计数由{_g(figure)}"
-                    f"（截至{period}）降为{_g(report.value)}（{report.period}）：累计数不应减少，请核实。",
-                    en=f"{report.unit_name}'s cumulative figure for {report.subject} went down from "
-                    f"{_g(figure)} (as of {period}) to {_g(report.value)} ({report.period}); "
-                    "a cumulative figure should not decrease: please check.",
-                )
-            )
+            describe = functools.partial(_decrease_messages, report, figure, period)
+            found.append(_finding(CUMULATIVE_DECREASE, rule, report, values=(figure, report.value), describe=describe))
     return found
+
+
+def _decrease_messages(report: Reported, figure: float, period: str) -> tuple[str, str]:
+    return (
+        f"{report.where_zh}报送的“{report.subject_zh}”累计数由{_g(figure)}"
+        f"（截至{period}）降为{_g(report.value)}（{report.period}）：累计数不应减少，请核实。",
+        f"{report.unit_name}'s cumulative figure for {report.subject} went down from "
+        f"{_g(figure)} (as of {period}) to {_g(report.value)} ({report.period}); "
+        "a cumulative figure should not decrease: please check.",
+    )
 
 
 def implausible_values(series: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
@@ -210,21 +224,20 @@ def implausible_values(series: Iterable[Reported], config: DataQualityConfig) ->
         rule = config.range_for(report.subject) if report.kind == "measurement" else None
         if rule is None or _plausible(report.value, rule):
             continue
-        bounds = f"{_g(rule.min) if rule.min is not None else '−∞'}–{_g(rule.max) if rule.max is not None else '∞'}"
-        whole = "的整数" if rule.whole else ""
-        found.append(
-            _finding(
-                IMPLAUSIBLE_VALUE,
-                rule,
-                report,
-                values=(report.value,),
-                zh=f"{report.where_zh}{rule.metric_zh}为{_g(report.value)}{report.measure_unit}，"
-                f"不在合理范围（{bounds}{whole}）内，可能录入有误，请核实。",
-                en=f"{report.where_zh}: {rule.metric} of {_g(report.value)} is outside the plausible range "
-                f"{bounds}{' (whole numbers)' if rule.whole else ''}; probably a typing error, please check.",
-            )
-        )
+        describe = functools.partial(_implausible_messages, report, rule)
+        found.append(_finding(IMPLAUSIBLE_VALUE, rule, report, values=(report.value,), describe=describe))
     return found
+
+
+def _implausible_messages(report: Reported, rule: PlausibleRange) -> tuple[str, str]:
+    bounds = f"{_g(rule.min) if rule.min is not None else '−∞'}–{_g(rule.max) if rule.max is not None else '∞'}"
+    whole = "的整数" if rule.whole else ""
+    return (
+        f"{report.where_zh}{rule.metric_zh}为{_g(report.value)}{report.measure_unit}，"
+        f"不在合理范围（{bounds}{whole}）内，可能录入有误，请核实。",
+        f"{report.where_zh}: {rule.metric} of {_g(report.value)} is outside the plausible range "
+        f"{bounds}{' (whole numbers)' if rule.whole else ''}; probably a typing error, please check.",
+    )
 
 
 def _plausible(value: float, rule: PlausibleRange) -> bool:
@@ -286,8 +299,8 @@ class RobustHistory:
     by bisection; the mean absolute deviation is summed exactly, as `statistics.fmean` would.
     """
 
-    def __init__(self) -> None:
-        self._sorted: list[float] = []
+    def __init__(self, values: Iterable[float] = ()) -> None:
+        self._sorted: list[float] = sorted(values)
 
     def __len__(self) -> int:
         return len(self._sorted)
@@ -349,67 +362,102 @@ def increment_outliers(
     """`since` (here and in the other checks): judge only the reports at or after that point in event time."""
     rule = config.increment_outlier
     found = []
-    history = RobustHistory()
-    for report, increment in increments(series):
-        wanted = since is None or report.order >= since
-        scored = history.robust_z(increment) if wanted and len(history) >= rule.min_history else None
+    judged = increments(series)
+    start = _first_at(judged, since, key=_first_order)
+    history = RobustHistory(increment for _, increment in judged[:start])  # earlier ones are not judged again
+    for report, increment in judged[start:]:
+        scored = history.robust_z(increment) if len(history) >= rule.min_history else None
         if scored is not None and abs(scored[0]) > rule.threshold:
             z, median, spread = scored
+            describe = functools.partial(
+                _outlier_messages, report, increment, earlier=len(history), z=z, median=median, rule=rule
+            )
+            detail = {"z": z, "median": median, "spread": spread}
             found.append(
-                _finding(
-                    INCREMENT_OUTLIER,
-                    rule,
-                    report,
-                    values=(median, increment),
-                    zh=f"{report.where_zh}“{report.subject_zh}”本次新增{_g(increment)}（{report.period}），"
-                    f"与该单位此前{len(history)}次报送（中位数{_g(median)}）相比明显异常"
-                    f"（稳健z值{z:.1f}，阈值{_g(rule.threshold)}），请核实是否录入有误。",
-                    en=f"{report.unit_name}: the increment of {_g(increment)} for {report.subject} ({report.period}) "
-                    f"is far from the unit's {len(history)} earlier increments (median {_g(median)}; modified "
-                    f"z-score {z:.1f}, threshold {_g(rule.threshold)}): please check.",
-                    detail={"z": z, "median": median, "spread": spread},
-                )
+                _finding(INCREMENT_OUTLIER, rule, report, values=(median, increment), describe=describe, detail=detail)
             )
         history.add(increment)
     return found
 
 
+def _outlier_messages(
+    report: Reported, increment: float, *, earlier: int, z: float, median: float, rule: OutlierCheck
+) -> tuple[str, str]:
+    threshold = rule.threshold
+    return (
+        f"{report.where_zh}“{report.subject_zh}”本次新增{_g(increment)}（{report.period}），"
+        f"与该单位此前{earlier}次报送（中位数{_g(median)}）相比明显异常"
+        f"（稳健z值{z:.1f}，阈值{_g(threshold)}），请核实是否录入有误。",
+        f"{report.unit_name}: the increment of {_g(increment)} for {report.subject} ({report.period}) "
+        f"is far from the unit's {earlier} earlier increments (median {_g(median)}; modified "
+        f"z-score {z:.1f}, threshold {_g(threshold)}): please check.",
+    )
+
+
 def conflicting_duplicates(
-    series: Iterable[Reported], config: DataQualityConfig, *, since: tuple[datetime, str] | None = None
+    series: Iterable[Reported],
+    config: DataQualityConfig,
+    *,
+    since: tuple[datetime, str] | None = None,
+    period: tuple[str, str] | None = None,
 ) -> list[Finding]:
+    """`period` (a `period_key`): judge that period's reports only — a report is judged against the first
+    of its own period alone, so an arriving report changes no judgement in another period."""
     rule = config.conflicting_duplicate
     found = []
+    ordered = _ordered(series)
+    start = _first_at(ordered, since, key=_order)
     first_of_period: dict[tuple[str, str], Reported] = {}
-    for report in _ordered(series):
-        key = (report.kind if report.kind == "measurement" else "progress", report.period)
+    for report in ordered[:start]:  # only the first report of each period matters before `since`
+        first_of_period.setdefault(period_key(report), report)
+    for report in ordered[start:]:
+        key = period_key(report)
+        if period is not None and key != period:
+            continue
         first = first_of_period.setdefault(key, report)
         if first is report or abs(report.value - first.value) <= rule.tolerance:
             continue
-        if since is not None and report.order < since:
-            continue
+        describe = functools.partial(_duplicate_messages, report, first)
         found.append(
-            _finding(
-                CONFLICTING_DUPLICATE,
-                rule,
-                report,
-                values=(first.value, report.value),
-                zh=f"{report.where_zh}“{report.subject_zh}”同一期（{report.period}）报送了不同数值："
-                f"先报{_g(first.value)}，后报{_g(report.value)}，请说明以哪个为准。",
-                en=f"{report.where_zh}: {report.subject} for {report.period} was reported as {_g(first.value)} "
-                f"and again as {_g(report.value)}: which one stands?",
-            )
+            _finding(CONFLICTING_DUPLICATE, rule, report, values=(first.value, report.value), describe=describe)
         )
     return found
+
+
+def period_key(report: Reported) -> tuple[str, str]:
+    """What a conflicting duplicate is judged within: the progress or the measurements of one period."""
+    return ("measurement" if report.kind == "measurement" else "progress", report.period)
+
+
+def _duplicate_messages(report: Reported, first: Reported) -> tuple[str, str]:
+    return (
+        f"{report.where_zh}“{report.subject_zh}”同一期（{report.period}）报送了不同数值："
+        f"先报{_g(first.value)}，后报{_g(report.value)}，请说明以哪个为准。",
+        f"{report.where_zh}: {report.subject} for {report.period} was reported as {_g(first.value)} "
+        f"and again as {_g(report.value)}: which one stands?",
+    )
+
+
+def _first_at(
+    items: Sequence[_T], since: tuple[datetime, str] | None, *, key: Callable[[_T], tuple[datetime, str]]
+) -> int:
+    """The index of the first of `items` (in event time) at or after `since`; 0 without `since`."""
+    return 0 if since is None else bisect.bisect_left(items, since, key=key)
+
+
+def _first_order(pair: tuple[Reported, object]) -> tuple[datetime, str]:
+    return pair[0].order
 
 
 def detect_series(
     series: Iterable[Reported], config: DataQualityConfig, *, since: Reported | None = None
 ) -> list[Finding]:
-    """The findings on the reports of one series — with `since`, on that report and those after it only.
+    """The findings on the reports of one series — with `since`, those `since` may have changed.
 
     Each report is judged only against the reports before it, so a report that arrives leaves the
-    findings on the reports before it as they were: only it and the ones after it need judging again.
-    For a report that comes last (the usual case) that is one z-score, not one per report.
+    findings on the reports before it as they were: only it and the ones after it need judging again,
+    and for a conflicting duplicate only those of its own period. For a report that comes last (the
+    usual case) that is one z-score, not one per report.
     """
     ordered = _ordered(series)
     at = since.order if since is not None else None
@@ -417,7 +465,7 @@ def detect_series(
         cumulative_decreases(ordered, config, since=at)
         + implausible_values(ordered if since is None else [since], config)  # each judged on its own
         + increment_outliers(ordered, config, since=at)
-        + conflicting_duplicates(ordered, config, since=at)
+        + conflicting_duplicates(ordered, config, since=at, period=period_key(since) if since else None)
     )
 
 
@@ -453,7 +501,14 @@ def finding_firing(finding: Finding, current: Alert | None) -> Firing:
 
 
 def finding_fingerprint(finding: Finding) -> str:
-    return fingerprint(finding.labels)
+    report = finding.report
+    return _finding_fingerprint(finding.check, report.unit_id, report.subject, report.fact_id, report.class_name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _finding_fingerprint(check: str, unit_id: str, subject: str, fact_id: str, class_name: str | None) -> str:
+    """Remembered: a report judged again finds its findings again, and the book looks each one up."""
+    return fingerprint(_labels(check, unit_id, subject, fact_id, class_name))
 
 
 _CHECK_ZH = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -290,7 +289,7 @@ class AlertDesk(UnitHooks):
     def _refresh_gauges(self, book: AlertBook) -> None:
         if self.firing is None:
             return
-        counts = Counter((a.severity.value, a.rule) for a in book.alerts(open_only=True))
+        counts = book.open_counts()
         for severity, rule in self._firing_labels - set(counts):
             self.firing.labels(severity=severity, rule=rule).set(0)
         for (severity, rule), count in counts.items():
