@@ -313,11 +313,10 @@ class RobustHistory:
         middle = n // 2
         median = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
         below = bisect.bisect_left(values, median)  # deviations median − values[below − 1 − i], ascending
-
-        def deviation(k: int) -> float:
-            return self._kth_deviation(k, median, below)
-
-        mad = deviation(middle) if n % 2 else (deviation(middle - 1) + deviation(middle)) / 2
+        if n % 2:
+            mad = self._kth_deviation(middle, median, below)
+        else:
+            mad = (self._kth_deviation(middle - 1, median, below) + self._kth_deviation(middle, median, below)) / 2
         spread = mad if mad > 0 else self._mean_deviation(median, below) * _MEAN_AD_SCALE
         if spread == 0:
             return None
@@ -331,29 +330,24 @@ class RobustHistory:
         return math.fsum(itertools.chain(under, over)) / len(values)
 
     def _kth_deviation(self, k: int, median: float, below: int) -> float:
-        """The k-th smallest (from 0) of |x − median| over the values."""
+        """The k-th smallest (from 0) of |x − median| over the values.
+
+        The i-th smallest deviation below the median is median − values[below − 1 − i]; the j-th at or
+        above it values[below + j] − median. Taking i + 1 from below and k − i from above, the least i
+        whose next one below is not smaller than the last one above gives the answer (indexing inlined:
+        this runs once or twice per z-score)."""
         values = self._sorted
-        above = len(values) - below
-
-        def lower(i: int) -> float:  # i-th smallest deviation among the values below the median
-            return median - values[below - 1 - i]
-
-        def upper(j: int) -> float:  # j-th smallest among the values at or above it
-            return values[below + j] - median
-
-        # take i from the lower run and k + 1 − i from the upper: the least i with lower(i) ≥ upper(k − i)
-        low, high = max(0, k + 1 - above), min(k + 1, below)
+        low, high = max(0, k + 1 - (len(values) - below)), min(k + 1, below)
         while low < high:
             i = (low + high) // 2
-            if lower(i) < upper(k - i):
+            if median - values[below - 1 - i] < values[below + k - i] - median:
                 low = i + 1
             else:
                 high = i
         taken_upper = k + 1 - low
-        candidates = [lower(low - 1)] if low > 0 else []
-        if taken_upper > 0:
-            candidates.append(upper(taken_upper - 1))
-        return max(candidates)
+        from_below = median - values[below - low] if low > 0 else -math.inf
+        from_above = values[below + taken_upper - 1] - median if taken_upper > 0 else -math.inf
+        return max(from_below, from_above)
 
 
 def increment_outliers(
