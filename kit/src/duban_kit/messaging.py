@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event
 
-from .db import Database
+from .db import Database, dialect_insert
 from .faults import faults
 from .metrics import ServiceMetrics
 from .types import UtcDateTime
@@ -75,19 +75,17 @@ class Inbox:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    async def unseen(self, conn: AsyncConnection, event_ids: Sequence[str]) -> set[str]:
-        """The ids among `event_ids` not yet applied."""
+    async def claim(self, conn: AsyncConnection, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """The ids among `event_ids` not yet applied, marked applied in the caller's transaction — one
+        statement. A replica claiming the same id at once waits for this transaction: it commits (the id is
+        theirs no more) or rolls back (the id is free again)."""
         if not event_ids:
             return set()
-        rows = await conn.execute(select(self.table.c.event_id).where(self.table.c.event_id.in_(set(event_ids))))
-        seen = {row[0] for row in rows}
-        return {event_id for event_id in event_ids if event_id not in seen}
-
-    async def mark(self, conn: AsyncConnection, consumer: str, event_ids: Iterable[str]) -> None:
         now = datetime.now(UTC)
         values = [{"event_id": e, "consumer": consumer, "processed_at": now} for e in dict.fromkeys(event_ids)]
-        if values:
-            await conn.execute(insert(self.table), values)
+        statement = dialect_insert(conn, self.table).on_conflict_do_nothing(index_elements=["event_id"])
+        rows = await conn.execute(statement.returning(self.table.c.event_id), values)
+        return {row[0] for row in rows}
 
 
 class Outbox:

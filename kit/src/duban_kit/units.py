@@ -155,10 +155,11 @@ class Units:
         async with self.transaction() as uow:
             if self.inbox is None:  # the service recognises repeats itself
                 await apply(uow, events)
-            elif fresh_ids := await self.inbox.unseen(uow.conn, [e.event_id for e in events]):
+            elif fresh_ids := await self.inbox.claim(
+                uow.conn, self._consumers[event_type], [e.event_id for e in events]
+            ):
                 uow.events = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
                 await apply(uow, uow.events)
-                await self.inbox.mark(uow.conn, self._consumers[event_type], fresh_ids)
         follow_up = self.settled.get(event_type)
         if follow_up is not None:
             await follow_up(events)
