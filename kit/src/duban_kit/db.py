@@ -19,7 +19,8 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, event, text
+from sqlalchemy import Select, Table, bindparam, cast, event, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
@@ -228,12 +229,42 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     raise ValueError(f"ON CONFLICT is not implemented for {conn.dialect.name}")  # pragma: no cover
 
 
+async def insert_all(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (each with the same columns). On PostgreSQL in one statement over one array per column
+    (`INSERT … SELECT FROM unnest(…)`): a statement per row, as executemany sends, costs the service far
+    more CPU per row."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    await conn.execute(insert(table).from_select(names, _unnested(table, names)), _by_column(rows, names))
+
+
+def _unnested(table: Table, names: Sequence[str]) -> Select[Any]:
+    arrays = (
+        cast(bindparam(f"all_{name}", type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type)) for name in names
+    )
+    return select(*(func.unnest(array) for array in arrays))
+
+
+def _by_column(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    return {f"all_{name}": [row[name] for row in rows] for name in names}
+
+
 async def insert_missing(
     conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> None:
     """Insert the rows whose `keys` do not exist yet; leave existing ones alone (safe between replicas)."""
-    if rows:
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
         await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
+        return
+    names = list(rows[0])
+    statement = postgresql_insert(table).from_select(names, _unnested(table, names))
+    await conn.execute(statement.on_conflict_do_nothing(index_elements=list(keys)), _by_column(rows, names))
 
 
 async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:

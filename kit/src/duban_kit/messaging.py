@@ -30,14 +30,13 @@ from sqlalchemy import (
     Table,
     delete,
     func,
-    insert,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event
 
-from .db import Database, dialect_insert
+from .db import Database, dialect_insert, insert_all
 from .faults import faults
 from .metrics import ServiceMetrics
 from .types import UtcDateTime
@@ -112,8 +111,7 @@ class Outbox:
             }
             for subject, event in items
         ]
-        if values:
-            await conn.execute(insert(self.table), values)
+        await insert_all(conn, self.table, values)
         return len(values)
 
     def committed(self) -> None:

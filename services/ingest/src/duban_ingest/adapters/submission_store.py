@@ -15,6 +15,8 @@ from sqlalchemy import ColumnElement, String, bindparam, func, literal_column, s
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from duban_kit.db import insert_all
+
 from . import tables as t
 
 Row = dict[str, Any]
@@ -97,7 +99,7 @@ class SqlSubmissionStore:
 
     async def add(self, rows: Sequence[Row]) -> None:
         if rows:
-            await self.conn.execute(t.submissions.insert(), list(rows))
+            await insert_all(self.conn, t.submissions, rows)
 
     async def status(self, submission_id: str) -> str | None:
         s = t.submissions

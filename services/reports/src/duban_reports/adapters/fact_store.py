@@ -11,10 +11,10 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from duban_kit.db import insert_missing, upsert
+from duban_kit.db import insert_all, insert_missing, upsert
 
 from ..domain.submission_counts import CountKey, Tally
 from . import submission_counts
@@ -112,8 +112,7 @@ class SqlFactStore:
             await insert_missing(self.conn, c, [{"id": 1, "now": candidate}], keys=("id",))
 
     async def _insert(self, table: Table, rows: Sequence[Row]) -> None:
-        if rows:
-            await self.conn.execute(insert(table), list(rows))
+        await insert_all(self.conn, table, rows)
 
     def _locked(self, query: Select[Any]) -> Select[Any]:
         """Lock the rows read for a read-fold-write (PostgreSQL; SQLite has one writer anyway)."""

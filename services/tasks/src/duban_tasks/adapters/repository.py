@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
-from duban_kit.db import insert_missing, upsert
+from duban_kit.db import insert_all, insert_missing, upsert
 
 from ..domain.progress import ProgressEntry, SourceSummary, fold
 from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
@@ -74,8 +74,7 @@ async def save_plan(conn: AsyncConnection, plan: Plan, loaded_at: datetime) -> N
 
 
 async def insert_rows(conn: AsyncConnection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(table), list(rows))
+    await insert_all(conn, table, rows)
 
 
 async def clock_now(conn: AsyncConnection) -> datetime | None:

@@ -1,0 +1,69 @@
+"""kit's bulk inserts: one statement over column arrays on PostgreSQL, executemany on SQLite — the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from duban_kit.db import Database, insert_all, insert_missing
+from duban_tasks.adapters import tables
+from duban_tasks.app import MIGRATIONS
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
+    database = Database(database_url.replace("{service}", "tasks"), schema=namespace, service="tasks")
+    await database.migrate(MIGRATIONS)
+    yield database
+    await database.drop_schema()
+    await database.dispose()
+
+
+def progress(n: int, submission_id: str | None) -> dict[str, Any]:
+    return {
+        "event_id": f"e{n}",
+        "target_id": "t-学位",
+        "source": "巴州区第二中学",
+        "mode": "increment",
+        "value": n * 1.5,
+        "occurred_at": datetime(2023, 3, 1, 8, tzinfo=BEIJING) + timedelta(minutes=n),  # stored and read back as UTC
+        "submission_id": submission_id,
+    }
+
+
+async def test_every_row_and_value_arrives_as_it_was_given(db: Database) -> None:
+    rows = [progress(n, None if n % 3 == 0 else f"s{n}") for n in range(300)]
+    outbox = [
+        {"event_id": f"o{n}", "subject": "x.y", "payload": bytes([n % 256, 0, 255]), "created_at": datetime.now(UTC)}
+        for n in range(5)
+    ]
+    async with db.begin() as conn:
+        await insert_all(conn, tables.progress, rows)
+        await insert_all(conn, tables.outbox, outbox)
+        await insert_all(conn, tables.progress, [])
+
+    async with db.read() as conn:
+        kept = [dict(row) for row in (await conn.execute(select(tables.progress))).mappings()]
+        payloads = [row[0] for row in await conn.execute(select(tables.outbox.c.payload).order_by(tables.outbox.c.id))]
+    assert sorted(kept, key=lambda row: int(str(row["event_id"])[1:])) == [
+        {**row, "occurred_at": row["occurred_at"].astimezone(UTC)} for row in rows
+    ]
+    assert payloads == [row["payload"] for row in outbox]
+
+
+async def test_insert_missing_leaves_existing_rows_and_repeats_in_the_batch_alone(db: Database) -> None:
+    async with db.begin() as conn:
+        await insert_all(conn, tables.progress, [progress(1, "first")])
+        await insert_missing(
+            conn, tables.progress, [progress(1, "again"), progress(2, "new"), progress(2, "repeat")], keys=("event_id",)
+        )
+
+    async with db.read() as conn:
+        kept = (await conn.execute(select(tables.progress.c.event_id, tables.progress.c.submission_id))).all()
+    assert sorted(kept) == [("e1", "first"), ("e2", "new")]
