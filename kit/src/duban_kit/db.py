@@ -257,14 +257,31 @@ async def insert_missing(
     conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> None:
     """Insert the rows whose `keys` do not exist yet; leave existing ones alone (safe between replicas)."""
+    await inserted(conn, table, rows, keys, returning=None)
+
+
+async def inserted(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    *,
+    returning: str | None,
+) -> list[Any]:
+    """`insert_missing`, and the `returning` column of the rows it did insert."""
     if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(keys)), list(rows))
-        return
-    names = list(rows[0])
-    statement = postgresql_insert(table).from_select(names, _unnested(table, names))
-    await conn.execute(statement.on_conflict_do_nothing(index_elements=list(keys)), _by_column(rows, names))
+        return []
+    if conn.dialect.name == "postgresql":
+        names = list(rows[0])
+        statement = postgresql_insert(table).from_select(names, _unnested(table, names))
+        parameters: Any = _by_column(rows, names)
+    else:
+        statement, parameters = dialect_insert(conn, table), list(rows)
+    statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    if returning is None:
+        await conn.execute(statement, parameters)
+        return []
+    return list((await conn.execute(statement.returning(table.c[returning]), parameters)).scalars())
 
 
 async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event
 
-from .db import Database, dialect_insert, insert_all
+from .db import Database, insert_all, inserted
 from .faults import faults
 from .metrics import ServiceMetrics
 from .types import UtcDateTime
@@ -82,9 +82,7 @@ class Inbox:
             return set()
         now = datetime.now(UTC)
         values = [{"event_id": e, "consumer": consumer, "processed_at": now} for e in dict.fromkeys(event_ids)]
-        statement = dialect_insert(conn, self.table).on_conflict_do_nothing(index_elements=["event_id"])
-        rows = await conn.execute(statement.returning(self.table.c.event_id), values)
-        return {row[0] for row in rows}
+        return set(await inserted(conn, self.table, values, keys=["event_id"], returning="event_id"))
 
 
 class Outbox:
