@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -156,3 +157,25 @@ def test_every_change_bumps_the_version() -> None:
     book.resolve(alert, "a", None, REPORTED + timedelta(hours=4))
 
     assert book.alert(alert).version == 4
+
+
+def test_the_open_counts_follow_raising_worsening_resolving_and_a_reload() -> None:
+    book = new_book()
+    incident_alert = critical_incident(book)
+    assert book.open_counts() == Counter({("critical", "safety_incident"): 1})
+    for hour in range(3):
+        book.apply_incident(case(f"2023-03-01 {8 + hour:02d}:00"))  # an outbreak, then worse
+    assert book.open_counts() == recounted(book)
+    for hour in range(3, 6):
+        book.apply_incident(case(f"2023-03-01 {8 + hour:02d}:00"))
+    book.apply_measurement(measurement(60, "2023-09-01 09:00"))
+    book.apply_measurement(measurement(50, "2023-10-01 09:00"))  # cleared
+    book.resolve(incident_alert, "张三", "处置完毕", REPORTED + timedelta(minutes=30))
+
+    assert book.open_counts() == recounted(book)
+    assert ("critical", "safety_incident") not in book.open_counts()  # none left: not kept as a 0
+    assert AlertBook(book.rules, state=book.state()).open_counts() == recounted(book)
+
+
+def recounted(book: AlertBook) -> Counter[tuple[str, str]]:
+    return Counter((alert.severity.value, alert.rule) for alert in book.alerts(open_only=True))

@@ -114,6 +114,7 @@ class AlertBook:
         self._alerts: dict[str, Alert] = {}
         self._latest: dict[str, str] = {}
         self._open: set[str] = set()
+        self._open_counts: Counter[tuple[str, str]] = Counter()  # (severity, rule) of the open alerts
         self._silences: dict[str, Silence] = {}
         self._groups: dict[str, GroupLog] = {}
         self._cases: dict[str, CaseRecord] = {}
@@ -204,8 +205,8 @@ class AlertBook:
         return sorted(chosen, key=lambda a: (a.first_seen, a.id))
 
     def open_counts(self) -> Counter[tuple[str, str]]:
-        """How many alerts are open, by (severity, rule)."""
-        return Counter((self._alerts[i].severity.value, self._alerts[i].rule) for i in self._open)
+        """How many alerts are open, by (severity, rule) (kept as alerts change: a gauge reads it per commit)."""
+        return +self._open_counts  # without the ones that fell to 0
 
     def latest(self, fingerprint_: str) -> Alert | None:
         alert_id_ = self._latest.get(fingerprint_)
@@ -419,6 +420,11 @@ class AlertBook:
         return True
 
     def _put_alert(self, alert: Alert) -> None:
+        before = self._alerts.get(alert.id)
+        if before is not None and before.is_open:
+            self._open_counts[(before.severity.value, before.rule)] -= 1
+        if alert.is_open:
+            self._open_counts[(alert.severity.value, alert.rule)] += 1
         self._alerts[alert.id] = alert
         latest = self.latest(alert.fingerprint)
         if latest is None or alert.episode >= latest.episode:
