@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from duban_kit.db import Database, insert_all, insert_missing
 from duban_tasks.adapters import tables
@@ -67,3 +68,21 @@ async def test_insert_missing_leaves_existing_rows_and_repeats_in_the_batch_alon
     async with db.read() as conn:
         kept = (await conn.execute(select(tables.progress.c.event_id, tables.progress.c.submission_id))).all()
     assert sorted(kept) == [("e1", "first"), ("e2", "new")]
+
+
+async def test_a_value_longer_than_its_column_is_never_cut(db: Database) -> None:
+    too_long = {**progress(1, None), "target_id": "t07_" + "x" * 200}  # the column holds 100 characters
+    if db.is_sqlite:  # SQLite does not enforce lengths: the value is kept whole
+        async with db.begin() as conn:
+            await insert_all(conn, tables.progress, [too_long])
+        async with db.read() as conn:
+            assert await conn.scalar(select(tables.progress.c.target_id)) == too_long["target_id"]
+        return
+    with pytest.raises(DBAPIError, match="too long"):
+        async with db.begin() as conn:
+            await insert_all(conn, tables.progress, [progress(2, None), too_long])
+    with pytest.raises(DBAPIError, match="too long"):
+        async with db.begin() as conn:
+            await insert_missing(conn, tables.progress, [too_long], keys=("event_id",))
+    async with db.read() as conn:
+        assert await conn.scalar(select(func.count()).select_from(tables.progress)) == 0

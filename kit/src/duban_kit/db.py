@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, Table, bindparam, cast, event, func, insert, select, text
+from sqlalchemy import Select, String, Table, Text, bindparam, cast, event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -243,10 +243,16 @@ async def insert_all(conn: AsyncConnection, table: Table, rows: Sequence[Mapping
 
 
 def _unnested(table: Table, names: Sequence[str]) -> Select[Any]:
-    arrays = (
-        cast(bindparam(f"all_{name}", type_=ARRAY(table.c[name].type)), ARRAY(table.c[name].type)) for name in names
-    )
-    return select(*(func.unnest(array) for array in arrays))
+    arrays = ((f"all_{name}", _array_of(table.c[name].type)) for name in names)
+    return select(*(func.unnest(cast(bindparam(key, type_=array), array)) for key, array in arrays))
+
+
+def _array_of(column_type: Any) -> ARRAY[Any]:
+    """The array a column's values travel in. Without the column's length: a cast to varchar(n) silently
+    cuts a longer value, where the column itself refuses it (StringDataRightTruncation)."""
+    if isinstance(column_type, String) and column_type.length is not None:
+        return ARRAY(Text())
+    return ARRAY(column_type)
 
 
 def _by_column(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
