@@ -199,8 +199,10 @@ class OutboxRelay:
                 self._waiters = waiting + self._waiters
                 continue
             _release(waiting)
-            if published or self._waiters:
+            if self._waiters:  # a commit since this drain began: its rows may be missing from it
                 continue
+            # Not a full batch and no commit since: nothing is left to publish (another replica's rows
+            # are found by the next poll), so no second, empty read before sleeping.
             self._idle.set()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
