@@ -87,14 +87,16 @@ async def targets_when_all_up(base: str, expected: int, timeout: float = 30.0) -
     """Prometheus's active targets once `expected` of them are up, or as they are after `timeout`."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=5) as http:
+        targets: list[dict[str, Any]] = []
         while True:
             with contextlib.suppress(httpx.HTTPError):
                 response = await http.get(f"{base}/api/v1/targets")
-                targets: list[dict[str, Any]] = response.json()["data"]["activeTargets"]
-                if len(targets) == expected and all(t["health"] == "up" for t in targets):
-                    return targets
+                if response.status_code == httpx.codes.OK:  # 503 "Service Unavailable" while it starts
+                    targets = response.json()["data"]["activeTargets"]
+                    if len(targets) == expected and all(t["health"] == "up" for t in targets):
+                        return targets
             if time.monotonic() > deadline:
-                return targets if "targets" in locals() else []
+                return targets
             await asyncio.sleep(0.25)
 
 
