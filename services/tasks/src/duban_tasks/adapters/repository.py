@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
@@ -92,15 +92,19 @@ async def lock_clock(conn: AsyncConnection, is_sqlite: bool) -> None:
 
 
 async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> datetime | None:
-    """The service's event-time clock only moves forward: to the newest tick or event time seen."""
-    current = await clock_now(conn)
-    if candidate is None or (current is not None and candidate <= current):
-        return current
-    if current is None:
+    """The service's event-time clock only moves forward: to the newest tick or event time seen.
+
+    One statement (the clock's row is written even when it stays: it is locked by the batch anyway)."""
+    if candidate is None:
+        return await clock_now(conn)
+    c = t.clock.c
+    later = case((or_(c.now.is_(None), c.now < candidate), candidate), else_=c.now)
+    moved = await conn.execute(update(t.clock).where(c.id == 1).values(now=later).returning(c.now))
+    now: datetime | None = moved.scalar()
+    if now is None:  # no clock row yet
         await conn.execute(insert(t.clock).values(id=1, now=candidate))
-    else:
-        await conn.execute(update(t.clock).where(t.clock.c.id == 1).values(now=candidate))
-    return candidate
+        return candidate
+    return now
 
 
 async def load_facts(

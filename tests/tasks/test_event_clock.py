@@ -1,0 +1,36 @@
+"""The tasks service's event-time clock, on both databases: it only moves forward, in one statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from duban_kit.db import Database
+from duban_tasks.adapters import repository as repo
+from duban_tasks.app import MIGRATIONS
+
+START = datetime(2023, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
+    database = Database(database_url.replace("{service}", "tasks"), schema=namespace, service="tasks")
+    await database.migrate(MIGRATIONS)
+    yield database
+    await database.drop_schema()
+    await database.dispose()
+
+
+async def test_the_clock_moves_to_the_newest_time_seen_and_never_back(db: Database) -> None:
+    later, earlier = START + timedelta(days=3, microseconds=5), START + timedelta(days=1)
+    async with db.begin() as conn:
+        first = await repo.advance_clock(conn, START)  # no clock row yet
+        moved = await repo.advance_clock(conn, later)
+        kept = await repo.advance_clock(conn, earlier)
+        asked = await repo.advance_clock(conn, None)
+    async with db.read() as conn:
+        stored = await repo.clock_now(conn)
+
+    assert (first, moved, kept, asked, stored) == (START, later, later, later, later)
