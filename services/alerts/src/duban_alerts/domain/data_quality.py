@@ -499,7 +499,7 @@ def finding_fingerprint(finding: Finding) -> str:
     return _finding_fingerprint(finding.check, report.unit_id, report.subject, report.fact_id, report.class_name)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 10)
 def _finding_fingerprint(check: str, unit_id: str, subject: str, fact_id: str, class_name: str | None) -> str:
     """Remembered: a report judged again finds its findings again, and the book looks each one up."""
     return fingerprint(_labels(check, unit_id, subject, fact_id, class_name))
