@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,30 +11,19 @@ from sqlalchemy import select
 from duban_kit.db import Database
 from duban_kit.messaging import Inbox
 from duban_tasks.adapters import tables
-from duban_tasks.app import MIGRATIONS
+from tests.support.databases import tasks_database
 
 
 @pytest.fixture
 async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
-    async with migrated(database_url, namespace) as database:
+    async with tasks_database(database_url, namespace) as database:
         yield database
 
 
 @pytest.fixture
 async def pg(postgres_url: str, namespace: str) -> AsyncIterator[Database]:
-    async with migrated(postgres_url, namespace) as database:
+    async with tasks_database(postgres_url, namespace) as database:
         yield database
-
-
-@contextlib.asynccontextmanager
-async def migrated(url: str, namespace: str) -> AsyncIterator[Database]:
-    database = Database(url.replace("{service}", "tasks"), schema=namespace, service="tasks")
-    await database.migrate(MIGRATIONS)
-    try:
-        yield database
-    finally:
-        await database.drop_schema()
-        await database.dispose()
 
 
 async def claim_and_fail(db: Database, inbox: Inbox, event_ids: list[str]) -> None:

@@ -12,18 +12,15 @@ from sqlalchemy.exc import DBAPIError
 
 from duban_kit.db import Database, insert_all, insert_missing
 from duban_tasks.adapters import tables
-from duban_tasks.app import MIGRATIONS
+from tests.support.databases import tasks_database
 
 BEIJING = timezone(timedelta(hours=8))
 
 
 @pytest.fixture
 async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
-    database = Database(database_url.replace("{service}", "tasks"), schema=namespace, service="tasks")
-    await database.migrate(MIGRATIONS)
-    yield database
-    await database.drop_schema()
-    await database.dispose()
+    async with tasks_database(database_url, namespace) as database:
+        yield database
 
 
 def progress(n: int, submission_id: str | None) -> dict[str, Any]:

@@ -9,18 +9,15 @@ import pytest
 
 from duban_kit.db import Database
 from duban_tasks.adapters import repository as repo
-from duban_tasks.app import MIGRATIONS
+from tests.support.databases import tasks_database
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
-    database = Database(database_url.replace("{service}", "tasks"), schema=namespace, service="tasks")
-    await database.migrate(MIGRATIONS)
-    yield database
-    await database.drop_schema()
-    await database.dispose()
+    async with tasks_database(database_url, namespace) as database:
+        yield database
 
 
 async def test_the_clock_moves_to_the_newest_time_seen_and_never_back(db: Database) -> None:
