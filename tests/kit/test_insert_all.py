@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Column, Dialect, Integer, MetaData, String, Table, TypeDecorator, func, select
 from sqlalchemy.exc import DBAPIError
 
 from duban_kit.db import Database, insert_all, insert_missing
@@ -83,3 +83,28 @@ async def test_a_value_longer_than_its_column_is_never_cut(db: Database) -> None
             await insert_missing(conn, tables.progress, [too_long], keys=("event_id",))
     async with db.read() as conn:
         assert await conn.scalar(select(func.count()).select_from(tables.progress)) == 0
+
+
+class Shouted(TypeDecorator[str]):
+    """A string column whose type converts what it stores: the array insert must let it."""
+
+    impl = String(8)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.upper() if value is not None else None
+
+
+async def test_a_column_type_converts_each_value_and_its_length_is_still_enforced(db: Database) -> None:
+    metadata = MetaData()
+    codes = Table("codes", metadata, Column("id", Integer, primary_key=True), Column("code", Shouted()))
+    async with db.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await insert_all(conn, codes, [{"id": 1, "code": "bz-ez"}, {"id": 2, "code": None}])
+    if not db.is_sqlite:
+        with pytest.raises(DBAPIError, match="too long"):
+            async with db.begin() as conn:
+                await insert_all(conn, codes, [{"id": 3, "code": "much-too-long"}])
+    async with db.read() as conn:
+        kept = (await conn.execute(select(codes.c.id, codes.c.code).order_by(codes.c.id))).all()
+    assert kept == [(1, "BZ-EZ"), (2, None)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -22,12 +22,16 @@ async def db(database_url: str, namespace: str) -> AsyncIterator[Database]:
 
 async def test_the_clock_moves_to_the_newest_time_seen_and_never_back(db: Database) -> None:
     later, earlier = START + timedelta(days=3, microseconds=5), START + timedelta(days=1)
+    beijing = (later + timedelta(hours=1)).astimezone(timezone(timedelta(hours=8)))  # stored as UTC
     async with db.begin() as conn:
         first = await repo.advance_clock(conn, START)  # no clock row yet
         moved = await repo.advance_clock(conn, later)
         kept = await repo.advance_clock(conn, earlier)
         asked = await repo.advance_clock(conn, None)
+        local = await repo.advance_clock(conn, beijing)
     async with db.read() as conn:
         stored = await repo.clock_now(conn)
 
-    assert (first, moved, kept, asked, stored) == (START, later, later, later, later)
+    assert (first, moved, kept, asked) == (START, later, later, later)
+    assert local == stored == beijing
+    assert stored is not None and stored.utcoffset() == timedelta(0)

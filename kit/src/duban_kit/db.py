@@ -19,7 +19,21 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, String, Table, Text, bindparam, cast, event, func, insert, select, text
+from sqlalchemy import (
+    Enum,
+    Select,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -235,11 +249,24 @@ async def insert_all(conn: AsyncConnection, table: Table, rows: Sequence[Mapping
     more CPU per row."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
+    names = list(rows[0])
+    if not _arrays_fit(conn, table, names):
         await conn.execute(insert(table), list(rows))
         return
-    names = list(rows[0])
     await conn.execute(insert(table).from_select(names, _unnested(table, names)), _by_column(rows, names))
+
+
+def _arrays_fit(conn: AsyncConnection, table: Table, names: Sequence[str]) -> bool:
+    """Whether the rows can travel as arrays: on PostgreSQL, unless a column's own type (a TypeDecorator)
+    stores a string of limited length — its values must go through it, and its array would be cast to
+    varchar(n)[], which silently cuts a longer value where the column refuses it."""
+    if conn.dialect.name != "postgresql":
+        return False
+    for name in names:
+        type_ = table.c[name].type
+        if isinstance(type_, TypeDecorator) and _limited_string(type_.impl):
+            return False
+    return True
 
 
 def _unnested(table: Table, names: Sequence[str]) -> Select[Any]:
@@ -248,11 +275,13 @@ def _unnested(table: Table, names: Sequence[str]) -> Select[Any]:
 
 
 def _array_of(column_type: Any) -> ARRAY[Any]:
-    """The array a column's values travel in. Without the column's length: a cast to varchar(n) silently
-    cuts a longer value, where the column itself refuses it (StringDataRightTruncation)."""
-    if isinstance(column_type, String) and column_type.length is not None:
-        return ARRAY(Text())
-    return ARRAY(column_type)
+    """Strings as text[], never varchar(n)[]: a cast to varchar(n) silently cuts a longer value, where the
+    column itself refuses it (StringDataRightTruncation)."""
+    return ARRAY(Text()) if _limited_string(column_type) else ARRAY(column_type)
+
+
+def _limited_string(column_type: Any) -> bool:
+    return isinstance(column_type, String) and not isinstance(column_type, Enum) and column_type.length is not None
 
 
 def _by_column(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
@@ -277,8 +306,8 @@ async def inserted(
     """`insert_missing`, and the `returning` column of the rows it did insert."""
     if not rows:
         return []
-    if conn.dialect.name == "postgresql":
-        names = list(rows[0])
+    names = list(rows[0])
+    if _arrays_fit(conn, table, names):
         statement = postgresql_insert(table).from_select(names, _unnested(table, names))
         parameters: Any = _by_column(rows, names)
     else:

@@ -81,7 +81,8 @@ class Inbox:
         if not event_ids:
             return set()
         now = datetime.now(UTC)
-        values = [{"event_id": e, "consumer": consumer, "processed_at": now} for e in dict.fromkeys(event_ids)]
+        # sorted: replicas claiming overlapping batches lock the ids in one order, so they wait, never deadlock
+        values = [{"event_id": e, "consumer": consumer, "processed_at": now} for e in sorted(set(event_ids))]
         return set(await inserted(conn, self.table, values, keys=["event_id"], returning="event_id"))
 
 
@@ -161,10 +162,12 @@ class OutboxRelay:
         self._idle = asyncio.Event()
         self._waiters: list[asyncio.Future[None]] = []
         self._failing = False
+        self._notified = 0  # commits told so far (a waiter is not kept for each: see notify)
 
     def notify(self) -> asyncio.Future[None]:
         """Wake the relay; the future resolves once everything committed before this call is published."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._notified += 1
         self._wake.set()
         if self._stopping or self._failing:
             # Stopped, or NATS down or a row it keeps refusing: the events wait in the outbox, and
@@ -180,6 +183,7 @@ class OutboxRelay:
             # A drain that starts after a waiter registered and reads less than a full batch has seen,
             # and published, every row committed before the waiter registered.
             waiting, self._waiters = self._waiters, []
+            notified = self._notified
             try:
                 published = await self.drain(waiting)
                 backoff = self.backoff_start_seconds
@@ -199,7 +203,7 @@ class OutboxRelay:
                 self._waiters = waiting + self._waiters
                 continue
             _release(waiting)
-            if self._waiters:  # a commit since this drain began: its rows may be missing from it
+            if self._notified != notified:  # a commit since this drain began: its rows may be missing from it
                 continue
             # Not a full batch and no commit since: nothing is left to publish (another replica's rows
             # are found by the next poll), so no second, empty read before sleeping.

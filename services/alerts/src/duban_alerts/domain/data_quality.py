@@ -168,7 +168,11 @@ class Series(list[Reported]):
         self.running: list[tuple[Reported, tuple[float, str] | None]] | None = None
 
     def put(self, report: Reported) -> None:
-        """Add `report` in its place in event time (a report already there under its fact id is replaced)."""
+        """Add `report` in its place in event time (a report already there under its fact id is replaced).
+
+        A replacement happens only while a saved book is loaded: the book applies each fact id once, so
+        a report is never judged again at a new place in its series (which would leave the reports
+        between its old and new places, and its old period's duplicates, unjudged)."""
         self.running = None
         kept = self._by_fact.get(report.fact_id)
         if kept is not None:

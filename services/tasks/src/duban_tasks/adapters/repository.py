@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
@@ -98,7 +98,8 @@ async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> da
     if candidate is None:
         return await clock_now(conn)
     c = t.clock.c
-    later = case((or_(c.now.is_(None), c.now < candidate), candidate), else_=c.now)
+    moment = literal(candidate, c.now.type)  # converted to UTC as the column converts it (SQLite keeps no offset)
+    later = case((or_(c.now.is_(None), c.now < moment), moment), else_=c.now)
     moved = await conn.execute(update(t.clock).where(c.id == 1).values(now=later).returning(c.now))
     now: datetime | None = moved.scalar()
     if now is None:  # no clock row yet
