@@ -406,15 +406,13 @@ def conflicting_duplicates(
     ordered = _ordered(series)
     start = _first_at(ordered, since, key=_order)
     first_of_period: dict[tuple[str, str], Reported] = {}
-    for report in ordered[:start]:  # only the first report of each period matters before `since`
-        first_of_period.setdefault(period_key(report), report)
-    for report in ordered[start:]:
+    for n, report in enumerate(ordered):
         key = period_key(report)
         if period is not None and key != period:
             continue
         first = first_of_period.setdefault(key, report)
-        if first is report or abs(report.value - first.value) <= rule.tolerance:
-            continue
+        if n < start or first is report or abs(report.value - first.value) <= rule.tolerance:
+            continue  # before `since` a report only marks the first of its period
         describe = functools.partial(_duplicate_messages, report, first)
         found.append(
             _finding(CONFLICTING_DUPLICATE, rule, report, values=(first.value, report.value), describe=describe)

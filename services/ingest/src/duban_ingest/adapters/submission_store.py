@@ -98,8 +98,7 @@ class SqlSubmissionStore:
         return found
 
     async def add(self, rows: Sequence[Row]) -> None:
-        if rows:
-            await insert_all(self.conn, t.submissions, rows)
+        await insert_all(self.conn, t.submissions, rows)
 
     async def status(self, submission_id: str) -> str | None:
         s = t.submissions
