@@ -513,9 +513,7 @@ class ReportBuilder:
         """The chosen alerts' severities as of `as_of`: their latest alert event's by then (event time,
         then event id), else — an alert kept before severities were — the severity stored with it."""
         a, h = t.alert_facts, t.alert_severities
-        severities: dict[str, str] = dict(
-            (await conn.execute(select(a.c.alert_id, a.c.severity).where(chosen))).tuples().all()
-        )
+        severities: dict[str, str] = dict((await conn.execute(select(a.c.alert_id, a.c.severity).where(chosen))).all())
         history = (
             select(h.c.alert_id, h.c.severity)
             .where(h.c.alert_id.in_(select(a.c.alert_id).where(chosen)), h.c.since <= as_of)
