@@ -1,4 +1,5 @@
-"""The tasks service's event-time clock, on both databases: it only moves forward, in one statement."""
+"""The tasks service's event-time clock, on both databases: it only moves forward, in one statement that
+also counts the writers' turns."""
 
 from __future__ import annotations
 
@@ -24,14 +25,20 @@ async def test_the_clock_moves_to_the_newest_time_seen_and_never_back(db: Databa
     later, earlier = START + timedelta(days=3, microseconds=5), START + timedelta(days=1)
     beijing = (later + timedelta(hours=1)).astimezone(timezone(timedelta(hours=8)))  # stored as UTC
     async with db.begin() as conn:
-        first = await repo.advance_clock(conn, START)  # no clock row yet
-        moved = await repo.advance_clock(conn, later)
-        kept = await repo.advance_clock(conn, earlier)
-        asked = await repo.advance_clock(conn, None)
-        local = await repo.advance_clock(conn, beijing)
+        first = await repo.take_clock(conn, START)  # no clock row yet
+        moved = await repo.take_clock(conn, later)
+        kept = await repo.take_clock(conn, earlier)
+        asked = await repo.take_clock(conn, None)
+        local = await repo.take_clock(conn, beijing)
     async with db.read() as conn:
         stored = await repo.clock_now(conn)
 
-    assert (first, moved, kept, asked) == (START, later, later, later)
-    assert local == stored == beijing
+    assert [(turn.generation, turn.now) for turn in (first, moved, kept, asked)] == [
+        (None, START),
+        (1, later),
+        (2, later),
+        (3, later),
+    ]
+    assert (local.generation, local.now) == (4, beijing)
+    assert stored == beijing
     assert stored is not None and stored.utcoffset() == timedelta(0)

@@ -39,6 +39,8 @@ class UnitOfWork:
     def __init__(self, conn: AsyncConnection, *, is_sqlite: bool) -> None:
         self.conn = conn
         self.is_sqlite = is_sqlite
+        #: The batch as delivered, repeats included (empty for a command): what `UnitHooks.opened` can see.
+        self.offered: Sequence[Any] = ()
         #: The batch's events not applied before (empty for a command).
         self.events: Sequence[Any] = ()
         self.staged: list[Event] = []
@@ -122,13 +124,14 @@ class Units:
         self._consumers = {event_type: consumer_name(service, event_type) for event_type in self.table}
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+    async def transaction(self, offered: Sequence[Any] = ()) -> AsyncIterator[UnitOfWork]:
         """One unit of work; a command (no inbox) uses it directly, `run` for a batch of events."""
         hooks = self.hooks
         async with hooks.serialised():
             try:
                 async with self.db.begin() as conn:
                     uow = UnitOfWork(conn, is_sqlite=self.db.is_sqlite)
+                    uow.offered = offered
                     await hooks.opened(uow)
                     yield uow
                     await hooks.closing(uow)
@@ -152,7 +155,7 @@ class Units:
     async def run(self, event_type: str, events: Sequence[Any]) -> None:
         """Apply a batch of decoded events of `event_type` exactly once."""
         apply = self.table[event_type]
-        async with self.transaction() as uow:
+        async with self.transaction(events) as uow:
             if self.inbox is None:  # the service recognises repeats itself
                 await apply(uow, events)
             elif fresh_ids := await self.inbox.claim(

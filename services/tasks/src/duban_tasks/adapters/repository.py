@@ -26,7 +26,7 @@ from duban_contracts.plan import Comparator, Plan
 from duban_kit.db import insert_all, insert_missing, upsert
 
 from ..domain.progress import ProgressEntry, SourceSummary, fold
-from ..domain.status import ADDITIVE_KINDS, RATE_KINDS, TargetFacts
+from ..domain.status import ACTIVITY_KINDS, ADDITIVE_KINDS, RATE_KINDS, TargetFacts
 from . import tables as t
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -85,36 +85,48 @@ async def ensure_clock(conn: AsyncConnection, start: datetime) -> None:
     await insert_missing(conn, t.clock, [{"id": 1, "now": start}], keys=("id",))
 
 
-async def lock_clock(conn: AsyncConnection, is_sqlite: bool) -> None:
-    """Serialise writers: replicas take turns, so no judgement is made on another's uncommitted facts."""
-    if not is_sqlite:
-        await conn.execute(select(t.clock.c.id).where(t.clock.c.id == 1).with_for_update())
+@dataclass(frozen=True)
+class ClockTurn:
+    """A writer's turn on the clock row: the row's generation (None where this turn created the row) and now."""
+
+    generation: int | None
+    now: datetime | None
 
 
-async def advance_clock(conn: AsyncConnection, candidate: datetime | None) -> datetime | None:
-    """The service's event-time clock only moves forward: to the newest tick or event time seen.
+async def take_clock(conn: AsyncConnection, candidate: datetime | None) -> ClockTurn:
+    """Serialise writers and move the event-time clock, in one statement.
 
-    One statement (the clock's row is written even when it stays: it is locked by the batch anyway)."""
-    if candidate is None:
-        return await clock_now(conn)
+    Replicas take turns on the clock row (its write lock is held to the commit), so no judgement is
+    made on another's uncommitted facts; each turn bumps the row's generation. The clock only moves
+    forward: to the newest tick or event time seen."""
     c = t.clock.c
-    moment = literal(candidate, c.now.type)  # converted to UTC as the column converts it (SQLite keeps no offset)
-    later = case((or_(c.now.is_(None), c.now < moment), moment), else_=c.now)
-    moved = await conn.execute(update(t.clock).where(c.id == 1).values(now=later).returning(c.now))
-    now: datetime | None = moved.scalar()
-    if now is None:  # no clock row yet
+    values: dict[str, Any] = {"generation": c.generation + 1}
+    if candidate is not None:
+        moment = literal(candidate, c.now.type)  # converted to UTC as the column converts it (SQLite keeps no offset)
+        values["now"] = case((or_(c.now.is_(None), c.now < moment), moment), else_=c.now)
+    taken = await conn.execute(update(t.clock).where(c.id == 1).values(values).returning(c.generation, c.now))
+    row = taken.first()
+    if row is not None:
+        return ClockTurn(row.generation, row.now)
+    if candidate is not None:  # no clock row yet
         await conn.execute(insert(t.clock).values(id=1, now=candidate))
-        return candidate
-    return now
+    return ClockTurn(None, candidate)
 
 
 async def load_facts(
-    conn: AsyncConnection, plan: Plan, target_ids: Iterable[str], as_of: datetime | None, *, current: bool = False
+    conn: AsyncConnection,
+    plan: Plan,
+    target_ids: Iterable[str],
+    as_of: datetime | None,
+    *,
+    current: bool = False,
+    summarised: Mapping[str, Sequence[SourceFigures]] | None = None,
 ) -> dict[str, TargetFacts]:
     """Each target's facts as of a time, from the whole history.
 
     `current=True` reads the kept summaries instead, which is only right when no stored fact is
-    later than `as_of`: at or after the service's clock, which every stored fact's time has advanced.
+    later than `as_of`: at or after the service's clock, which every stored fact's time has advanced;
+    `summarised` are summaries already in hand (from `summarise_progress`), not read again.
     """
     placed = {p.target.id: p for p in plan.placed_targets()}
     wanted = [tid for tid in dict.fromkeys(target_ids) if tid in placed]
@@ -123,14 +135,14 @@ async def load_facts(
     constraints = {tid: placed[tid].target for tid in wanted if placed[tid].target.kind.value == "constraint"}
     when = as_of or FAR_FUTURE
     if current:
-        totals, latest, reports = await _summarised_progress(conn, additive, rates)
+        totals, latest, reports = await _summarised_progress(conn, additive, rates, summarised or {})
         groups = await _summarised_groups(conn, constraints)
     else:
         totals = await _additive_totals(conn, additive, when)
         latest = await _latest_rates(conn, rates, when)
         reports = await _report_counts(conn, additive + rates, when)
         groups = await _constraint_groups(conn, constraints, when)
-    activity = await _activity_times(conn, wanted, when)
+    activity = await _activity_times(conn, [tid for tid in wanted if placed[tid].target.kind in ACTIVITY_KINDS], when)
     facts: dict[str, TargetFacts] = {}
     for tid in wanted:
         measured, violating = groups.get(tid, (0, 0))
@@ -144,35 +156,58 @@ async def load_facts(
     return facts
 
 
+@dataclass(frozen=True)
+class SourceFigures:
+    """One (target, source) row of `progress_sources`, as judging reads it."""
+
+    target_id: str
+    reports: int
+    total: float  # the latest cumulative figure plus later increments
+    latest: tuple[datetime, str, float]  # the newest report: time, event id, value
+
+
 async def _summarised_progress(
-    conn: AsyncConnection, additive: list[str], rates: list[str]
+    conn: AsyncConnection,
+    additive: list[str],
+    rates: list[str],
+    known: Mapping[str, Sequence[SourceFigures]],
 ) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
-    """Totals of additive targets, latest values of rates and report counts, from `progress_sources`."""
-    if not additive and not rates:
-        return {}, {}, {}
-    s = t.progress_sources
+    """Totals of additive targets, latest values of rates and report counts, from `progress_sources`
+    (for the targets in `known`, from those rows as the batch just wrote them)."""
+    unknown = [tid for tid in additive + rates if tid not in known]
+    figures = [row for tid in additive + rates for row in known.get(tid, ())]
+    if unknown:
+        s = t.progress_sources
+        query = select(
+            s.c.target_id,
+            s.c.reports,
+            s.c.cumulative_value,
+            s.c.increments,
+            s.c.latest_at,
+            s.c.latest_event_id,
+            s.c.latest_value,
+        ).where(s.c.target_id.in_(unknown))
+        figures += [
+            SourceFigures(
+                r.target_id,
+                int(r.reports),
+                float(r.cumulative_value or 0.0) + float(r.increments),
+                (r.latest_at, r.latest_event_id, float(r.latest_value)),
+            )
+            for r in await conn.execute(query)
+        ]
     rate_ids = set(rates)
     totals: dict[str, float] = {}
     newest: dict[str, tuple[datetime, str, float]] = {}
     reports: dict[str, int] = {}
-    query = select(
-        s.c.target_id,
-        s.c.reports,
-        s.c.cumulative_value,
-        s.c.increments,
-        s.c.latest_at,
-        s.c.latest_event_id,
-        s.c.latest_value,
-    ).where(s.c.target_id.in_(additive + rates))
-    for row in await conn.execute(query):
+    for row in figures:
         tid = row.target_id
-        reports[tid] = reports.get(tid, 0) + int(row.reports)
+        reports[tid] = reports.get(tid, 0) + row.reports
         if tid in rate_ids:
-            candidate = (row.latest_at, row.latest_event_id, float(row.latest_value))
-            if tid not in newest or candidate[:2] > newest[tid][:2]:
-                newest[tid] = candidate
+            if tid not in newest or row.latest[:2] > newest[tid][:2]:
+                newest[tid] = row.latest
         else:
-            totals[tid] = totals.get(tid, 0.0) + float(row.cumulative_value or 0.0) + float(row.increments)
+            totals[tid] = totals.get(tid, 0.0) + row.total
     return totals, {tid: value for tid, (_, _, value) in newest.items()}, reports
 
 
@@ -184,10 +219,15 @@ async def _summarised_groups(conn: AsyncConnection, constraints: Mapping[str, An
     return _judge_groups(constraints, await conn.execute(query))
 
 
-async def summarise_progress(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Fold newly stored progress rows (already inserted, each once) into `progress_sources`."""
+async def summarise_progress(
+    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[SourceFigures]]:
+    """Fold newly stored progress rows (already inserted, each once) into `progress_sources`.
+
+    Returns every source's figures of the targets the rows are about, as now written (for
+    `load_facts(summarised=…)`: judging them reads nothing again)."""
     if not rows:
-        return
+        return {}
     s, p = t.progress_sources, t.progress
     added: dict[tuple[str, str], list[ProgressEntry]] = defaultdict(list)
     for row in rows:
@@ -198,17 +238,15 @@ async def summarise_progress(conn: AsyncConnection, rows: Sequence[Mapping[str, 
         )
     kept: dict[tuple[str, str], SourceSummary] = {}
     found = await conn.execute(select(s).where(s.c.target_id.in_(sorted({tid for tid, _ in added}))))
-    for r in found:
-        if (r.target_id, r.source) in added:
-            latest = (r.latest_at, r.latest_event_id, float(r.latest_value))
-            kept[(r.target_id, r.source)] = SourceSummary(
-                int(r.reports),
-                r.cumulative_at,
-                r.cumulative_value if r.cumulative_value is None else float(r.cumulative_value),
-                float(r.increments),
-                r.last_increment_at,
-                latest,
-            )
+    for r in found:  # every source of these targets: those not in `rows` are returned as they are
+        kept[(r.target_id, r.source)] = SourceSummary(
+            int(r.reports),
+            r.cumulative_at,
+            r.cumulative_value if r.cumulative_value is None else float(r.cumulative_value),
+            float(r.increments),
+            r.last_increment_at,
+            (r.latest_at, r.latest_event_id, float(r.latest_value)),
+        )
     folded: dict[tuple[str, str], SourceSummary] = {}
     recount: list[tuple[str, str]] = []
     for key, entries in added.items():
@@ -249,6 +287,13 @@ async def summarise_progress(conn: AsyncConnection, rows: Sequence[Mapping[str, 
         ],
         keys=("target_id", "source"),
     )
+    written = kept | folded
+    figures: dict[str, list[SourceFigures]] = defaultdict(list)
+    for (tid, _), summary in written.items():
+        if summary.latest is not None:
+            total = (summary.cumulative_value or 0.0) + summary.increments
+            figures[tid].append(SourceFigures(tid, summary.reports, total, summary.latest))
+    return figures
 
 
 async def summarise_measurements(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 from duban_kit.messaging import inbox_table, outbox_table
 from duban_kit.types import UtcDateTime
@@ -119,6 +119,9 @@ clock = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("now", UtcDateTime(), nullable=False),
+    #: Bumped by every writer's transaction: an in-memory copy of `status` made at generation g is
+    #: current for the writer that next finds g + 1 (no other writer committed in between).
+    Column("generation", BigInteger, nullable=False, server_default="0"),
 )
 
 

@@ -21,6 +21,8 @@ from duban_contracts.timezone import SHANGHAI
 
 RATE_KINDS = frozenset({TargetKind.RATIO, TargetKind.COVERAGE, TargetKind.GROWTH})
 ADDITIVE_KINDS = frozenset({TargetKind.CUMULATIVE_COUNT, TargetKind.LEVEL})
+#: Kinds judged on activities (the others ignore `TargetFacts.activity_times`).
+ACTIVITY_KINDS = frozenset({TargetKind.DATED_EVENT, TargetKind.PERIODIC})
 
 
 @dataclass(frozen=True)

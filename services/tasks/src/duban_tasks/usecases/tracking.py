@@ -8,6 +8,8 @@ unit's one transaction, so a crash loses or duplicates nothing. Writers take tur
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,9 +52,41 @@ class Judgement:
     plan: Rollup
 
 
-class _ClockLock(UnitHooks):
+@dataclass
+class _Published:
+    """The `status` table as this writer last committed it, at a clock generation.
+
+    Held in memory so that a batch reads no status rows: valid for the next transaction exactly
+    when that transaction finds the generation one higher (no other writer, and no failed
+    transaction of this one, came in between)."""
+
+    generation: int
+    stored: dict[tuple[str, str], repo.StoredStatus]
+    targets: dict[str, TargetState]  # every placed target, as stored (not started where never judged)
+
+
+class _Writer(UnitHooks):
+    """Writers take turns (in this process and, on the clock row, across replicas) and keep `_Published`."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.turn = asyncio.Lock()
+
+    def serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.turn
+
     async def opened(self, uow: UnitOfWork) -> None:
-        await repo.lock_clock(uow.conn, uow.is_sqlite)
+        # A repeat in the batch was applied before, so the clock is already past it: the max over
+        # the batch as delivered is the max over its new events.
+        turn = await repo.take_clock(uow.conn, max((e.occurred_at for e in uow.offered), default=None))
+        self.tracker._generation, self.tracker._now = turn.generation, turn.now
+        self.tracker._saved = []
+
+    def rolled_back(self) -> None:
+        self.tracker._published = None
+
+    def committed(self, uow: UnitOfWork) -> None:
+        self.tracker._committed()
 
 
 class Tracker:
@@ -75,6 +109,14 @@ class Tracker:
         self.metrics = metrics
         self.thresholds = thresholds or Thresholds()
         self._placed = {p.target.id: p for p in plan.placed_targets()}
+        self._task_targets = {task.no: [x.id for x in task.targets] for _, task in plan.tasks()}
+        self._section_targets = {
+            section.no: [x.id for task in section.tasks for x in task.targets] for section in plan.sections
+        }
+        self._published: _Published | None = None
+        self._generation: int | None = None  # the clock generation of the transaction under way
+        self._now: datetime | None = None  # … and its event-time clock
+        self._saved: list[dict[str, Any]] = []  # status rows it wrote
         self.units = Units(
             "tasks",
             self.consumes(),
@@ -83,7 +125,7 @@ class Tracker:
             outbox=outbox,
             subjects=subjects,
             metrics=metrics,
-            hooks=_ClockLock(),
+            hooks=_Writer(self),
         )
         # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
         self.record_progress = self.units.batch("progress.recorded")
@@ -121,8 +163,8 @@ class Tracker:
             for e in events
         ]
         await repo.insert_rows(uow.conn, t.progress, rows)
-        await repo.summarise_progress(uow.conn, rows)
-        await self._judge_after(uow, events)
+        summarised = await repo.summarise_progress(uow.conn, rows)
+        await self._judge_after(uow, events, summarised=summarised)
 
     async def activity_recorded(self, uow: UnitOfWork, events: Sequence[ActivityRecorded]) -> None:
         rows = [
@@ -158,15 +200,28 @@ class Tracker:
     async def clock_ticked(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
         await self._judge_after(uow, events, everything=True)
 
-    async def _judge_after(self, uow: UnitOfWork, events: Sequence[Any], *, everything: bool = False) -> None:
-        """Move the clock to the batch's newest event and stage the status changes of what it touched."""
-        now = await repo.advance_clock(uow.conn, max(e.occurred_at for e in events))
+    async def _judge_after(
+        self,
+        uow: UnitOfWork,
+        events: Sequence[Any],
+        *,
+        everything: bool = False,
+        summarised: dict[str, list[repo.SourceFigures]] | None = None,
+    ) -> None:
+        """Stage the status changes of what the batch touched, as of the clock (moved by the batch)."""
+        now = self._now
         touched = list(self._placed) if everything else [getattr(e, "target_id", None) for e in events]
         targets = list(dict.fromkeys(tid for tid in touched if tid in self._placed))
-        uow.publish(await self._rejudge(uow.conn, targets, now, on_the_clock=everything))
+        uow.publish(await self._rejudge(uow.conn, targets, now, on_the_clock=everything, summarised=summarised))
 
     async def _rejudge(
-        self, conn: AsyncConnection, target_ids: list[str], now: datetime | None, *, on_the_clock: bool = False
+        self,
+        conn: AsyncConnection,
+        target_ids: list[str],
+        now: datetime | None,
+        *,
+        on_the_clock: bool = False,
+        summarised: dict[str, list[repo.SourceFigures]] | None = None,
     ) -> list[Event]:
         """Judge `target_ids` (and their task, section and plan) at `now`; the changes to announce.
 
@@ -176,39 +231,23 @@ class Tracker:
         """
         if not target_ids or now is None:
             return []
-        stored = await repo.load_status(conn)
-        facts = await repo.load_facts(conn, self.plan, target_ids, now, current=True)  # no fact is after now
+        published = await self._current(conn)
+        stored = published.stored
+        # No fact is after now, so the kept summaries are the facts.
+        facts = await repo.load_facts(conn, self.plan, target_ids, now, current=True, summarised=summarised)
         fresh_states = {
             tid: evaluate(self._placed[tid], facts[tid], now, self.plan.year_start, self.thresholds)
             for tid in target_ids
         }
-        states = {
-            tid: _state_from_stored(self._placed[tid], row)
-            for (level, tid), row in stored.items()
-            if level == "target" and tid in self._placed
-        }
-        states.update(fresh_states)
-        for tid, placed in self._placed.items():
-            states.setdefault(
-                tid,
-                TargetState(
-                    tid,
-                    TargetStatus.NOT_STARTED,
-                    0.0,
-                    0.0,
-                    None,
-                    placed.target.value,
-                    placed.target.unit,
-                    placed.target.kind,
-                ),
-            )
-        judgement = self._roll_up(states, now)
-        touched_tasks = {self._placed[tid].task.no for tid in target_ids}
-        touched_sections = {self._placed[tid].section.no for tid in target_ids}
+        states = published.targets | fresh_states
+        touched_tasks = sorted({self._placed[tid].task.no for tid in target_ids})
+        touched_sections = sorted({self._placed[tid].section.no for tid in target_ids})
         candidates: list[tuple[str, str, Any]] = [("target", tid, fresh_states[tid]) for tid in target_ids]
-        candidates += [("task", str(no), judgement.tasks[no]) for no in sorted(touched_tasks)]
-        candidates += [("section", no, judgement.sections[no]) for no in sorted(touched_sections)]
-        candidates.append(("plan", self.plan.id, judgement.plan))
+        candidates += [("task", str(no), rollup([states[x] for x in self._task_targets[no]])) for no in touched_tasks]
+        candidates += [
+            ("section", no, rollup([states[x] for x in self._section_targets[no]])) for no in touched_sections
+        ]
+        candidates.append(("plan", self.plan.id, rollup([states[x] for x in self._placed])))
         changes: list[Event] = []
         rows: list[dict[str, Any]] = []
         for level, ref, state in candidates:
@@ -230,7 +269,42 @@ class Tracker:
             )
             changes.append(self._status_changed(level, ref=ref, state=state, before=before, now=now, revision=revision))
         await repo.save_status(conn, rows, set(stored))
+        self._saved += rows
         return changes
+
+    async def _current(self, conn: AsyncConnection) -> _Published:
+        """The stored statuses: from memory while no one else wrote since, else read again."""
+        generation, published = self._generation, self._published
+        if published is not None and generation is not None and published.generation == generation - 1:
+            return published
+        stored = await repo.load_status(conn)
+        targets = {tid: self._not_started(placed) for tid, placed in self._placed.items()}
+        for (level, ref), row in stored.items():
+            if level == "target" and ref in self._placed:
+                targets[ref] = _state_from_stored(self._placed[ref], row)
+        published = _Published(-1 if generation is None else generation - 1, stored, targets)
+        self._published = published if generation is not None else None
+        return published
+
+    def _committed(self) -> None:
+        """This writer's transaction committed: what it wrote is what the table now holds."""
+        generation, published = self._generation, self._published
+        if published is None or generation is None or published.generation != generation - 1:
+            self._published = None
+            return
+        for row in self._saved:
+            level, ref = row["level"], row["ref"]
+            kept = repo.StoredStatus(row["status"], row["completion"], row["expected"], row["actual"], row["revision"])
+            published.stored[(level, ref)] = kept
+            if level == "target" and ref in self._placed:
+                published.targets[ref] = _state_from_stored(self._placed[ref], kept)
+        published.generation = generation
+        self._saved = []
+
+    @staticmethod
+    def _not_started(placed: PlacedTarget) -> TargetState:
+        target = placed.target
+        return TargetState(target.id, TargetStatus.NOT_STARTED, 0.0, 0.0, None, target.value, target.unit, target.kind)
 
     def _roll_up(self, states: dict[str, TargetState], now: datetime) -> Judgement:
         tasks: dict[int, Rollup] = {}
