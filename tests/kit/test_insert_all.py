@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Column, Dialect, Integer, MetaData, String, Table, TypeDecorator, func, select
 from sqlalchemy.exc import DBAPIError
 
-from duban_kit.db import Database, insert_all, insert_missing
+from duban_kit.db import Database, insert_all, insert_missing, upsert
 from duban_tasks.adapters import tables
 from tests.support.databases import tasks_database
 
@@ -108,3 +108,42 @@ async def test_a_column_type_converts_each_value_and_its_length_is_still_enforce
     async with db.read() as conn:
         kept = (await conn.execute(select(codes.c.id, codes.c.code).order_by(codes.c.id))).all()
     assert kept == [(1, "BZ-EZ"), (2, None)]
+
+
+async def test_upsert_updates_existing_rows_and_a_key_given_twice_ends_as_its_last_row(db: Database) -> None:
+    s = tables.progress_sources
+    at = datetime(2023, 3, 1, tzinfo=UTC)
+
+    def summary(source: str, reports: int, note: str) -> dict[str, Any]:
+        return {
+            "target_id": "t-学位",
+            "source": source,
+            "reports": reports,
+            "cumulative_at": None,
+            "cumulative_value": None,
+            "increments": reports * 0.5,
+            "last_increment_at": at,
+            "latest_at": at + timedelta(hours=reports),
+            "latest_event_id": f'{note} "引号" \\ {reports}',  # quotes and backslashes travel as they are
+            "latest_value": float(reports),
+        }
+
+    async with db.begin() as conn:
+        await upsert(conn, s, [summary("一中", 1, "first"), summary("二中", 1, "first")], keys=("target_id", "source"))
+    async with db.begin() as conn:
+        await upsert(
+            conn,
+            s,
+            [summary("一中", 2, "again"), summary("三中", 1, "new"), summary("一中", 3, "last")],
+            keys=("target_id", "source"),
+        )
+        await upsert(conn, s, [], keys=("target_id", "source"))
+
+    async with db.read() as conn:
+        kept = {row.source: row for row in await conn.execute(select(s))}
+    assert {source: (row.reports, row.latest_event_id) for source, row in kept.items()} == {
+        "一中": (3, 'last "引号" \\ 3'),
+        "二中": (1, 'first "引号" \\ 1'),
+        "三中": (1, 'new "引号" \\ 1'),
+    }
+    assert kept["一中"].increments == 1.5 and kept["一中"].latest_at == at + timedelta(hours=3)

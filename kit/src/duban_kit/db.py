@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import (
     Enum,
     Select,
@@ -92,6 +93,8 @@ class Database:
         engine = create_async_engine(async_url(self.url), **kwargs)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(engine.sync_engine, "connect", _binary_arrays)
         if self.metrics is not None:
             _instrument(engine, self.metrics)
         return engine
@@ -214,6 +217,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    """Send Python lists as binary arrays: psycopg's text format escapes every quote of every element
+    with a regular expression — 50 JSON documents took 1.1 ms to dump as text, 15 µs as binary, more
+    than the rest of an alerts batch (the elements' own types and the SQL casts are the same)."""
+    dbapi_connection.driver_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def _instrument(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
     sync_engine = engine.sync_engine
 
@@ -320,13 +330,22 @@ async def inserted(
 
 
 async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
-    """Insert rows, or update the ones whose `keys` already exist (ON CONFLICT, SQLite and PostgreSQL)."""
+    """Insert rows, or update the ones whose `keys` already exist (ON CONFLICT, SQLite and PostgreSQL).
+
+    A key given twice ends as its last row, as if the rows were written one by one (on PostgreSQL
+    they go as column arrays in one statement, which may not touch a row twice)."""
     if not rows:
         return
-    statement = dialect_insert(conn, table)
-    columns = [c for c in rows[0] if c not in keys]
+    names = list(rows[0])
+    parameters: Any
+    if _arrays_fit(conn, table, names):
+        last = {tuple(row[key] for key in keys): row for row in rows}
+        statement = postgresql_insert(table).from_select(names, _unnested(table, names))
+        parameters = _by_column(list(last.values()), names)
+    else:
+        statement, parameters = dialect_insert(conn, table), list(rows)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: getattr(excluded, c) for c in columns}
+        index_elements=list(keys), set_={c: getattr(excluded, c) for c in names if c not in keys}
     )
-    await conn.execute(statement, list(rows))
+    await conn.execute(statement, parameters)
