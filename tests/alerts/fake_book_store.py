@@ -20,10 +20,12 @@ class InMemoryBookStore:
         self.book_version: tuple[int, datetime | None] | None = None
         self.notifications: dict[str, Notification] = {}
 
-    async def lock_version(self) -> tuple[int, datetime | None]:
-        if self.book_version is None:
-            self.book_version = (0, None)
-        return self.book_version
+    async def take_turn(self, candidate: datetime | None) -> tuple[int, datetime | None]:
+        version, now = self.book_version or (0, None)
+        if candidate is not None and (now is None or now < candidate):
+            now = candidate
+        self.book_version = (version + 1, now)
+        return version, now
 
     async def version(self) -> int | None:
         return None if self.book_version is None else self.book_version[0]
@@ -41,6 +43,3 @@ class InMemoryBookStore:
     async def add_notifications(self, notifications: Sequence[Notification]) -> None:
         for n in notifications:
             self.notifications.setdefault(n.key, n)
-
-    async def set_version(self, version: int, now: datetime | None) -> None:
-        self.book_version = (version, now)

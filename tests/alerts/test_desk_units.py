@@ -61,7 +61,7 @@ def desk_on(store: InMemoryBookStore) -> AlertDesk:
 async def unit_of_work(desk: AlertDesk, apply: Apply, events: Sequence[Any]) -> UnitOfWork:
     """One batch, hook by hook as kit runs it; what it staged is left on the unit of work."""
     uow = UnitOfWork(cast(AsyncConnection, None), is_sqlite=False)
-    uow.events = list(events)
+    uow.offered = uow.events = list(events)
     await desk.opened(uow)
     await apply(uow, uow.events)
     await desk.closing(uow)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_kit.db import insert_missing, upsert
@@ -43,8 +43,9 @@ BookRows = dict[str, list[Any]]
 class BookStore(Protocol):
     """The reads and writes of the alert desk, inside one unit of work (or one read)."""
 
-    async def lock_version(self) -> tuple[int, datetime | None]:
-        """The book's version and event-time now, held until the unit of work ends (0, None at first)."""
+    async def take_turn(self, candidate: datetime | None) -> tuple[int, datetime | None]:
+        """Bump the book's version and move its event-time now forward to `candidate`, the row held until
+        the unit of work ends: the version before (0 at first) and the now after."""
 
     async def version(self) -> int | None:
         """The book's version as last committed, without waiting for a writer."""
@@ -61,9 +62,6 @@ class BookStore(Protocol):
     async def add_notifications(self, notifications: Sequence[Notification]) -> None:
         """Stage planned notifications for the sender; one already staged (same key) is left alone."""
 
-    async def set_version(self, version: int, now: datetime | None) -> None:
-        """Record that the book now is at `version`, with this event-time now."""
-
 
 class SqlBookStore:
     """A `BookStore` on the alerts service's database, in the connection of kit's transaction."""
@@ -71,15 +69,21 @@ class SqlBookStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def lock_version(self) -> tuple[int, datetime | None]:
-        query = select(t.book_version.c.version, t.book_version.c.now).where(t.book_version.c.id == 1)
-        if self.conn.dialect.name != "sqlite":
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+    async def take_turn(self, candidate: datetime | None) -> tuple[int, datetime | None]:
+        """One statement: it locks the row (replicas take turns) and writes what the commit leaves."""
+        v = t.book_version.c
+        values: dict[str, Any] = {"version": v.version + 1}
+        if candidate is not None:
+            moment = literal(candidate, v.now.type)
+            values["now"] = case((or_(v.now.is_(None), v.now < moment), moment), else_=v.now)
+        taken = await self.conn.execute(
+            update(t.book_version).where(v.id == 1).values(values).returning(v.version, v.now)
+        )
+        row = taken.first()
         if row is None:
-            await self.conn.execute(insert(t.book_version).values(id=1, version=0, now=None))
-            return 0, None
-        return int(row.version), row.now
+            await self.conn.execute(insert(t.book_version).values(id=1, version=1, now=candidate))
+            return 0, candidate
+        return int(row.version) - 1, row.now
 
     async def version(self) -> int | None:
         return await self.conn.scalar(select(t.book_version.c.version).where(t.book_version.c.id == 1))
@@ -122,10 +126,6 @@ class SqlBookStore:
         ]
         # A notification already staged (same key) is left alone: one statement, no read first.
         await insert_missing(self.conn, t.notifications, rows, keys=("key",))
-
-    async def set_version(self, version: int, now: datetime | None) -> None:
-        v = t.book_version
-        await self.conn.execute(update(v).where(v.c.id == 1).values(version=version, now=now))
 
 
 def dumps(data: dict[str, Any]) -> str:

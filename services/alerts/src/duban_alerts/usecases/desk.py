@@ -169,12 +169,11 @@ class AlertDesk(UnitHooks):
         self._apply(uow, events, lambda b, e: b.tick(e.occurred_at))
 
     def _apply(self, uow: UnitOfWork, events: Sequence[E], apply: Callable[[AlertBook, E], list[Change]]) -> None:
+        """Apply the new events; the book's now has already moved to the newest of them (`opened`)."""
         book, now = self._opened_book(), self._now
         changes: list[Change] = []
         for event in events:
             changes += apply(book, event)
-            now = max(now, _known_at(event)) if now else _known_at(event)
-        self._now = now
         self._stage(uow, changes, book.plan_notifications(now) if now else [])
 
     # --- commands --------------------------------------------------------------------------
@@ -250,7 +249,12 @@ class AlertDesk(UnitHooks):
 
     async def opened(self, uow: UnitOfWork) -> None:
         store = self.store_for(uow.conn)
-        version, self._now = await store.lock_version()
+        # A repeat in the batch was applied before, so the book's now is already past it: the max over
+        # the batch as delivered is the max over its new events.
+        candidate = max((_known_at(e) for e in uow.offered), default=None)
+        version, now = await store.take_turn(candidate)
+        # The event's own time where it moved the clock: the book keeps the offset it was reported with.
+        self._now = candidate if candidate is not None and now == candidate else now
         if self._book is None or version != self._version:
             self._book = await self._load(store)
         self._opened = version
@@ -260,7 +264,6 @@ class AlertDesk(UnitHooks):
         await store.save(state_to_json(self._opened_book().take_writes()))
         notifications, self._notifications = self._notifications, []
         await store.add_notifications(notifications)
-        await store.set_version(self._opened + 1, self._now)
 
     def rolled_back(self) -> None:
         self._book = None  # it may hold changes that were not committed
