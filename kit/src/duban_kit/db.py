@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -80,7 +80,7 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     def _create_engine(self) -> AsyncEngine:
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
@@ -95,6 +95,7 @@ class Database:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             event.listen(engine.sync_engine, "connect", _binary_arrays)
+            _ping_when_idle(engine)
         if self.metrics is not None:
             _instrument(engine, self.metrics)
         return engine
@@ -215,6 +216,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+#: A pooled connection unused this long is checked with `SELECT 1` before it is handed out. Busier
+#: ones are not: a ping on every checkout (`pool_pre_ping`) cost 0.15–0.2 ms of CPU per transaction,
+#: a fifth of a small one. A connection that breaks while in use fails its transaction, which the
+#: consumers retry (the error is transient) and which SQLAlchemy answers by emptying the pool.
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def handed_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:  # the pool drops it and hands out another (or a new one)
+            raise DisconnectionError(
+                f"a pooled connection idle for {time.monotonic() - idle_since:.0f}s is gone"
+            ) from error
 
 
 def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
