@@ -13,6 +13,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     bindparam,
+    case,
     cast,
     event,
     func,
     insert,
+    literal,
+    or_,
     select,
     text,
 )
@@ -272,6 +276,15 @@ async def serialise(conn: AsyncConnection, name: str) -> None:
     """Take a transaction-scoped lock named `name` (PostgreSQL; SQLite has one writer anyway)."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+
+
+def moved_forward(column: Any, moment: datetime) -> Any:
+    """An UPDATE's value for `column`: `moment` where that moves it forward (a NULL takes it), else as it is.
+
+    `moment` is converted as the column converts its values (an offset time to UTC on SQLite, which keeps
+    no offset), so the comparison is between like values."""
+    at = literal(moment, column.type)
+    return case((or_(column.is_(None), column < at), at), else_=column)
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import case, insert, literal, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from duban_kit.db import insert_missing, upsert
+from duban_kit.db import insert_missing, moved_forward, upsert
 
 from ..domain import Notification, notification_to_json
 from . import tables as t
@@ -74,8 +74,7 @@ class SqlBookStore:
         v = t.book_version.c
         values: dict[str, Any] = {"version": v.version + 1}
         if candidate is not None:
-            moment = literal(candidate, v.now.type)
-            values["now"] = case((or_(v.now.is_(None), v.now < moment), moment), else_=v.now)
+            values["now"] = moved_forward(v.now, candidate)
         taken = await self.conn.execute(
             update(t.book_version).where(v.id == 1).values(values).returning(v.version, v.now)
         )

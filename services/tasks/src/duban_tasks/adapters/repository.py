@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
-from duban_kit.db import insert_all, insert_missing, upsert
+from duban_kit.db import insert_all, insert_missing, moved_forward, upsert
 
 from ..domain.progress import ProgressEntry, SourceSummary, fold
 from ..domain.status import ACTIVITY_KINDS, ADDITIVE_KINDS, RATE_KINDS, TargetFacts
@@ -102,8 +102,7 @@ async def take_clock(conn: AsyncConnection, candidate: datetime | None) -> Clock
     c = t.clock.c
     values: dict[str, Any] = {"generation": c.generation + 1}
     if candidate is not None:
-        moment = literal(candidate, c.now.type)  # converted to UTC as the column converts it (SQLite keeps no offset)
-        values["now"] = case((or_(c.now.is_(None), c.now < moment), moment), else_=c.now)
+        values["now"] = moved_forward(c.now, candidate)
     taken = await conn.execute(update(t.clock).where(c.id == 1).values(values).returning(c.generation, c.now))
     row = taken.first()
     if row is not None:
@@ -291,8 +290,7 @@ async def summarise_progress(
     figures: dict[str, list[SourceFigures]] = defaultdict(list)
     for (tid, _), summary in written.items():
         if summary.latest is not None:
-            total = (summary.cumulative_value or 0.0) + summary.increments
-            figures[tid].append(SourceFigures(tid, summary.reports, total, summary.latest))
+            figures[tid].append(SourceFigures(tid, summary.reports, summary.total, summary.latest))
     return figures
 
 

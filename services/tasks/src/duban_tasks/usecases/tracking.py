@@ -65,31 +65,10 @@ class _Published:
     targets: dict[str, TargetState]  # every placed target, as stored (not started where never judged)
 
 
-class _Writer(UnitHooks):
-    """Writers take turns (in this process and, on the clock row, across replicas) and keep `_Published`."""
+class Tracker(UnitHooks):
+    """The tasks service's writer: kit's unit of work calls its appliers, and it is the unit's hooks —
+    writers take turns (in this process, and on the clock row across replicas) and it keeps `_Published`."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-        self.turn = asyncio.Lock()
-
-    def serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.turn
-
-    async def opened(self, uow: UnitOfWork) -> None:
-        # A repeat in the batch was applied before, so the clock is already past it: the max over
-        # the batch as delivered is the max over its new events.
-        turn = await repo.take_clock(uow.conn, max((e.occurred_at for e in uow.offered), default=None))
-        self.tracker._generation, self.tracker._now = turn.generation, turn.now
-        self.tracker._saved = []
-
-    def rolled_back(self) -> None:
-        self.tracker._published = None
-
-    def committed(self, uow: UnitOfWork) -> None:
-        self.tracker._committed()
-
-
-class Tracker:
     def __init__(
         self,
         *,
@@ -117,6 +96,7 @@ class Tracker:
         self._generation: int | None = None  # the clock generation of the transaction under way
         self._now: datetime | None = None  # … and its event-time clock
         self._saved: list[dict[str, Any]] = []  # status rows it wrote
+        self._turn = asyncio.Lock()
         self.units = Units(
             "tasks",
             self.consumes(),
@@ -125,7 +105,7 @@ class Tracker:
             outbox=outbox,
             subjects=subjects,
             metrics=metrics,
-            hooks=_Writer(self),
+            hooks=self,
         )
         # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
         self.record_progress = self.units.batch("progress.recorded")
@@ -138,6 +118,35 @@ class Tracker:
             await serialise(conn, "duban-tasks-load-plan")  # replicas start together
             await repo.save_plan(conn, self.plan, datetime.now(UTC))
             await repo.ensure_clock(conn, local_start(self.plan.year_start))
+
+    # --- the unit of work's hooks ----------------------------------------------------------------
+
+    def serialised(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._turn
+
+    async def opened(self, uow: UnitOfWork) -> None:
+        # A repeat in the batch was applied before, so the clock is already past it: the max over
+        # the batch as delivered is the max over its new events.
+        turn = await repo.take_clock(uow.conn, max((e.occurred_at for e in uow.offered), default=None))
+        self._generation, self._now, self._saved = turn.generation, turn.now, []
+
+    def rolled_back(self) -> None:
+        self._published = None
+
+    def committed(self, uow: UnitOfWork) -> None:
+        """This writer's transaction committed: what it wrote is what the table now holds."""
+        generation, published = self._generation, self._published
+        if published is None or generation is None or published.generation != generation - 1:
+            self._published = None
+            return
+        for row in self._saved:
+            level, ref = row["level"], row["ref"]
+            kept = repo.StoredStatus(row["status"], row["completion"], row["expected"], row["actual"], row["revision"])
+            published.stored[(level, ref)] = kept
+            if level == "target" and ref in self._placed:
+                published.targets[ref] = _state_from_stored(self._placed[ref], kept)
+        published.generation = generation
+        self._saved = []
 
     # --- the events it consumes (kit's unit of work calls these with the new events of a batch) ---
 
@@ -285,21 +294,6 @@ class Tracker:
         published = _Published(-1 if generation is None else generation - 1, stored, targets)
         self._published = published if generation is not None else None
         return published
-
-    def _committed(self) -> None:
-        """This writer's transaction committed: what it wrote is what the table now holds."""
-        generation, published = self._generation, self._published
-        if published is None or generation is None or published.generation != generation - 1:
-            self._published = None
-            return
-        for row in self._saved:
-            level, ref = row["level"], row["ref"]
-            kept = repo.StoredStatus(row["status"], row["completion"], row["expected"], row["actual"], row["revision"])
-            published.stored[(level, ref)] = kept
-            if level == "target" and ref in self._placed:
-                published.targets[ref] = _state_from_stored(self._placed[ref], kept)
-        published.generation = generation
-        self._saved = []
 
     @staticmethod
     def _not_started(placed: PlacedTarget) -> TargetState:
