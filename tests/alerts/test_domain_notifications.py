@@ -252,3 +252,21 @@ def test_planning_twice_at_the_same_moment_sends_nothing_the_second_time_and_key
     assert second_a == []
     assert keys_a == keys_b
     assert len(set(keys_a)) == 2
+
+
+def test_the_routing_memo_grows_with_the_groups_not_with_the_alerts() -> None:
+    from duban_alerts.domain import load_rules
+    from duban_alerts.domain.notifications import Router
+
+    router = Router(load_rules(None).notifications.route)
+    base = {"rule": "data_quality", "severity": "warning", "unit_id": "bz-sz", "state": "firing"}
+
+    routed = [router.groups_for({**base, "fact_id": f"f{n}", "check": "increment_outlier"}) for n in range(500)]
+    elsewhere = router.groups_for({**base, "unit_id": "bz-ez", "fact_id": "f0"})
+
+    assert len(router._memo) == 2  # one per distinct routing, not one per fact id
+    assert all(r == routed[0] for r in routed)
+    assert [key for _, key, _ in elsewhere] != [key for _, key, _ in routed[0]]
+    # the memo answers as the tree itself does
+    fresh = Router(load_rules(None).notifications.route)
+    assert fresh.root.match({**base, "fact_id": "f9"}) == [route for route, _, _ in routed[9]]

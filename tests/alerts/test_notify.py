@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import subprocess
+import sys
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from aiosmtpd.smtp import Envelope
 from duban.isolated import free_port
 from duban_alerts.adapters.notify import (
     EmailReceiver,
+    WebClient,
     WebhookReceiver,
     deliver,
     send_email,
@@ -40,7 +44,7 @@ def a_notification() -> Notification:
 async def test_a_webhook_posts_the_notification_once_as_json_with_its_idempotency_key() -> None:
     notification = a_notification()
     with http_server(Script([200])) as script:
-        async with httpx.AsyncClient() as client:
+        async with contextlib.aclosing(WebClient()) as client:  # the client the sender runs with
             result = await send_webhook(notification, WebhookReceiver(script.url), client)
 
     assert (result.ok, result.outcome, result.status) == (True, "sent", 200)
@@ -75,7 +79,7 @@ async def test_an_endpoint_that_does_not_answer_in_time_is_cut_off_as_a_transien
 
 async def test_a_refused_connection_is_a_transient_failure() -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"
-    async with httpx.AsyncClient() as client:
+    async with contextlib.aclosing(WebClient()) as client:
         result = await send_webhook(a_notification(), WebhookReceiver(url), client)
 
     assert (result.ok, result.transient, result.status) == (False, True, None)
@@ -175,3 +179,14 @@ def test_every_notification_reason_has_a_chinese_subject(reason: str) -> None:
 
     assert subject.startswith("【督办")
     assert ("已解除" in subject) is (reason == "resolved")
+
+
+def test_the_alerts_service_loads_no_http_client_until_a_webhook_is_called() -> None:
+    """httpx (and what it pulls in) costs every alerts process about 7 MiB; most bureaus only send e-mail."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, duban_alerts.app; print('httpx' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"

@@ -32,9 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import yaml
 from prometheus_client import Counter
 from sqlalchemy import bindparam, func, select, tuple_, update
@@ -45,7 +44,10 @@ from duban_kit.db import Database, insert_missing
 from ..config import AlertsSettings
 from ..domain import notification_from_json
 from . import tables as t
-from .notify import DEFAULT_ZONE, Channel, DeliveryResult, EmailReceiver, WebhookReceiver, deliver
+from .notify import DEFAULT_ZONE, Channel, DeliveryResult, EmailReceiver, WebClient, WebhookReceiver, deliver
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,7 @@ class NotificationSender:
         self._wake.set()
 
     async def run(self) -> None:
-        async with httpx.AsyncClient() as client:
+        async with contextlib.aclosing(WebClient()) as client:
             recorder = asyncio.create_task(self._record_forever(), name="alerts:notification-records")
             try:
                 while True:
@@ -161,7 +163,7 @@ class NotificationSender:
                 with contextlib.suppress(Exception):  # what finished is recorded if the database lets us
                     await self._flush()
 
-    async def dispatch(self, client: httpx.AsyncClient) -> int:
+    async def dispatch(self, client: httpx.AsyncClient | WebClient) -> int:
         """One pass: give new notifications their deliveries, then start every due delivery its lane has room for."""
         if self._fresh:
             self._fresh = False
@@ -286,7 +288,7 @@ class NotificationSender:
 
     # --- one attempt and its record ----------------------------------------------------------
 
-    async def _attempt(self, client: httpx.AsyncClient, claimed: Claimed, channel: Channel) -> None:
+    async def _attempt(self, client: httpx.AsyncClient | WebClient, claimed: Claimed, channel: Channel) -> None:
         timeout = self.settings.notify_timeout_seconds
         async with self._slots(claimed.lane):
             try:

@@ -46,7 +46,7 @@ def alert_id(fingerprint_: str, episode: int) -> str:
     return str(uuid.uuid5(ALERT_ID_NAMESPACE, f"{fingerprint_}#{episode}"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alert:
     id: str
     fingerprint: str

@@ -63,7 +63,7 @@ class UnknownSilence(KeyError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppliedFact:
     fact_id: str
     kind: FactKind

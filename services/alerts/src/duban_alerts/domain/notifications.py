@@ -177,21 +177,35 @@ def group_key(route: Route, labels: Mapping[str, str]) -> tuple[str, dict[str, s
 
 
 class Router:
-    """The routing tree with a memo: the same labels always route to the same groups."""
+    """The routing tree with a memo: the same labels always route to the same groups.
+
+    The memo is keyed on the labels the tree reads (its matchers' and its `group_by` names) alone:
+    alerts that differ only in others (a data-quality alert's `fact_id`) share one entry, so the
+    memo stays as small as the set of groups instead of growing by an entry per alert.
+    """
 
     def __init__(self, config: RouteConfig) -> None:
         self.root = Route.tree(config)
-        self._memo: dict[frozenset[tuple[str, str]], tuple[tuple[Route, str, dict[str, str]], ...]] = {}
+        self._read = tuple(sorted(_names_read(self.root)))
+        self._memo: dict[tuple[str, ...], tuple[tuple[Route, str, dict[str, str]], ...]] = {}
 
     def groups_for(self, labels: Mapping[str, str]) -> tuple[tuple[Route, str, dict[str, str]], ...]:
         """(route, group key, group labels) for each route the labels go to."""
-        memo_key = frozenset(labels.items())
+        memo_key = tuple([labels.get(name, "") for name in self._read])
         found = self._memo.get(memo_key)
         if found is None:
             found = tuple((route, *group_key(route, labels)) for route in self.root.match(labels))
             if len(self._memo) < 10_000:
                 self._memo[memo_key] = found
         return found
+
+
+def _names_read(route: Route) -> set[str]:
+    """The label names `route` and the routes under it match on or group by."""
+    names = {matcher.name for matcher in route.matchers} | set(route.group_by)
+    for child in route.children:
+        names |= _names_read(child)
+    return names
 
 
 @dataclass
