@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,9 +40,12 @@ class Recorder(UnitHooks):
     poison: set[str] = field(default_factory=set)
     hooks: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
+    gate: asyncio.Event | None = None  # set: the first batch is held in its transaction until the gate opens
 
     async def apply(self, uow: UnitOfWork, events: Sequence[ClockTicked]) -> None:
         self.batches.append([e.event_id for e in events])
+        if self.gate is not None and len(self.batches) == 1:
+            await self.gate.wait()
         uow.publish(events)  # echoed, to see the outbox filled in the same transaction
         uow.after_commit(lambda: self.after.append("committed"))
         if self.poison & {e.event_id for e in events}:
@@ -71,7 +75,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 def units_of(db: Database, recorder: Recorder, metrics: ServiceMetrics | None = None) -> Units:
     return Units(
         "tasks",
-        {"clock.ticked": recorder.apply},
+        {"clock.ticked": recorder.apply, "clock.ticked.again": recorder.apply},  # two consumers' types
         db=db,
         inbox=Inbox(tables.inbox),
         outbox=Outbox(tables.outbox),
@@ -120,6 +124,63 @@ async def test_a_failing_batch_leaves_no_trace_and_tells_the_service(db: Databas
     assert await stored(db, tables.outbox) == []
     assert recorder.hooks == ["opened", "rolled back"]
     assert recorder.after == []
+
+
+async def test_batches_that_wait_for_a_transaction_commit_together_in_the_order_they_came(db: Database) -> None:
+    recorder = Recorder(gate=asyncio.Event())
+    units = units_of(db, recorder)
+    held = asyncio.create_task(units.run("clock.ticked", [tick(1)]))
+    await asyncio.sleep(0.05)  # the first batch is in its transaction
+    waiting = [
+        asyncio.create_task(units.run("clock.ticked.again", [tick(2)])),
+        asyncio.create_task(units.run("clock.ticked", [tick(3), tick(4)])),
+    ]
+    await asyncio.sleep(0.05)
+    assert recorder.batches == [[tick(1).event_id]]  # the others wait their turn
+
+    recorder.gate.set()  # type: ignore[union-attr]
+    await asyncio.gather(held, *waiting)
+
+    assert recorder.batches == [[tick(1).event_id], [tick(2).event_id], [tick(3).event_id, tick(4).event_id]]
+    assert recorder.hooks == ["opened", "closing", "committed"] * 2  # two transactions for three batches
+    assert await stored(db, tables.inbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
+    assert await stored(db, tables.outbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
+
+
+async def test_a_poison_batch_in_a_group_commit_fails_alone(db: Database) -> None:
+    recorder = Recorder(gate=asyncio.Event(), poison={tick(3).event_id})
+    units = units_of(db, recorder)
+    held = asyncio.create_task(units.run("clock.ticked", [tick(1)]))
+    await asyncio.sleep(0.05)
+    good = asyncio.create_task(units.run("clock.ticked.again", [tick(2)]))
+    bad = asyncio.create_task(units.run("clock.ticked", [tick(3)]))
+    await asyncio.sleep(0.05)
+    recorder.gate.set()  # type: ignore[union-attr]
+
+    await asyncio.gather(held, good)
+    with pytest.raises(ValueError, match="poison"):
+        await bad
+
+    assert await stored(db, tables.inbox) == sorted(tick(n).event_id for n in (1, 2))
+    assert await stored(db, tables.outbox) == sorted(tick(n).event_id for n in (1, 2))
+    # together (rolled back), then each alone: the good one commits, the poison one rolls back
+    assert recorder.hooks[3:] == ["opened", "rolled back", "opened", "closing", "committed", "opened", "rolled back"]
+
+
+async def test_a_batch_whose_consumer_stops_before_its_turn_is_left_for_redelivery(db: Database) -> None:
+    recorder = Recorder(gate=asyncio.Event())
+    units = units_of(db, recorder)
+    held = asyncio.create_task(units.run("clock.ticked", [tick(1)]))
+    await asyncio.sleep(0.05)
+    stopped = asyncio.create_task(units.run("clock.ticked.again", [tick(2)]))
+    await asyncio.sleep(0.05)
+    stopped.cancel()
+    recorder.gate.set()  # type: ignore[union-attr]
+    await held
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
+
+    assert await stored(db, tables.inbox) == [tick(1).event_id]  # tick 2 was never applied: it comes again
 
 
 # --- a batch's fate: BatchConsumer.handle with stand-in JetStream messages -------------------

@@ -13,12 +13,19 @@ place and one order, for every service:
    record the newest event time, run what `apply` asked to run after the commit.
 
 Acknowledging the messages is the consumer's job (`consumer.BatchConsumer`), after all this.
+
+Batches that arrive while a transaction is under way (a service's consumers of different event types
+fetch at once) wait, and go together into the next one: one commit for all of them (a group commit),
+each type's `apply` called in turn in the order the batches arrived. If that transaction fails, each
+batch is applied again on its own, so a poison message fails only its own batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,8 +48,8 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         #: The batch as delivered, repeats included (empty for a command): what `UnitHooks.opened` can see.
         self.offered: Sequence[Any] = ()
-        #: The batch's events not applied before (empty for a command).
-        self.events: Sequence[Any] = ()
+        #: The batch's events not applied before (empty for a command); of every batch a group commit holds.
+        self.events: list[Any] = []
         self.staged: list[Event] = []
         self._after_commit: list[Callable[[], None]] = []
         self._seen: datetime | None = None
@@ -92,6 +99,15 @@ class UnitHooks:
         """The transaction committed (before the outbox is awaited)."""
 
 
+@dataclass(eq=False)
+class _Batch:
+    """A batch of one event type waiting for a transaction, and the outcome its consumer awaits."""
+
+    event_type: str
+    events: Sequence[Any]
+    outcome: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
 class Units:
     """A service's units of work: its table of appliers, the database, the inbox and the outbox."""
 
@@ -122,6 +138,8 @@ class Units:
         self.hooks = hooks or UnitHooks()
         self.settled = dict(settled or {})
         self._consumers = {event_type: consumer_name(service, event_type) for event_type in self.table}
+        self._waiting: list[_Batch] = []
+        self._turn = asyncio.Lock()  # one batch transaction at a time; who holds it takes every waiting batch
 
     @contextlib.asynccontextmanager
     async def transaction(self, offered: Sequence[Any] = ()) -> AsyncIterator[UnitOfWork]:
@@ -153,19 +171,62 @@ class Units:
             callback()
 
     async def run(self, event_type: str, events: Sequence[Any]) -> None:
-        """Apply a batch of decoded events of `event_type` exactly once."""
-        apply = self.table[event_type]
-        async with self.transaction(events) as uow:
-            if self.inbox is None:  # the service recognises repeats itself
-                await apply(uow, events)
-            elif fresh_ids := await self.inbox.claim(
-                uow.conn, self._consumers[event_type], [e.event_id for e in events]
-            ):
-                uow.events = list({e.event_id: e for e in events if e.event_id in fresh_ids}.values())
-                await apply(uow, uow.events)
+        """Apply a batch of decoded events of `event_type` exactly once (with whatever batches wait beside it)."""
+        batch = _Batch(event_type, events)
+        self._waiting.append(batch)
+        try:
+            async with self._turn:
+                if not batch.outcome.done():  # else an earlier holder took it along
+                    taken, self._waiting = self._waiting, []
+                    await self._commit_together(taken)
+        except asyncio.CancelledError:
+            if batch in self._waiting:  # stopping before its turn: no one applies it; it is redelivered
+                self._waiting.remove(batch)
+            elif batch.outcome.done() and not batch.outcome.cancelled():
+                batch.outcome.exception()  # interrupted with the others: seen here, not logged as lost
+            raise
+        await batch.outcome
         follow_up = self.settled.get(event_type)
         if follow_up is not None:
             await follow_up(events)
+
+    async def _commit_together(self, batches: list[_Batch]) -> None:
+        """One transaction for `batches`; if it fails, one each, so every batch gets its own outcome."""
+        try:
+            try:
+                await self._apply(batches)
+            except Exception:
+                if len(batches) == 1:
+                    raise
+                for batch in batches:
+                    try:
+                        await self._apply([batch])
+                    except Exception as alone:
+                        _settle(batch, alone)
+                    else:
+                        _settle(batch, None)
+        except Exception as error:
+            _settle(batches[0], error)
+        except asyncio.CancelledError:  # stopping: the batches' messages are not acked, so they come again
+            for batch in batches:
+                _settle(batch, TransactionInterrupted("the service stopped during the batch's transaction"))
+            raise
+        for batch in batches:
+            _settle(batch, None)  # those not settled above: committed
+
+    async def _apply(self, batches: list[_Batch]) -> None:
+        offered = [event for batch in batches for event in batch.events] if len(batches) > 1 else batches[0].events
+        async with self.transaction(offered) as uow:
+            for batch in batches:
+                apply = self.table[batch.event_type]
+                if self.inbox is None:  # the service recognises repeats itself
+                    await apply(uow, batch.events)
+                    continue
+                ids = [e.event_id for e in batch.events]
+                if fresh_ids := await self.inbox.claim(uow.conn, self._consumers[batch.event_type], ids):
+                    fresh = list({e.event_id: e for e in batch.events if e.event_id in fresh_ids}.values())
+                    uow.events.extend(fresh)
+                    await apply(uow, fresh)
 
     def batch(self, event_type: str) -> Callable[[Sequence[Any]], Awaitable[list[None]]]:
         """`run` for one event type, as a function of the batch (in-process callers: tests, benchmarks)."""
@@ -175,3 +236,16 @@ class Units:
             return [None] * len(events)
 
         return run
+
+
+class TransactionInterrupted(Exception):
+    """The transaction a batch was in was cancelled (the service is stopping): it comes again."""
+
+
+def _settle(batch: _Batch, error: BaseException | None) -> None:
+    if batch.outcome.done():
+        return
+    if error is None:
+        batch.outcome.set_result(None)
+    else:
+        batch.outcome.set_exception(error)
