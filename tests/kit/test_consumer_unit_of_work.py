@@ -128,7 +128,8 @@ async def test_a_failing_batch_leaves_no_trace_and_tells_the_service(db: Databas
 
 async def test_batches_that_wait_for_a_transaction_commit_together_in_the_order_they_came(db: Database) -> None:
     recorder = Recorder(gate=asyncio.Event())
-    units = units_of(db, recorder)
+    metrics = ServiceMetrics("tasks", registry=CollectorRegistry())
+    units = units_of(db, recorder, metrics)
     held = asyncio.create_task(units.run("clock.ticked", [tick(1)]))
     await asyncio.sleep(0.05)  # the first batch is in its transaction
     waiting = [
@@ -143,6 +144,8 @@ async def test_batches_that_wait_for_a_transaction_commit_together_in_the_order_
 
     assert recorder.batches == [[tick(1).event_id], [tick(2).event_id], [tick(3).event_id, tick(4).event_id]]
     assert recorder.hooks == ["opened", "closing", "committed"] * 2  # two transactions for three batches
+    committed = {s.name: s.value for s in next(iter(metrics.batch_size.collect())).samples}
+    assert (committed["duban_commit_batch_size_count"], committed["duban_commit_batch_size_sum"]) == (2, 4)
     assert await stored(db, tables.inbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
     assert await stored(db, tables.outbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
 

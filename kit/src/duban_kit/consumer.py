@@ -340,7 +340,6 @@ class BatchConsumer:
                 return
         finally:
             in_consumer_batch.reset(token)
-        self.policy.metrics.batch_size.observe(len(decoded))
         await self._acknowledge([msg for msg, _ in decoded], started)
 
     async def _acknowledge(self, messages: Sequence[Msg], started: float) -> None:

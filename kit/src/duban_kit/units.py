@@ -204,7 +204,10 @@ class Units:
                     except Exception as alone:
                         _settle(batch, alone)
                     else:
+                        self.metrics.batch_size.observe(len(batch.events))
                         _settle(batch, None)
+            else:
+                self.metrics.batch_size.observe(sum(len(batch.events) for batch in batches))
         except Exception as error:
             _settle(batches[0], error)
         except asyncio.CancelledError:  # stopping: the batches' messages are not acked, so they come again
