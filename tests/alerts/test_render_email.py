@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -41,3 +43,23 @@ def test_a_rendered_email_is_byte_for_byte_the_plainly_built_one_every_time(rece
     notification = dataclasses.replace(a_notification(), receiver=name)
     for _ in range(3):  # the first time builds the remembered headers, the next ones reuse them
         assert bytes(render_email(notification, receiver)) == plainly_rendered(notification, receiver)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "巴中市第二中学：学生溺水",
+        "Bazhou No.2 Middle School — a long English run of words that has to be folded over several lines",
+        "a\ttab  and =?utf-8?q?text?= that looks like an encoded word",
+        "巴" * 300,
+    ],
+)
+def test_any_subject_reads_back_exactly_as_written(title: str) -> None:
+    notification = a_notification()
+    alert = dataclasses.replace(notification.firing[0], title_zh=title)
+    notification = dataclasses.replace(notification, firing=(alert,))
+    sent = bytes(render_email(notification, RECEIVERS[0]))
+
+    read = email.message_from_bytes(sent, policy=email.policy.default)
+    assert read["Subject"] == email_subject(notification)
+    assert all(len(line) <= 78 for line in sent.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))

@@ -18,6 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
@@ -193,10 +194,36 @@ def email_body(notification: Notification, zone: ZoneInfo = DEFAULT_ZONE) -> str
     return "\n".join(lines) + "\n"
 
 
+class _Folded(str):
+    """A header value that comes folded already: the policy stores it as it is (it has a `name`) and
+    `_MailPolicy` writes its bytes without parsing it again."""
+
+    name: str
+    folded: bytes
+
+    @classmethod
+    def subject(cls, text: str) -> _Folded:
+        """RFC 2047 encoded words, folded by `email.header.Header` about ten times sooner than `email.policy.SMTP`
+        (whose parser is most of a mail's cost) — for a Chinese subject the very bytes it writes; text that looks
+        like an encoded word stays text, where the policy would decode it."""
+        value = cls(text)
+        value.name = "Subject"
+        encoded = Header(text, "utf-8", header_name="Subject").encode(linesep="\r\n")
+        value.folded = f"Subject: {encoded}\r\n".encode("ascii")
+        return value
+
+    def fold(self, *, policy: Any) -> str:
+        """As a header object folds itself (`as_string`, or a policy other than `_MailPolicy`)."""
+        return self.folded.decode("ascii").replace("\r\n", policy.linesep)
+
+
 class _MailPolicy(EmailPolicy):
-    """`email.policy.SMTP`, except that the headers every mail of a receiver repeats are parsed and folded once."""
+    """`email.policy.SMTP`, except that the headers every mail of a receiver repeats are parsed and folded once,
+    and a `_Folded` value is written as it came."""
 
     def fold_binary(self, name: str, value: str) -> bytes:
+        if isinstance(value, _Folded):
+            return value.folded
         if self is _MAIL_POLICY:
             remembered = _FOLDED.get(id(value))
             if remembered is not None and remembered[0] is value:
@@ -220,7 +247,7 @@ def _repeated_header(name: str, value: str) -> Any:
 def render_email(notification: Notification, receiver: EmailReceiver, zone: ZoneInfo = DEFAULT_ZONE) -> EmailMessage:
     """A UTF-8 message whose headers and body depend only on the notification (so re-sends are identical)."""
     message = EmailMessage(policy=_MAIL_POLICY)
-    message["Subject"] = email_subject(notification)
+    message["Subject"] = _Folded.subject(email_subject(notification))
     message["From"] = _repeated_header("From", receiver.sender)
     message["To"] = _repeated_header("To", ", ".join(receiver.to))
     message["Date"] = format_datetime(notification.created_at)
