@@ -195,30 +195,25 @@ class Units:
         try:
             try:
                 await self._apply(batches)
-            except Exception:
-                if len(batches) == 1:
-                    raise
-                for batch in batches:
-                    try:
-                        await self._apply([batch])
-                    except Exception as alone:
-                        _settle(batch, alone)
-                    else:
-                        self.metrics.batch_size.observe(len(batch.events))
-                        _settle(batch, None)
-            else:
-                self.metrics.batch_size.observe(sum(len(batch.events) for batch in batches))
-        except Exception as error:
-            _settle(batches[0], error)
+                outcomes: list[Exception | None] = [None] * len(batches)
+            except Exception as error:
+                outcomes = [error] if len(batches) == 1 else [await self._alone(batch) for batch in batches]
         except asyncio.CancelledError:  # stopping: the batches' messages are not acked, so they come again
             for batch in batches:
                 _settle(batch, TransactionInterrupted("the service stopped during the batch's transaction"))
             raise
-        for batch in batches:
-            _settle(batch, None)  # those not settled above: committed
+        for batch, outcome in zip(batches, outcomes, strict=True):
+            _settle(batch, outcome)
+
+    async def _alone(self, batch: _Batch) -> Exception | None:
+        try:
+            await self._apply([batch])
+        except Exception as error:
+            return error
+        return None
 
     async def _apply(self, batches: list[_Batch]) -> None:
-        offered = [event for batch in batches for event in batch.events] if len(batches) > 1 else batches[0].events
+        offered = [event for batch in batches for event in batch.events]
         async with self.transaction(offered) as uow:
             for batch in batches:
                 apply = self.table[batch.event_type]
@@ -230,6 +225,7 @@ class Units:
                     fresh = list({e.event_id: e for e in batch.events if e.event_id in fresh_ids}.values())
                     uow.events.extend(fresh)
                     await apply(uow, fresh)
+        self.metrics.batch_size.observe(len(offered))
 
     def batch(self, event_type: str) -> Callable[[Sequence[Any]], Awaitable[list[None]]]:
         """`run` for one event type, as a function of the batch (in-process callers: tests, benchmarks)."""

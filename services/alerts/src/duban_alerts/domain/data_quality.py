@@ -457,12 +457,16 @@ def detect_series(
     """
     ordered = _ordered(series)
     at = since.order if since is not None else None
-    return (
+    found = (
         cumulative_decreases(ordered, config, since=at)
         + implausible_values(ordered if since is None else [since], config)  # each judged on its own
         + increment_outliers(ordered, config, since=at)
         + conflicting_duplicates(ordered, config, since=at, period=period_key(since) if since else None)
     )
+    # The checks of this call share the running figures; the series' next report resets them anyway,
+    # so kept they would only hold a list per series in memory between reports.
+    ordered.running = None
+    return found
 
 
 def detect(reports: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:

@@ -31,9 +31,5 @@ class QualityLedger:
     def findings_for(self, report: Reported) -> list[Finding]:
         """The findings `report` may have changed: on it and on the reports after it in its series (only its
         own period's for conflicting duplicates); the book raises the new ones."""
-        series = self._series[report.series]
-        found = detect_series(series, self.config, since=report)
-        # The running figures are shared by the checks of one call; the next report's `put` resets them
-        # anyway, so kept they would only hold a list per series in memory between reports.
-        series.running = None
+        found = detect_series(self._series[report.series], self.config, since=report)
         return sorted(found, key=lambda finding: (*finding.report.order, CHECKS.index(finding.check)))
