@@ -77,6 +77,8 @@ async def test_a_work_order_received_before_national_day_warns_then_goes_overdue
         await out.wait_for(lambda c: len(c.of("case.recorded")) == 3)
         recorded: list[CaseRecorded] = out.of("case.recorded")
         assert {e.case_id for e in recorded} == {"GD20230928017", "XF20230901"}
+        # ingest published them; alerts keeps its own pace: the clocks must hold all three before the tick.
+        await out.caught_up(topology, {"ingest", "alerts"})
 
         await publish_tick(nc, subjects, local("2023-10-08T23:59:59"), mode="replay")
         await out.wait_for(lambda c: any(e.rule == "case_handling" for e in c.of("alert.raised")))
