@@ -101,6 +101,7 @@ async def test_a_replayed_submission_is_judged_as_the_integration_that_sent_it(
         await out.wait_for(lambda c: len(c.of("submission.rejected")) == 1)
         reply = await runtime.broker.request({"submission_id": "replayed"}, subject=subjects.rpc("ingest", "replay"))
         await out.wait_for(lambda c: len(c.of("submission.rejected")) == 2)
+        await out.caught_up(topology, {"ingest"})  # before asserting that nothing else came out
 
     answer = CommandReply.model_validate_json(reply.body)
     assert answer.ok is False

@@ -116,6 +116,7 @@ async def test_personal_data_sent_to_ingest_leaves_it_masked_in_events_rejection
                 and any(a.rule == "safety_incident" for a in c.of("alert.raised"))
             )
         )
+        await out.caught_up(topology, {"ingest", "alerts"})  # whatever else they publish is checked too
         listed = await ingest.broker.request({"what": "rejected"}, subject=topology.subjects.rpc("ingest", "query"))
 
     published = {event.event_type + ":" + event.event_id: event.model_dump_json() for event in out.events}

@@ -407,10 +407,13 @@ def _record_statement() -> Any:
 
 
 async def delivery_counts(db: Database) -> dict[str, int]:
-    """Deliveries by status: how many were sent, only written to a file, failed, or are still under way."""
-    d = t.notification_deliveries
+    """Deliveries by status: how many were sent, only written to a file, failed, or are still under way
+    (`queued`: notifications not yet given their deliveries; `pending`, `sending`)."""
+    d, n = t.notification_deliveries, t.notifications
     async with db.read() as conn:
         rows = (await conn.execute(select(d.c.status, func.count()).group_by(d.c.status))).all()
-    counts = dict.fromkeys(("sent", "written", "failed", "pending", "sending"), 0)
+        queued = (await conn.execute(select(func.count()).where(n.c.status == "pending"))).scalar_one()
+    counts = dict.fromkeys(("sent", "written", "failed", "queued", "pending", "sending"), 0)
     counts.update({status: int(count) for status, count in rows})
+    counts["queued"] = int(queued)
     return counts

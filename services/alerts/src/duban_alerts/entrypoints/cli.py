@@ -102,11 +102,15 @@ def alerts_table(alerts: list[dict[str, Any]], *, wide: bool = False) -> Table:
     return table
 
 
+def under_way(counts: dict[str, int]) -> int:
+    return sum(counts.get(status, 0) for status in ("queued", "pending", "sending"))
+
+
 def deliveries_line(counts: dict[str, int]) -> str:
     """How notifications fared, in words that do not pass a file off as a sent e-mail."""
     line = (
         f"通知投递 deliveries: {counts.get('sent', 0)} sent · {counts.get('written', 0)} written to file · "
-        f"{counts.get('failed', 0)} failed · {counts.get('pending', 0) + counts.get('sending', 0)} under way"
+        f"{counts.get('failed', 0)} failed · {under_way(counts)} under way"
     )
     if counts.get("written"):
         line += "\n[yellow]written to file: no SMTP server is configured; they are .eml files nobody received[/]"
