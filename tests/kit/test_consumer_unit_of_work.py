@@ -72,7 +72,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def units_of(db: Database, recorder: Recorder, metrics: ServiceMetrics | None = None) -> Units:
+def units_of(
+    db: Database, recorder: Recorder, metrics: ServiceMetrics | None = None, urgent: tuple[str, ...] = ()
+) -> Units:
     return Units(
         "tasks",
         {"clock.ticked": recorder.apply, "clock.ticked.again": recorder.apply},  # two consumers' types
@@ -82,6 +84,7 @@ def units_of(db: Database, recorder: Recorder, metrics: ServiceMetrics | None = 
         subjects=Subjects("uowtest"),
         metrics=metrics or ServiceMetrics("tasks", registry=CollectorRegistry()),
         hooks=recorder,
+        urgent=urgent,
     )
 
 
@@ -148,6 +151,30 @@ async def test_batches_that_wait_for_a_transaction_commit_together_in_the_order_
     assert (committed["duban_commit_batch_size_count"], committed["duban_commit_batch_size_sum"]) == (2, 4)
     assert await stored(db, tables.inbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
     assert await stored(db, tables.outbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
+
+
+async def test_an_urgent_batch_that_waits_goes_first_and_alone(db: Database) -> None:
+    recorder = Recorder(gate=asyncio.Event())
+    units = units_of(db, recorder, urgent=("clock.ticked.again",))
+    held = asyncio.create_task(units.run("clock.ticked", [tick(1)]))
+    await asyncio.sleep(0.05)
+    waiting = [
+        asyncio.create_task(units.run("clock.ticked", [tick(2)])),
+        asyncio.create_task(units.run("clock.ticked.again", [tick(3)])),  # came later, goes first
+        asyncio.create_task(units.run("clock.ticked", [tick(4)])),
+    ]
+    await asyncio.sleep(0.05)
+    recorder.gate.set()  # type: ignore[union-attr]
+    await asyncio.gather(held, *waiting)
+
+    assert recorder.batches == [[tick(n).event_id] for n in (1, 3, 2, 4)]
+    assert recorder.hooks == ["opened", "closing", "committed"] * 3  # the urgent one alone, then the others
+    assert await stored(db, tables.inbox) == sorted(tick(n).event_id for n in (1, 2, 3, 4))
+
+
+def test_an_urgent_type_must_be_one_the_service_consumes(db: Database) -> None:
+    with pytest.raises(ValueError, match="urgent event types it does not consume"):
+        units_of(db, Recorder(), urgent=("incident.reported",))
 
 
 async def test_a_poison_batch_in_a_group_commit_fails_alone(db: Database) -> None:

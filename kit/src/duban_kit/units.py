@@ -17,7 +17,9 @@ Acknowledging the messages is the consumer's job (`consumer.BatchConsumer`), aft
 Batches that arrive while a transaction is under way (a service's consumers of different event types
 fetch at once) wait, and go together into the next one: one commit for all of them (a group commit),
 each type's `apply` called in turn in the order the batches arrived. If that transaction fails, each
-batch is applied again on its own, so a poison message fails only its own batch.
+batch is applied again on its own, so a poison message fails only its own batch. A service may name
+*urgent* event types (alerts: incidents): while a batch of them waits, the next transaction takes the
+urgent batches alone, so a pupil's drowning is not judged behind a large batch of progress figures.
 """
 
 from __future__ import annotations
@@ -123,11 +125,12 @@ class Units:
         metrics: ServiceMetrics,
         hooks: UnitHooks | None = None,
         settled: Mapping[str, Callable[[Sequence[Any]], Awaitable[None]]] | None = None,
+        urgent: Iterable[str] = (),
     ) -> None:
         """`inbox` may be None where the items are not events and `apply` recognises repeats itself (ingest's
         submissions, by submission id); `outbox` and `subjects` may be None for a service whose consumers
         publish nothing; `settled` names, per event type, idempotent work to do after every batch commits
-        (duplicates included)."""
+        (duplicates included); `urgent` event types go into a transaction of their own ahead of the others."""
         self.service = service
         self.table = dict(table)
         self.db = db
@@ -137,6 +140,9 @@ class Units:
         self.metrics = metrics
         self.hooks = hooks or UnitHooks()
         self.settled = dict(settled or {})
+        self.urgent = frozenset(urgent)
+        if unknown := self.urgent - self.table.keys():
+            raise ValueError(f"{service}: urgent event types it does not consume: {sorted(unknown)}")
         self._consumers = {event_type: consumer_name(service, event_type) for event_type in self.table}
         self._waiting: list[_Batch] = []
         self._turn = asyncio.Lock()  # one batch transaction at a time; who holds it takes every waiting batch
@@ -176,9 +182,8 @@ class Units:
         self._waiting.append(batch)
         try:
             async with self._turn:
-                if not batch.outcome.done():  # else an earlier holder took it along
-                    taken, self._waiting = self._waiting, []
-                    await self._commit_together(taken)
+                while not batch.outcome.done():  # else an earlier holder took it along
+                    await self._commit_together(self._next_group())
         except asyncio.CancelledError:
             if batch in self._waiting:  # stopping before its turn: no one applies it; it is redelivered
                 self._waiting.remove(batch)
@@ -189,6 +194,13 @@ class Units:
         follow_up = self.settled.get(event_type)
         if follow_up is not None:
             await follow_up(events)
+
+    def _next_group(self) -> list[_Batch]:
+        """Every waiting batch, or only the urgent ones while some wait (the others go next)."""
+        urgent = [batch for batch in self._waiting if batch.event_type in self.urgent]
+        taken = urgent or self._waiting
+        self._waiting = [batch for batch in self._waiting if batch not in taken] if urgent else []
+        return taken
 
     async def _commit_together(self, batches: list[_Batch]) -> None:
         """One transaction for `batches`; if it fails, one each, so every batch gets its own outcome."""

@@ -105,6 +105,7 @@ class AlertDesk(UnitHooks):
             subjects=subjects,
             metrics=metrics,
             hooks=self,
+            urgent={"incident.reported"},  # the duty of care: a pupil in danger is not judged behind a backlog
         )
         # In-process entry points (tests, benchmarks): a batch through the whole unit of work.
         self.incidents = self.units.batch("incident.reported")
