@@ -11,8 +11,15 @@ from email.utils import format_datetime
 
 import pytest
 
-from duban_alerts.adapters.notify import EmailReceiver, email_body, email_subject, render_email
+from duban_alerts.adapters.notify import (
+    MAIL_LISTS_AT_MOST,
+    EmailReceiver,
+    email_body,
+    email_subject,
+    render_email,
+)
 from duban_alerts.domain import Notification
+from duban_contracts.events import Severity
 from tests.alerts.test_notify import a_notification
 
 
@@ -63,3 +70,21 @@ def test_any_subject_reads_back_exactly_as_written(title: str) -> None:
     read = email.message_from_bytes(sent, policy=email.policy.default)
     assert read["Subject"] == email_subject(notification)
     assert all(len(line) <= 78 for line in sent.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
+
+
+def test_a_large_group_lists_the_most_severe_alerts_and_counts_the_rest() -> None:
+    notification = a_notification()
+    drowning = notification.firing[0]
+    warnings = tuple(
+        dataclasses.replace(drowning, id=f"w{n}", severity=Severity.WARNING, title_zh=f"数据质量{n}") for n in range(30)
+    )
+    crowded = dataclasses.replace(notification, firing=(*warnings, drowning))
+
+    body = email_body(crowded)
+
+    assert "正在告警（31条）" in body
+    listed = [line for line in body.splitlines() if line.startswith("【")]
+    assert len(listed) == MAIL_LISTS_AT_MOST
+    assert listed[0] == f"【严重】{drowning.title_zh}"  # the drowning first, though it came last
+    assert "另有11条未列出" in body and "duban alerts list" in body
+    assert "另有" not in email_body(notification)  # a small group is listed whole

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -41,6 +42,9 @@ DEFAULT_ZONE = SHANGHAI
 SEVERITY_ZH = {Severity.INFO: "提示", Severity.WARNING: "警告", Severity.MAJOR: "重要", Severity.CRITICAL: "严重"}
 REASON_ZH = {"new": "新告警", "changed": "告警更新", "repeat": "重复提醒", "resolved": "告警解除"}
 LADDER_ZH = ("提醒", "催办", "督办")
+#: Alerts an e-mail lists in full, per section: a reader takes in a screenful; the rest are counted and
+#: named where to look (a group of data-quality findings can hold hundreds).
+MAIL_LISTS_AT_MOST = 20
 
 
 # --- channels --------------------------------------------------------------------------------
@@ -181,18 +185,23 @@ def email_body(notification: Notification, zone: ZoneInfo = DEFAULT_ZONE) -> str
         f"接收：{notification.receiver}    分组：{group}",
         "",
     ]
-    if notification.firing:
-        lines.append(f"正在告警（{len(notification.firing)}条）：")
-        for alert in notification.firing:
-            lines.extend(_alert_lines(alert, zone))
-        lines.append("")
-    if notification.resolved:
-        lines.append(f"已解除（{len(notification.resolved)}条）：")
-        for alert in notification.resolved:
-            lines.extend(_alert_lines(alert, zone))
-        lines.append("")
+    for heading, alerts in (("正在告警", notification.firing), ("已解除", notification.resolved)):
+        if alerts:
+            lines.append(f"{heading}（{len(alerts)}条）：")
+            lines.extend(_listed(alerts, zone))
+            lines.append("")
     lines.append(f"通知编号：{notification.key}")
     return "\n".join(lines) + "\n"
+
+
+def _listed(alerts: Sequence[Alert], zone: ZoneInfo) -> list[str]:
+    """The most severe first (in their order otherwise), at most `MAIL_LISTS_AT_MOST`, then how many more."""
+    rank = list(SEVERITY_ZH)
+    shown = sorted(alerts, key=lambda alert: -rank.index(alert.severity))[:MAIL_LISTS_AT_MOST]
+    lines = [line for alert in shown for line in _alert_lines(alert, zone)]
+    if len(alerts) > len(shown):
+        lines.append(f"……另有{len(alerts) - len(shown)}条未列出，请用 duban alerts list 或控制台查看全部。")
+    return lines
 
 
 class _Folded(str):
