@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
@@ -18,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from alembic import command
-from alembic.config import Config
 from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import (
     Enum,
@@ -140,6 +140,35 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
             await conn.run_sync(_upgrade, script_location)
 
+    async def migrate_apart(self, script_location: Path) -> None:
+        """`migrate`, in a short-lived child process (`python -m duban_kit.migrate`): alembic, mako and pygments
+        (about 11 MiB) are never loaded into the long-running service. The URL travels in the child's
+        environment, not on its command line, where `ps` would show a password."""
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "duban_kit.migrate",
+            self.service,
+            self.schema,
+            str(script_location),
+            env={**os.environ, MIGRATE_URL_VARIABLE: self.url},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, stderr = await child.communicate()
+        except BaseException:  # stopping while it migrates: it stops too (its transaction rolls back)
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            await child.wait()
+            raise
+        if child.returncode != 0:
+            said = stderr.decode(errors="replace").strip().splitlines()
+            raise MigrationFailed(
+                f"migrating {self.service}'s database ({script_location}) failed with exit code {child.returncode}: "
+                + (said[-1] if said else "no message")
+            )
+
     async def drop_schema(self) -> None:
         """Remove everything this service stored (tests and `duban reset`)."""
         if self.is_sqlite:
@@ -160,7 +189,18 @@ def _remove_sqlite_files(database: str) -> None:
         Path(database + suffix).unlink(missing_ok=True)
 
 
+#: How `migrate_apart` hands the database URL to its child.
+MIGRATE_URL_VARIABLE = "DUBAN_MIGRATE_DATABASE_URL"
+
+
+class MigrationFailed(RuntimeError):
+    """The schema could not be brought to the newest migration (the child said why)."""
+
+
 def _upgrade(connection: Connection, script_location: Path) -> None:
+    from alembic import command  # here: a service migrating apart never loads alembic (see `migrate_apart`)
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["connection"] = connection

@@ -231,11 +231,15 @@ class ServiceRuntime:
 
     # --- running ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Migrate, connect, start consuming and relaying. Used by `serve` and by tests."""
+    async def start(self, *, migrate_apart: bool = False) -> None:
+        """Migrate, connect, start consuming and relaying. Used by `serve` (which migrates in a child process,
+        to keep alembic out of the service) and by tests."""
         if getattr(self, "_documenting", False):
             raise RuntimeError("a runtime that made its AsyncAPI document is for documentation only")
-        await self.db.migrate(self.migrations)
+        if migrate_apart:
+            await self.db.migrate_apart(self.migrations)
+        else:
+            await self.db.migrate(self.migrations)
         for hook in self.startup:
             await hook()
         self._include_router()
@@ -300,7 +304,7 @@ class ServiceRuntime:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal)
         try:
-            await self.start()
+            await self.start(migrate_apart=True)
             await self.start_http()
             await self._stop.wait()
             log.info("stopping")
