@@ -140,10 +140,11 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
             await conn.run_sync(_upgrade, script_location)
 
-    async def migrate_apart(self, script_location: Path) -> None:
+    async def migrate_apart(self, script_location: Path, *, log_level: str = "INFO") -> None:
         """`migrate`, in a short-lived child process (`python -m duban_kit.migrate`): alembic, mako and pygments
-        (about 11 MiB) are never loaded into the long-running service. The URL travels in the child's
-        environment, not on its command line, where `ps` would show a password."""
+        (about 11 MiB) are never loaded into the long-running service. The child logs as the service does,
+        to the same stderr; it tells why it failed on stdout. The URL travels in its environment, not on its
+        command line, where `ps` would show a password."""
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -151,23 +152,22 @@ class Database:
             self.service,
             self.schema,
             str(script_location),
+            log_level,
             env={**os.environ, MIGRATE_URL_VARIABLE: self.url},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,  # a Ctrl+C reaches the service, which stops the child (below), not both at once
         )
         try:
-            _, stderr = await child.communicate()
+            said, _ = await child.communicate()
         except BaseException:  # stopping while it migrates: it stops too (its transaction rolls back)
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
             await child.wait()
             raise
         if child.returncode != 0:
-            said = stderr.decode(errors="replace").strip().splitlines()
-            raise MigrationFailed(
-                f"migrating {self.service}'s database ({script_location}) failed with exit code {child.returncode}: "
-                + (said[-1] if said else "no message")
-            )
+            why = said.decode(errors="replace").strip() or "it said nothing (killed?)"
+            where = f"migrating {self.service}'s database ({script_location})"
+            raise MigrationFailed(f"{where} failed with exit code {child.returncode}: {why}")
 
     async def drop_schema(self) -> None:
         """Remove everything this service stored (tests and `duban reset`)."""

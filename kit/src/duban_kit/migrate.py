@@ -1,7 +1,9 @@
-"""`python -m duban_kit.migrate SERVICE SCHEMA SCRIPTS`: bring one service's database to its newest migration.
+"""`python -m duban_kit.migrate SERVICE SCHEMA SCRIPTS [LOG_LEVEL]`: bring one service's database to its newest
+migration.
 
 Run by `Database.migrate_apart` as a child of a starting service, so the service never loads alembic.
-The database URL comes from `DUBAN_MIGRATE_DATABASE_URL`. Exit code 0 when the schema is at head.
+The database URL comes from `DUBAN_MIGRATE_DATABASE_URL`. It logs as the service does (stderr); exit code
+0 when the schema is at head, else 1 and the reason on stdout.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .db import MIGRATE_URL_VARIABLE, Database
+from .logs import configure_logging
 
 
 async def migrate(url: str, service: str, schema: str, scripts: Path) -> None:
@@ -23,14 +26,16 @@ async def migrate(url: str, service: str, schema: str, scripts: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or MIGRATE_URL_VARIABLE not in os.environ:
-        print(f"usage: {MIGRATE_URL_VARIABLE}=URL python -m duban_kit.migrate SERVICE SCHEMA SCRIPTS", file=sys.stderr)
+    if len(argv) not in (3, 4) or MIGRATE_URL_VARIABLE not in os.environ:
+        usage = f"usage: {MIGRATE_URL_VARIABLE}=URL python -m duban_kit.migrate SERVICE SCHEMA SCRIPTS [LOG_LEVEL]"
+        print(usage, file=sys.stderr)
         return 2
-    service, schema, scripts = argv
+    service, schema, scripts, *level = argv
+    configure_logging(service, *level)
     try:
         asyncio.run(migrate(os.environ[MIGRATE_URL_VARIABLE], service, schema, Path(scripts)))
     except Exception as error:
-        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        print(f"{type(error).__name__}: {error}")
         return 1
     return 0
 

@@ -237,7 +237,7 @@ class ServiceRuntime:
         if getattr(self, "_documenting", False):
             raise RuntimeError("a runtime that made its AsyncAPI document is for documentation only")
         if migrate_apart:
-            await self.db.migrate_apart(self.migrations)
+            await self.db.migrate_apart(self.migrations, log_level=self.settings.log_level)
         else:
             await self.db.migrate(self.migrations)
         for hook in self.startup:
