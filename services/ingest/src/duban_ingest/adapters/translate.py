@@ -3,7 +3,6 @@ apply what ingest accepts (`applicable_event`)."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from datetime import datetime
@@ -124,8 +123,8 @@ def applicable_event(
 
     "Accepted" must mean "applied": an event that a consumer cannot read is dead-lettered by every
     consumer while ingest counts it accepted. So the event is written as the outbox writes it
-    (`model_dump_json`) and read back as a consumer reads it (JSON decoded, then validated by the
-    event type's contract model), and must come back equal to itself, with every number finite.
+    (`model_dump_json`) and read back as a consumer reads it (`model_validate_json` of the event type's
+    contract model), and must come back equal to itself, with every number finite.
     Otherwise: `not_finite` (a NaN or infinity, which JSON would carry as null) or `invalid_event`.
     """
     try:
@@ -136,7 +135,7 @@ def applicable_event(
         if not math.isfinite(number):
             return p.not_finite(name, number)
     try:
-        reread = EVENT_TYPES[event.event_type].model_validate(json.loads(event.model_dump_json()))
+        reread = EVENT_TYPES[event.event_type].model_validate_json(event.model_dump_json())
     except ValidationError as error:
         return _invalid(error)
     except ValueError as error:  # it does not even serialise (a lone surrogate in a text)
