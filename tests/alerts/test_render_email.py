@@ -88,3 +88,20 @@ def test_a_large_group_lists_the_most_severe_alerts_and_counts_the_rest() -> Non
     assert listed[0] == f"【严重】{drowning.title_zh}"  # the drowning first, though it came last
     assert "另有11条未列出" in body and "duban alerts list" in body
     assert "另有" not in email_body(notification)  # a small group is listed whole
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "plain ASCII only",
+        "巴中市第二中学：学生溺水",
+        "巴" * 300,
+        "an ASCII line far longer than seventy-eight characters " * 3,
+    ],
+)
+def test_the_body_is_encoded_as_set_content_encodes_it_whatever_its_lines(title: str) -> None:
+    notification = a_notification()
+    alert = dataclasses.replace(notification.firing[0], summary_zh=title)  # the body's line; the Subject as before
+    notification = dataclasses.replace(notification, firing=(alert,))
+    receiver = RECEIVERS[0]
+    assert bytes(render_email(notification, receiver)) == plainly_rendered(notification, receiver)
