@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, text
 
 from duban_alerts.adapters import tables as t
 from duban_alerts.adapters.notify import Channel, EmailReceiver, WebhookReceiver
-from duban_alerts.adapters.sender import NotificationSender
+from duban_alerts.adapters.sender import NotificationSender, delivery_counts
 from duban_alerts.app import MIGRATIONS
 from duban_alerts.config import AlertsSettings
 from duban_alerts.domain import Notification, notification_to_json
@@ -275,12 +275,16 @@ async def test_every_notification_gets_its_deliveries_once_and_is_marked_dispatc
     channels: dict[str, list[Channel]] = {LEADERS: [WebhookReceiver("http://127.0.0.1:9/a"), email]}
     async with rig(database_url, namespace, channels) as r:
         await stage(r.db, *(notification(LEADERS, f"n{i}", minutes=i) for i in range(5)))
+        before = await delivery_counts(r.db)
         passes = [await r.sender.fan_out(limit=3) for _ in range(3)]
+        after = await delivery_counts(r.db)
         rows = await deliveries(r.db)
         async with r.db.read() as conn:
             statuses = set((await conn.execute(select(t.notifications.c.status))).scalars())
 
     assert passes == [3, 2, 0]
+    assert (before["queued"], before["pending"]) == (5, 0)  # under way before any delivery exists
+    assert (after["queued"], after["pending"]) == (0, 10)
     assert len(rows) == 10
     assert {(kind, row.status) for (_, _, kind), row in rows.items()} == {("webhook", "pending"), ("email", "pending")}
     assert statuses == {"dispatched"}

@@ -198,9 +198,11 @@ class Units:
     def _next_group(self) -> list[_Batch]:
         """Every waiting batch, or only the urgent ones while some wait (the others go next)."""
         urgent = [batch for batch in self._waiting if batch.event_type in self.urgent]
-        taken = urgent or self._waiting
-        self._waiting = [batch for batch in self._waiting if batch not in taken] if urgent else []
-        return taken
+        if not urgent:
+            taken, self._waiting = self._waiting, []
+            return taken
+        self._waiting = [batch for batch in self._waiting if batch.event_type not in self.urgent]
+        return urgent
 
     async def _commit_together(self, batches: list[_Batch]) -> None:
         """One transaction for `batches`; if it fails, one each, so every batch gets its own outcome."""
