@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from duban_alerts.domain.data_quality import (
     Reported,
     ReportKind,
     RobustHistory,
+    Series,
     conflicting_duplicates,
     cumulative_decreases,
     detect,
@@ -392,3 +394,36 @@ def test_a_broken_data_quality_configuration_is_refused(path: tuple[Any, ...], v
 
     with pytest.raises(ValidationError):
         parse_rules(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_long_series_arriving_in_any_order_keeps_its_running_figures_as_a_fresh_count_would(seed: int) -> None:
+    """A series keeps its running figures and sorted increments between reports; a late report makes it work
+    them out again from its place on. At every step they equal a count from scratch, and the ledger has
+    raised what a full check of the series would have."""
+    rng = random.Random(seed)
+    kinds: list[ReportKind] = ["increment", "increment", "cumulative", "measurement"]
+    reports, figure = [], 0.0
+    for n in range(160):
+        kind = rng.choice(kinds)
+        step = rng.choice([1.0, 1.0, 2.0, 3.0, 40.0, -5.0])
+        figure += step
+        value = figure if kind == "cumulative" else step
+        period = f"2023-{rng.randrange(1, 40)}"  # many periods reported more than once
+        reports.append(report(n, value, kind, period=period, fact_id=f"f{n}"))
+    arrival = reports[:]
+    rng.shuffle(arrival)
+    ledger, raised_by_ledger, raised_by_full = QualityLedger(CONFIG), set(), set()
+    series = Series()
+    for arrived in arrival:
+        ledger.put(arrived)
+        series.put(arrived)
+        raised_by_ledger |= {(f.check, f.report.fact_id, f.values) for f in ledger.findings_for(arrived)}
+        raised_by_full |= {(f.check, f.report.fact_id, f.values) for f in detect(ledger.reports(), CONFIG)}
+        assert raised_by_ledger == raised_by_full
+        fresh = Series(list(series))
+        assert series.running() == fresh.running()
+        assert series.increments() == fresh.increments()
+    for replaced in rng.sample(reports, 10):  # a saved book loaded again puts a fact id a second time
+        series.put(replace(replaced, occurred_at=replaced.occurred_at + timedelta(days=rng.choice([-400, 400]))))
+        assert series.running() == Series(list(series)).running()

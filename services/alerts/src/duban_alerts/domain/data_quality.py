@@ -37,7 +37,7 @@ import math
 import operator
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -158,14 +158,26 @@ def _finding(
 
 
 class Series(list[Reported]):
-    """One series in event time (one report per fact id), with its running figures once worked out:
-    the checks of one series share them instead of sorting and adding up again."""
+    """One series in event time (one report per fact id), with what its checks share kept up to date as
+    reports arrive: each progress report's running figure before it, its increment, and the increments
+    sorted for the outlier check. A report that comes last extends them in O(log n) steps; one that
+    arrives late has them worked out again from its place on (the reports after it are judged again
+    anyway), so neither sorts nor adds up the whole series again."""
 
     def __init__(self, reports: Iterable[Reported] = ()) -> None:
         unique = {report.fact_id: report for report in reports}
         super().__init__(sorted(unique.values(), key=_order))
         self._by_fact = unique
-        self.running: list[tuple[Reported, tuple[float, str] | None]] | None = None
+        self._by_period: defaultdict[tuple[str, str], list[Reported]] = defaultdict(list)
+        for report in self:
+            self._by_period[period_key(report)].append(report)
+        self._running: list[tuple[Reported, tuple[float, str] | None]] = []
+        self._increments: list[float] = []  # beside _running
+        self._periods: set[str] = set()  # the periods in _running
+        self._valid = 0  # _running[:_valid] holds for the reports as they are now
+        self._complete = False  # whether _running covers every report
+        self._history = RobustHistory()  # _increments[:_in_history], sorted
+        self._in_history = 0
 
     def put(self, report: Reported) -> None:
         """Add `report` in its place in event time (a report already there under its fact id is replaced).
@@ -173,12 +185,96 @@ class Series(list[Reported]):
         A replacement happens only while a saved book is loaded: the book applies each fact id once, so
         a report is never judged again at a new place in its series (which would leave the reports
         between its old and new places, and its old period's duplicates, unjudged)."""
-        self.running = None
         kept = self._by_fact.get(report.fact_id)
         if kept is not None:
             del self[bisect.bisect_left(self, kept.order, key=_order)]
+            same_period = self._by_period[period_key(kept)]
+            del same_period[bisect.bisect_left(same_period, kept.order, key=_order)]
+            self._changed_at(kept)
         self._by_fact[report.fact_id] = report
         bisect.insort(self, report, key=_order)
+        bisect.insort(self._by_period[period_key(report)], report, key=_order)
+        self._changed_at(report)
+
+    def of_period(self, key: tuple[str, str]) -> list[Reported]:
+        """The reports of one period (a `period_key`), in event time."""
+        return self._by_period.get(key, [])
+
+    def periods(self) -> Iterable[list[Reported]]:
+        return self._by_period.values()
+
+    def _changed_at(self, report: Reported) -> None:
+        if report.kind == "measurement":
+            return  # no running figure counts a measurement
+        self._complete = False
+        # A running figure depends on the reports before it only: the ones before `report` still hold.
+        self._valid = bisect.bisect_left(self._running, report.order, 0, self._valid, key=_first_order)
+
+    def running(self) -> list[tuple[Reported, tuple[float, str] | None]]:
+        """Each progress report (the first of its period) with the unit's figure and period just before it."""
+        if not self._complete:
+            self._work_out()
+        return self._running
+
+    def increments(self) -> list[float]:
+        """The increment each of `running()` stands for."""
+        if not self._complete:
+            self._work_out()
+        return self._increments
+
+    def judged_increments(self, start: int) -> Iterator[tuple[Reported, float, RobustHistory]]:
+        """From the `start`-th progress report on: each with its increment and the increments before it, sorted."""
+        running, increments = self.running(), self._increments
+        history = self._history_before(start)
+        for index in range(start, len(running)):
+            increment = increments[index]
+            yield running[index][0], increment, history
+            history.add(increment)
+            self._in_history = index + 1
+
+    def _history_before(self, index: int) -> RobustHistory:
+        history, increments = self._history, self._increments
+        while self._in_history > index:
+            self._in_history -= 1
+            history.remove(increments[self._in_history])
+        for increment in increments[self._in_history : index]:
+            history.add(increment)
+        self._in_history = index
+        return history
+
+    def _work_out(self) -> None:
+        """The running figures from the first one that no longer holds on (the tasks service's arithmetic:
+        the latest cumulative report plus the increments after it; None before the unit's first report)."""
+        valid, running, increments = self._valid, self._running, self._increments
+        self._history_before(min(self._in_history, valid))
+        for report, _ in running[valid:]:
+            self._periods.discard(report.period)
+        del running[valid:], increments[valid:]
+        before: tuple[float, str] | None = None
+        start = 0
+        if running:
+            last, before = running[-1]
+            before = (_after(last, before), last.period)
+            start = bisect.bisect_right(self, last.order, key=_order)
+        seen = self._periods
+        for index in range(start, len(self)):
+            report = self[index]
+            if report.kind == "measurement" or report.period in seen:
+                continue
+            seen.add(report.period)
+            figure = before[0] if before is not None else 0.0
+            running.append((report, before))
+            increments.append(report.value if report.kind == "increment" else report.value - figure)
+            before = (_after(report, before), report.period)
+        self._valid = len(running)
+        self._complete = True
+
+
+def _after(report: Reported, before: tuple[float, str] | None) -> float:
+    """The unit's figure once `report` (a progress report) counts."""
+    if report.kind == "increment":
+        return (before[0] if before is not None else 0.0) + report.value
+    return report.value
 
 
 def _order(report: Reported) -> tuple[datetime, str]:
@@ -253,35 +349,13 @@ def _plausible(value: float, rule: PlausibleRange) -> bool:
 
 
 def _running_figures(series: Iterable[Reported]) -> list[tuple[Reported, tuple[float, str] | None]]:
-    """Each progress report (the first of its period) with the unit's figure and period just before it.
-
-    The figure follows the tasks service's arithmetic: the latest cumulative report plus the
-    increments after it. None before the unit's first report.
-    """
-    ordered = _ordered(series)
-    if ordered.running is not None:
-        return ordered.running
-    found: list[tuple[Reported, tuple[float, str] | None]] = []
-    before: tuple[float, str] | None = None
-    seen_periods: set[str] = set()
-    for report in ordered:
-        if report.kind == "measurement" or report.period in seen_periods:
-            continue
-        seen_periods.add(report.period)
-        found.append((report, before))
-        running = before[0] if before is not None else 0.0
-        after = running + report.value if report.kind == "increment" else report.value
-        before = (after, report.period)
-    ordered.running = found
-    return found
+    return _ordered(series).running()
 
 
 def increments(series: Iterable[Reported]) -> list[tuple[Reported, float]]:
     """Each progress report (the first of its period) with the increment it stands for."""
-    return [
-        (report, report.value if report.kind == "increment" else report.value - (before[0] if before else 0.0))
-        for report, before in _running_figures(series)
-    ]
+    ordered = _ordered(series)
+    return [(report, increment) for (report, _), increment in zip(ordered.running(), ordered.increments(), strict=True)]
 
 
 def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, float] | None:
@@ -311,6 +385,9 @@ class RobustHistory:
 
     def add(self, value: float) -> None:
         bisect.insort(self._sorted, value)
+
+    def remove(self, value: float) -> None:
+        del self._sorted[bisect.bisect_left(self._sorted, value)]
 
     def robust_z(self, value: float) -> tuple[float, float, float] | None:
         values, n = self._sorted, len(self._sorted)
@@ -360,10 +437,9 @@ def increment_outliers(
     """`since` (here and in the other checks): judge only the reports at or after that point in event time."""
     rule = config.increment_outlier
     found = []
-    judged = increments(series)
-    start = _first_at(judged, since, key=_first_order)
-    history = RobustHistory(increment for _, increment in judged[:start])  # earlier ones are not judged again
-    for report, increment in judged[start:]:
+    ordered = _ordered(series)
+    start = _first_at(ordered.running(), since, key=_first_order)
+    for report, increment, history in ordered.judged_increments(start):  # earlier ones are not judged again
         scored = history.robust_z(increment) if len(history) >= rule.min_history else None
         if scored is not None and abs(scored[0]) > rule.threshold:
             z, median, spread = scored
@@ -374,7 +450,6 @@ def increment_outliers(
             found.append(
                 _finding(INCREMENT_OUTLIER, rule, report, values=(median, increment), describe=describe, detail=detail)
             )
-        history.add(increment)
     return found
 
 
@@ -404,19 +479,20 @@ def conflicting_duplicates(
     rule = config.conflicting_duplicate
     found = []
     ordered = _ordered(series)
-    start = _first_at(ordered, since, key=_order)
-    first_of_period: dict[tuple[str, str], Reported] = {}
-    for n, report in enumerate(ordered):
-        key = period_key(report)
-        if period is not None and key != period:
+    for reports in ordered.periods() if period is None else [ordered.of_period(period)]:
+        if not reports:
             continue
-        first = first_of_period.setdefault(key, report)
-        if n < start or first is report or abs(report.value - first.value) <= rule.tolerance:
-            continue  # before `since` a report only marks the first of its period
-        describe = functools.partial(_duplicate_messages, report, first)
-        found.append(
-            _finding(CONFLICTING_DUPLICATE, rule, report, values=(first.value, report.value), describe=describe)
-        )
+        first = reports[0]
+        # before `since` a report only marks the first of its period
+        for report in reports[max(1, _first_at(reports, since, key=_order)) :]:
+            if abs(report.value - first.value) <= rule.tolerance:
+                continue
+            describe = functools.partial(_duplicate_messages, report, first)
+            found.append(
+                _finding(CONFLICTING_DUPLICATE, rule, report, values=(first.value, report.value), describe=describe)
+            )
+    if period is None:
+        found.sort(key=lambda finding: finding.report.order)
     return found
 
 
@@ -457,16 +533,12 @@ def detect_series(
     """
     ordered = _ordered(series)
     at = since.order if since is not None else None
-    found = (
+    return (
         cumulative_decreases(ordered, config, since=at)
         + implausible_values(ordered if since is None else [since], config)  # each judged on its own
         + increment_outliers(ordered, config, since=at)
         + conflicting_duplicates(ordered, config, since=at, period=period_key(since) if since else None)
     )
-    # The checks of this call share the running figures; the series' next report resets them anyway,
-    # so kept they would only hold a list per series in memory between reports.
-    ordered.running = None
-    return found
 
 
 def detect(reports: Iterable[Reported], config: DataQualityConfig) -> list[Finding]:
