@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Column, Dialect, Integer, MetaData, String, Table, TypeDecorator, func, select
 from sqlalchemy.exc import DBAPIError
 
-from duban_kit.db import Database, insert_all, insert_missing, upsert
+from duban_kit.db import Database, insert_all, insert_missing, one_of, upsert
 from duban_tasks.adapters import tables
 from tests.support.databases import tasks_database
 
@@ -147,3 +147,21 @@ async def test_upsert_updates_existing_rows_and_a_key_given_twice_ends_as_its_la
         "三中": (1, 'new "引号" \\ 1'),
     }
     assert kept["一中"].increments == 1.5 and kept["一中"].latest_at == at + timedelta(hours=3)
+
+
+async def test_one_of_chooses_the_same_rows_as_in_with_one_statement_text_for_any_count(db: Database) -> None:
+    rows = [progress(n, None) for n in range(300)]
+    async with db.begin() as conn:
+        await insert_all(conn, tables.progress, rows)
+    p = tables.progress
+    texts = set()
+    async with db.read() as conn:
+        for count in (0, 1, 3, 120, 300):
+            wanted = [f"e{n}" for n in range(0, 2 * count, 2)]  # every other one, some beyond the rows
+            query = select(p.c.event_id).where(one_of(conn, p.c.event_id, wanted))
+            chosen = set((await conn.execute(query)).scalars())
+            assert chosen == set((await conn.execute(select(p.c.event_id).where(p.c.event_id.in_(wanted)))).scalars())
+            assert chosen == {e for e in wanted if int(e[1:]) < 300}
+            texts.add(str(query.compile(conn.sync_connection, compile_kwargs={"render_postcompile": True})))
+    # PostgreSQL: one array parameter (converted once, run prepared); SQLite: IN, a text per count
+    assert len(texts) == (1 if conn.dialect.name == "postgresql" else 5)

@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    any_,
     bindparam,
     case,
     cast,
@@ -334,6 +335,18 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     if conn.dialect.name == "sqlite":
         return sqlite_insert(table)
     raise ValueError(f"ON CONFLICT is not implemented for {conn.dialect.name}")  # pragma: no cover
+
+
+def one_of(conn: AsyncConnection, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values`. On PostgreSQL as `column = ANY(array)`: one parameter however many values, so a
+    statement's text is the same for every batch — SQLAlchemy and psycopg convert it once and PostgreSQL
+    runs it prepared — where `IN` sends a parameter per value, a new text for each count (and psycopg does
+    not even cache one with more than 50 parameters)."""
+    values = list(values)
+    if conn.dialect.name != "postgresql" or isinstance(column.type, TypeDecorator):
+        return column.in_(values)
+    array = _array_of(column.type)
+    return column == any_(cast(bindparam(None, values, type_=array), array))
 
 
 async def insert_all(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

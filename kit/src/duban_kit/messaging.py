@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.events import Event
 
-from .db import Database, insert_all, inserted
+from .db import Database, insert_all, inserted, one_of
 from .faults import faults
 from .metrics import ServiceMetrics
 from .types import UtcDateTime
@@ -290,7 +290,7 @@ class OutboxRelay:
 
     async def _remove(self, conn: AsyncConnection, done: list[int], *, read: int) -> None:
         if done:
-            await conn.execute(delete(self.table).where(self.table.c.id.in_(done)))
+            await conn.execute(delete(self.table).where(one_of(conn, self.table.c.id, done)))
         if read < self.batch_size:
             # The outbox held no more than was read (rows committed since wait for the next drain):
             # what is left is what JetStream did not take. Only a full batch leaves a rest to count.

@@ -39,7 +39,7 @@ from prometheus_client import Counter
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from duban_kit.db import Database, insert_missing
+from duban_kit.db import Database, insert_missing, one_of
 
 from ..config import AlertsSettings
 from ..domain import notification_from_json
@@ -203,7 +203,7 @@ class NotificationSender:
                 deliveries.extend(_delivery_row(key, receiver, channel, now) for channel in (channels or {}).values())
             await insert_missing(conn, d, deliveries, keys=("notification_key", "receiver", "channel"))
             keys = [key for key, _ in rows]
-            await conn.execute(update(n).where(n.c.key.in_(keys)).values(status="dispatched"))
+            await conn.execute(update(n).where(one_of(conn, n.c.key, keys)).values(status="dispatched"))
         for receiver in unknown:
             log.warning("notification to %s not delivered: no channel is configured for it", receiver)
             self.counter.labels(receiver=receiver, outcome="failed").inc()
@@ -269,7 +269,7 @@ class NotificationSender:
         if not taken:
             return []
         keys = {key for key, *_ in taken}
-        data = dict((await conn.execute(select(n.c.key, n.c.data).where(n.c.key.in_(keys)))).all())
+        data = dict((await conn.execute(select(n.c.key, n.c.data).where(one_of(conn, n.c.key, keys)))).all())
         return [Claimed(key, receiver, channel, attempts, data[key]) for key, receiver, channel, attempts in taken]
 
     def _rounds(self, wanted: list[Claimed]) -> int:

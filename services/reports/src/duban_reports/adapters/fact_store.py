@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from duban_kit.db import insert_all, insert_missing, upsert
+from duban_kit.db import insert_all, insert_missing, one_of, upsert
 
 from ..domain.submission_counts import CountKey, Tally
 from . import submission_counts
@@ -83,7 +83,8 @@ class SqlFactStore:
 
     async def submissions(self, submission_ids: Sequence[str]) -> dict[str, Row]:
         s = t.submission_facts
-        query = select(*s.c).where(s.c.submission_id.in_(submission_ids)).order_by(s.c.submission_id)  # one lock order
+        chosen = one_of(self.conn, s.c.submission_id, submission_ids)
+        query = select(*s.c).where(chosen).order_by(s.c.submission_id)  # one lock order
         return {row["submission_id"]: dict(row) for row in (await self.conn.execute(self._locked(query))).mappings()}
 
     async def save_submissions(self, changed: Sequence[Row], new: Sequence[Row]) -> None:
@@ -98,7 +99,7 @@ class SqlFactStore:
 
     async def alerts(self, alert_ids: Sequence[str]) -> dict[str, Row]:
         a = t.alert_facts
-        query = select(*a.c).where(a.c.alert_id.in_(alert_ids)).order_by(a.c.alert_id)  # one lock order
+        query = select(*a.c).where(one_of(self.conn, a.c.alert_id, alert_ids)).order_by(a.c.alert_id)  # one lock order
         return {row["alert_id"]: dict(row) for row in (await self.conn.execute(self._locked(query))).mappings()}
 
     async def save_alerts(self, changed: Sequence[Row], new: Sequence[Row]) -> None:

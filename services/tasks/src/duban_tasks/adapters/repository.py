@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from duban_contracts.plan import Comparator, Plan
-from duban_kit.db import insert_all, insert_missing, moved_forward, upsert
+from duban_kit.db import insert_all, insert_missing, moved_forward, one_of, upsert
 
 from ..domain.progress import ProgressEntry, SourceSummary, fold
 from ..domain.status import ACTIVITY_KINDS, ADDITIVE_KINDS, RATE_KINDS, TargetFacts
@@ -185,7 +185,7 @@ async def _summarised_progress(
             s.c.latest_at,
             s.c.latest_event_id,
             s.c.latest_value,
-        ).where(s.c.target_id.in_(unknown))
+        ).where(one_of(conn, s.c.target_id, unknown))
         figures += [
             SourceFigures(
                 r.target_id,
@@ -236,7 +236,7 @@ async def summarise_progress(
             )
         )
     kept: dict[tuple[str, str], SourceSummary] = {}
-    found = await conn.execute(select(s).where(s.c.target_id.in_(sorted({tid for tid, _ in added}))))
+    found = await conn.execute(select(s).where(one_of(conn, s.c.target_id, sorted({tid for tid, _ in added}))))
     for r in found:  # every source of these targets: those not in `rows` are returned as they are
         kept[(r.target_id, r.source)] = SourceSummary(
             int(r.reports),
@@ -307,7 +307,7 @@ async def summarise_measurements(conn: AsyncConnection, rows: Sequence[Mapping[s
             newest[key] = candidate
     found = await conn.execute(
         select(g.c.target_id, g.c.group_key, g.c.occurred_at, g.c.event_id).where(
-            g.c.target_id.in_(sorted({tid for tid, _ in newest}))
+            one_of(conn, g.c.target_id, sorted({tid for tid, _ in newest}))
         )
     )
     for tid, group_key, occurred_at, event_id in found:
