@@ -404,10 +404,14 @@ class RobustHistory:
         return _MAD_SCALE * (value - median) / spread, median, spread
 
     def _mean_deviation(self, median: float, below: int) -> float:
-        """mean |x − median|, summed exactly (as `statistics.fmean`), without a Python step per value."""
+        """mean |x − median|, summed exactly (as `statistics.fmean`), without a Python step per value.
+
+        Only asked for when MAD is 0, i.e. at least half the values equal the median: their deviations are
+        exact zeros, which leave an exact sum as it is, so they are not added at all."""
         values = self._sorted
+        above = bisect.bisect_right(values, median, lo=below)
         under = map(operator.sub, itertools.repeat(median, below), values[:below])
-        over = map(operator.sub, values[below:], itertools.repeat(median))
+        over = map(operator.sub, values[above:], itertools.repeat(median))
         return math.fsum(itertools.chain(under, over)) / len(values)
 
     def _kth_deviation(self, k: int, median: float, below: int) -> float:
