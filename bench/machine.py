@@ -8,6 +8,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 
 def _cpuinfo(key: str) -> str:
@@ -68,10 +69,18 @@ def _cpu_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def _processes() -> dict[int, tuple[int, str, float, float]]:
-    """pid → (parent pid, command name, CPU seconds so far, start time in seconds since boot)."""
+class _Process(NamedTuple):
+    parent: int
+    comm: str
+    cpu: float  # CPU seconds so far
+    started: float  # seconds since boot
+    reaped_cpu: float  # CPU seconds of the children it has waited for (gone, and counted nowhere else)
+
+
+def _processes() -> dict[int, _Process]:
+    """pid → what /proc/<pid>/stat says of it."""
     ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[int, tuple[int, str, float, float]] = {}
+    found: dict[int, _Process] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -82,7 +91,8 @@ def _processes() -> dict[int, tuple[int, str, float, float]]:
         comm = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
         cpu = (int(fields[11]) + int(fields[12])) / ticks
-        found[int(entry.name)] = (int(fields[1]), comm, cpu, int(fields[19]) / ticks)
+        reaped = (int(fields[13]) + int(fields[14])) / ticks
+        found[int(entry.name)] = _Process(int(fields[1]), comm, cpu, int(fields[19]) / ticks, reaped)
     return found
 
 
@@ -96,10 +106,10 @@ def _uptime() -> float:
     return float(Path("/proc/uptime").read_text().split()[0])
 
 
-def _descendants(root: int, processes: dict[int, tuple[int, str, float, float]]) -> set[int]:
+def _descendants(root: int, processes: dict[int, _Process]) -> set[int]:
     children: dict[int, list[int]] = {}
-    for pid, (parent, _comm, _cpu, _start) in processes.items():
-        children.setdefault(parent, []).append(pid)
+    for pid, process in processes.items():
+        children.setdefault(process.parent, []).append(pid)
     tree, todo = {root}, [root]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -120,13 +130,51 @@ class PhaseLoad:
     load_average: float  # 1-minute load average when the phase started
 
 
+def _used(before: _Process | None, now: _Process, since_boot: float) -> float:
+    """CPU seconds `now` used since the phase began (0 for a process older than the phase not seen then)."""
+    if before is not None and before.started == now.started:
+        return now.cpu - before.cpu
+    return now.cpu if now.started >= since_boot - 1 else 0.0
+
+
+def _postgres_cpu(before: dict[int, _Process], now: dict[int, _Process], since_boot: float) -> float:
+    """CPU seconds PostgreSQL used in the phase: its live processes, plus the backends that ended in it.
+
+    A backend ends when its connection closes — the services' pools close as the phase stops them — and its
+    CPU then goes to the postmaster's count of reaped children, whole: what it used before the phase too."""
+    postgres = {pid: process for pid, process in now.items() if process.comm.startswith("postgres")}
+    used = sum(max(0.0, _used(before.get(pid), process, since_boot)) for pid, process in postgres.items())
+    for pid, process in postgres.items():
+        parent = before.get(pid)
+        if process.parent in postgres or parent is None or parent.started != process.started:
+            continue  # not the postmaster, or not the one seen when the phase began
+        ended = [
+            old
+            for old_pid, old in before.items()
+            if old.parent == pid and old_pid not in now and old.comm.startswith("postgres")
+        ]
+        used += process.reaped_cpu - parent.reaped_cpu - sum(old.cpu for old in ended)
+    return max(0.0, used)
+
+
+class PostgresMeter:
+    """CPU seconds PostgreSQL (every backend, shared with whatever else uses the server) has used since made."""
+
+    def __init__(self) -> None:
+        self._before = _processes()
+        self._since_boot = _uptime()
+
+    def used(self) -> float:
+        return _postgres_cpu(self._before, _processes(), self._since_boot)
+
+
 @dataclass
 class BusyMeter:
     """How busy the machine was during each phase, and who kept it busy."""
 
     phases: dict[str, PhaseLoad] = field(default_factory=dict)
     _jiffies: tuple[int, int] = (0, 0)
-    _processes: dict[int, tuple[int, str, float, float]] = field(default_factory=dict)
+    _processes: dict[int, _Process] = field(default_factory=dict)
     _since_boot: float = 0.0
     _own: float = 0.0
     _phase: str = ""
@@ -148,19 +196,10 @@ class BusyMeter:
         now = _processes()
         mine = _descendants(os.getpid(), now) - {os.getpid()}
         # This process and the children it has reaped (services stopped in the phase), plus live descendants.
-        spent = {"benchmark": _own_cpu() - self._own, "postgres": 0.0}
-        for pid, (_parent, comm, cpu, started) in now.items():
-            before = self._processes.get(pid)
-            if before is not None and before[3] == started:
-                used = cpu - before[2]
-            elif started >= self._since_boot - 1:
-                used = cpu  # started during the phase
-            else:
-                continue
+        spent = {"benchmark": _own_cpu() - self._own, "postgres": _postgres_cpu(self._processes, now, self._since_boot)}
+        for pid, process in now.items():
             if pid in mine:
-                spent["benchmark"] += max(0.0, used)
-            elif comm.startswith("postgres"):
-                spent["postgres"] += max(0.0, used)
+                spent["benchmark"] += max(0.0, _used(self._processes.get(pid), process, self._since_boot))
         span = total - self._jiffies[1]
         share = (busy - self._jiffies[0]) / span if span else float("nan")
         cores = os.cpu_count() or 1

@@ -29,6 +29,7 @@ from nats.js.api import PubAck
 from duban.isolated import isolated_stack
 from duban.runtime import Stack
 
+from .machine import PostgresMeter
 from .raw import Latency, paced
 from .stack import (
     ConsumerTrace,
@@ -80,6 +81,10 @@ class ThroughputResult:
     memory_peak: dict[str, float]
     memory_after: dict[str, float]
     events: dict[str, int] = field(default_factory=dict)
+    # The rest of the machine's CPU in the same span: the services' CPU is not all a submission costs.
+    nats_cpu_seconds: float = 0.0
+    postgres_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0  # this process: publishing the burst and following the consumers
 
     @property
     def rate(self) -> float:
@@ -164,6 +169,7 @@ async def throughput(
     rest = memory.now()
     before = await stage_metrics(stack)
     cpu_before = {name: cpu_seconds(pid) for name, pid in memory.pids.items()}
+    postgres, client_before = PostgresMeter(), time.process_time()
     traces = [ConsumerTrace(spec) for spec in stack.settings.topology.consumers]
     async with stack.client() as nc:
         await sample_consumers(nc, traces)
@@ -188,6 +194,7 @@ async def throughput(
         elapsed = time.perf_counter() - started
     after = await stage_metrics(stack)
     cpu_after = {name: cpu_seconds(pid) for name, pid in memory.pids.items()}
+    postgres_cpu, client_cpu = postgres.used(), time.process_time() - client_before
     stages = [
         _stage(name, traces, before[name], after[name], cpu_after[name] - cpu_before[name])
         for name in ("ingest", "tasks", "alerts", "reports")
@@ -205,6 +212,9 @@ async def throughput(
         memory_peak=memory.peak,
         memory_after=memory.now(),
         events=_events(traces),
+        nats_cpu_seconds=cpu_after["nats-server"] - cpu_before["nats-server"],
+        postgres_cpu_seconds=postgres_cpu,
+        client_cpu_seconds=client_cpu,
     )
 
 
