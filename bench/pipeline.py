@@ -57,6 +57,7 @@ class StageResult:
     cpu_seconds: float
     db_seconds: float
     handler_seconds: float
+    db_statements: int
     batches: int
     batch_messages: int
 
@@ -258,6 +259,7 @@ def _stage(
         seconds=seconds,
         cpu_seconds=cpu,
         db_seconds=delta("duban_db_query_duration_seconds_sum"),
+        db_statements=int(delta("duban_db_query_duration_seconds_count")),
         handler_seconds=delta("duban_handler_duration_seconds_sum"),
         batches=int(delta("duban_commit_batch_size_count")),
         batch_messages=int(delta("duban_commit_batch_size_sum")),

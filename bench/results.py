@@ -126,7 +126,9 @@ def _pipeline_rows(out: Table, pipeline: PipelineResults, limit: float, hop_p99:
         out.row(
             f"stage {stage.service}: {stage.processed:,} messages in {_n(stage.seconds, 1)} s; "
             f"{_n(stage.cpu_seconds * per, 2)} CPU-ms/message; mean commit batch {_n(stage.mean_batch, 1)}; "
-            f"a message waits {_n(stage.handler_seconds * per)} ms in its handler; SQL statements "
+            f"a message waits {_n(stage.handler_seconds * per)} ms in its handler; "
+            f"{stage.db_statements:,} SQL statements (the relay's and sender's too: "
+            f"{_n(stage.db_statements / stage.batches if stage.batches else float('nan'), 1)} a batch), "
             f"{_n(stage.db_seconds, 1)} s",
             f"{_n(stage.rate)}/s",
             _ratio(stage.rate, limit),
