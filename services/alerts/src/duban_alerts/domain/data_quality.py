@@ -159,23 +159,22 @@ def _finding(
 
 class Series(list[Reported]):
     """One series in event time (one report per fact id), with what its checks share kept up to date as
-    reports arrive: each progress report's running figure before it, its increment, and the increments
-    sorted for the outlier check. A report that comes last extends them in O(log n) steps; one that
-    arrives late has them worked out again from its place on (the reports after it are judged again
-    anyway), so neither sorts nor adds up the whole series again."""
+    reports arrive: its progress reports (the first of each period), the unit's figure once each counts,
+    each one's increment, and the increments sorted for the outlier check. A report that comes last
+    extends them in O(log n) steps; one that arrives late has them worked out again from its place on
+    (the reports after it are judged again anyway), so neither sorts nor adds up the whole series again.
+    Kept lean (a float or two and a few list slots a report): the book holds every report of the year."""
 
     def __init__(self, reports: Iterable[Reported] = ()) -> None:
         unique = {report.fact_id: report for report in reports}
         super().__init__(sorted(unique.values(), key=_order))
         self._by_fact = unique
-        self._by_period: defaultdict[tuple[str, str], list[Reported]] = defaultdict(list)
-        for report in self:
-            self._by_period[period_key(report)].append(report)
-        self._running: list[tuple[Reported, tuple[float, str] | None]] = []
-        self._increments: list[float] = []  # beside _running
-        self._periods: set[str] = set()  # the periods in _running
-        self._valid = 0  # _running[:_valid] holds for the reports as they are now
-        self._complete = False  # whether _running covers every report
+        self._progress: list[Reported] = []  # the first progress report of each period, in event time
+        self._figures: list[float] = []  # the unit's figure once each of them counts
+        self._increments: list[float] = []  # the increment each of them stands for
+        self._periods: set[str] = set()  # theirs
+        self._valid = 0  # _progress[:_valid] (and what goes beside it) holds for the reports as they are now
+        self._complete = False  # whether _progress covers every report
         self._history = RobustHistory()  # _increments[:_in_history], sorted
         self._in_history = 0
 
@@ -188,47 +187,44 @@ class Series(list[Reported]):
         kept = self._by_fact.get(report.fact_id)
         if kept is not None:
             del self[bisect.bisect_left(self, kept.order, key=_order)]
-            same_period = self._by_period[period_key(kept)]
-            del same_period[bisect.bisect_left(same_period, kept.order, key=_order)]
             self._changed_at(kept)
         self._by_fact[report.fact_id] = report
         bisect.insort(self, report, key=_order)
-        bisect.insort(self._by_period[period_key(report)], report, key=_order)
         self._changed_at(report)
-
-    def of_period(self, key: tuple[str, str]) -> list[Reported]:
-        """The reports of one period (a `period_key`), in event time."""
-        return self._by_period.get(key, [])
-
-    def periods(self) -> Iterable[list[Reported]]:
-        return self._by_period.values()
 
     def _changed_at(self, report: Reported) -> None:
         if report.kind == "measurement":
             return  # no running figure counts a measurement
         self._complete = False
         # A running figure depends on the reports before it only: the ones before `report` still hold.
-        self._valid = bisect.bisect_left(self._running, report.order, 0, self._valid, key=_first_order)
+        self._valid = bisect.bisect_left(self._progress, report.order, 0, self._valid, key=_order)
 
-    def running(self) -> list[tuple[Reported, tuple[float, str] | None]]:
-        """Each progress report (the first of its period) with the unit's figure and period just before it."""
+    def progress(self) -> list[Reported]:
+        """The progress reports the running figures count: the first of each period, in event time."""
         if not self._complete:
             self._work_out()
-        return self._running
+        return self._progress
+
+    def running(self, start: int = 0) -> Iterator[tuple[Reported, tuple[float, str] | None]]:
+        """From the `start`-th of `progress()` on: each with the unit's figure and period just before it
+        (None before the unit's first report)."""
+        progress, figures = self.progress(), self._figures
+        for index in range(start, len(progress)):
+            yield progress[index], ((figures[index - 1], progress[index - 1].period) if index else None)
 
     def increments(self) -> list[float]:
-        """The increment each of `running()` stands for."""
+        """The increment each of `progress()` stands for."""
         if not self._complete:
             self._work_out()
         return self._increments
 
     def judged_increments(self, start: int) -> Iterator[tuple[Reported, float, RobustHistory]]:
         """From the `start`-th progress report on: each with its increment and the increments before it, sorted."""
-        running, increments = self.running(), self._increments
+        progress, increments = self.progress(), self._increments
         history = self._history_before(start)
-        for index in range(start, len(running)):
+        for index in range(start, len(progress)):
             increment = increments[index]
-            yield running[index][0], increment, history
+            yield progress[index], increment, history
             history.add(increment)
             self._in_history = index + 1
 
@@ -244,37 +240,35 @@ class Series(list[Reported]):
 
     def _work_out(self) -> None:
         """The running figures from the first one that no longer holds on (the tasks service's arithmetic:
-        the latest cumulative report plus the increments after it; None before the unit's first report)."""
-        valid, running, increments = self._valid, self._running, self._increments
+        the latest cumulative report plus the increments after it)."""
+        valid, progress, figures, increments, seen = (
+            self._valid,
+            self._progress,
+            self._figures,
+            self._increments,
+            self._periods,
+        )
         self._history_before(min(self._in_history, valid))
-        for report, _ in running[valid:]:
-            self._periods.discard(report.period)
-        del running[valid:], increments[valid:]
-        before: tuple[float, str] | None = None
-        start = 0
-        if running:
-            last, before = running[-1]
-            before = (_after(last, before), last.period)
-            start = bisect.bisect_right(self, last.order, key=_order)
-        seen = self._periods
+        for report in progress[valid:]:
+            seen.discard(report.period)
+        del progress[valid:], figures[valid:], increments[valid:]
+        figure = figures[-1] if figures else 0.0
+        start = bisect.bisect_right(self, progress[-1].order, key=_order) if progress else 0
         for index in range(start, len(self)):
             report = self[index]
             if report.kind == "measurement" or report.period in seen:
                 continue
             seen.add(report.period)
-            figure = before[0] if before is not None else 0.0
-            running.append((report, before))
-            increments.append(report.value if report.kind == "increment" else report.value - figure)
-            before = (_after(report, before), report.period)
-        self._valid = len(running)
+            progress.append(report)
+            if report.kind == "increment":
+                increments.append(report.value)
+                figure += report.value
+            else:
+                increments.append(report.value - figure)
+                figure = report.value
+            figures.append(figure)
+        self._valid = len(progress)
         self._complete = True
-
-
-def _after(report: Reported, before: tuple[float, str] | None) -> float:
-    """The unit's figure once `report` (a progress report) counts."""
-    if report.kind == "increment":
-        return (before[0] if before is not None else 0.0) + report.value
-    return report.value
 
 
 def _order(report: Reported) -> tuple[datetime, str]:
@@ -297,8 +291,8 @@ def cumulative_decreases(
 ) -> list[Finding]:
     rule = config.cumulative_decrease
     found = []
-    running = _running_figures(series)
-    for report, before in running[_first_at(running, since, key=_first_order) :]:
+    ordered = _ordered(series)
+    for report, before in ordered.running(_first_at(ordered.progress(), since, key=_order)):
         if report.kind != "cumulative" or before is None:
             continue
         figure, period = before
@@ -348,14 +342,10 @@ def _plausible(value: float, rule: PlausibleRange) -> bool:
     return not (rule.whole and value != int(value))
 
 
-def _running_figures(series: Iterable[Reported]) -> list[tuple[Reported, tuple[float, str] | None]]:
-    return _ordered(series).running()
-
-
 def increments(series: Iterable[Reported]) -> list[tuple[Reported, float]]:
     """Each progress report (the first of its period) with the increment it stands for."""
     ordered = _ordered(series)
-    return [(report, increment) for (report, _), increment in zip(ordered.running(), ordered.increments(), strict=True)]
+    return list(zip(ordered.progress(), ordered.increments(), strict=True))
 
 
 def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, float] | None:
@@ -442,7 +432,7 @@ def increment_outliers(
     rule = config.increment_outlier
     found = []
     ordered = _ordered(series)
-    start = _first_at(ordered.running(), since, key=_first_order)
+    start = _first_at(ordered.progress(), since, key=_order)
     for report, increment, history in ordered.judged_increments(start):  # earlier ones are not judged again
         scored = history.robust_z(increment) if len(history) >= rule.min_history else None
         if scored is not None and abs(scored[0]) > rule.threshold:
@@ -483,7 +473,7 @@ def conflicting_duplicates(
     rule = config.conflicting_duplicate
     found = []
     ordered = _ordered(series)
-    for reports in ordered.periods() if period is None else [ordered.of_period(period)]:
+    for reports in _by_period(ordered) if period is None else [_of_period(ordered, period)]:
         if not reports:
             continue
         first = reports[0]
@@ -498,6 +488,21 @@ def conflicting_duplicates(
     if period is None:
         found.sort(key=lambda finding: finding.report.order)
     return found
+
+
+def _by_period(series: Iterable[Reported]) -> Iterable[list[Reported]]:
+    periods: defaultdict[tuple[str, str], list[Reported]] = defaultdict(list)
+    for report in series:
+        periods[period_key(report)].append(report)
+    return periods.values()
+
+
+def _of_period(series: Iterable[Reported], key: tuple[str, str]) -> list[Reported]:
+    """The reports of one period, read off the series without building a key per report."""
+    kind, period = key
+    if kind == "measurement":
+        return [report for report in series if report.period == period and report.kind == "measurement"]
+    return [report for report in series if report.period == period and report.kind != "measurement"]
 
 
 def period_key(report: Reported) -> tuple[str, str]:
@@ -519,10 +524,6 @@ def _first_at(
 ) -> int:
     """The index of the first of `items` (in event time) at or after `since`; 0 without `since`."""
     return 0 if since is None else bisect.bisect_left(items, since, key=key)
-
-
-def _first_order(pair: tuple[Reported, object]) -> tuple[datetime, str]:
-    return pair[0].order
 
 
 def detect_series(
