@@ -184,6 +184,32 @@ def test_the_sorted_history_scores_as_the_plain_formula_does(history: list[float
     assert kept.robust_z(value) == plain_robust_z(value, history)
 
 
+@given(
+    st.lists(st.integers(-50, 50).map(float) | st.floats(-1e6, 1e6), min_size=1, max_size=40),
+    st.floats(-1e6, 1e6),
+    st.sampled_from([0.5, 1.0, 3.5, 10.0]),
+)
+def test_a_value_clearly_within_the_threshold_is_never_an_outlier_by_the_formula(
+    history: list[float], value: float, threshold: float
+) -> None:
+    kept = RobustHistory(history)
+    scored = plain_robust_z(value, history)
+
+    if kept.clearly_within(value, threshold):
+        assert scored is None or abs(scored[0]) <= threshold
+    # and it is not too shy to be of use: a value at the median, or well inside a spread-out history, is within
+    assert kept.clearly_within(statistics.median(history), threshold)
+
+
+def test_counting_tells_most_values_within_the_threshold_without_working_out_the_mad() -> None:
+    kept = RobustHistory([float(v) for v in range(1, 101)])  # median 50.5, MAD 25
+
+    assert kept.clearly_within(60.0, 3.5)  # z ≈ 0.26
+    assert not kept.clearly_within(200.0, 3.5)  # z ≈ 4.0: an outlier, left to robust_z
+    assert not kept.clearly_within(180.0, 3.5)  # z ≈ 3.49: within, but too near the threshold to tell by counting
+    assert kept.clearly_within(150.0, 3.5)  # z ≈ 2.7
+
+
 @pytest.mark.parametrize(
     ("history", "latest", "outlier"),
     [

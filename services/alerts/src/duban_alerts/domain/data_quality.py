@@ -393,6 +393,30 @@ class RobustHistory:
             return None
         return _MAD_SCALE * (value - median) / spread, median, spread
 
+    def clearly_within(self, value: float, threshold: float) -> bool:
+        """Whether |robust z| of `value` is certainly not above `threshold`, told by counting rather than by
+        working out the MAD: the MAD is at least the spread that keeps `value` within the threshold when no
+        more than half the history lies nearer the median than that (two bisections). False: work it out.
+
+        The spread is widened by a millionth and the count taken over a closed, slightly wider interval, so
+        rounding can only make it answer False (and `robust_z` decide) — never True where `robust_z` would
+        find |z| above `threshold`. With `value` at the median, z is 0 (or there is no spread): within."""
+        values, n = self._sorted, len(self._sorted)
+        middle = n // 2
+        median = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
+        distance = abs(value - median)
+        if distance == 0:
+            return True
+        if not threshold > 0:
+            return False
+        enough = _MAD_SCALE * distance / threshold * (1 + 1e-6)  # a MAD at least this keeps |z| ≤ threshold
+        slack = 1e-9 * (abs(median) + enough)
+        nearer = bisect.bisect_right(values, median + enough + slack) - bisect.bisect_left(
+            values, median - enough - slack
+        )
+        # odd n: MAD is the middle-th smallest deviation; even n: the mean of it and the one before
+        return nearer <= (middle if n % 2 else middle - 1)
+
     def _mean_deviation(self, median: float, below: int) -> float:
         """mean |x − median|, summed exactly (as `statistics.fmean`), without a Python step per value.
 
@@ -434,7 +458,9 @@ def increment_outliers(
     ordered = _ordered(series)
     start = _first_at(ordered.progress(), since, key=_order)
     for report, increment, history in ordered.judged_increments(start):  # earlier ones are not judged again
-        scored = history.robust_z(increment) if len(history) >= rule.min_history else None
+        if len(history) < rule.min_history or history.clearly_within(increment, rule.threshold):
+            continue
+        scored = history.robust_z(increment)
         if scored is not None and abs(scored[0]) > rule.threshold:
             z, median, spread = scored
             describe = functools.partial(
