@@ -201,6 +201,20 @@ def test_a_value_clearly_within_the_threshold_is_never_an_outlier_by_the_formula
     assert kept.clearly_within(statistics.median(history), threshold)
 
 
+@given(
+    st.lists(st.sampled_from([1.0, 2.0, 2.0, 2.0, 3.0, 7.5]), min_size=1, max_size=60),  # MAD often 0
+    st.sampled_from([1.0, 1.5, 2.0, 3.0, 4.0, 7.5, 40.0, -3.0]),
+    st.sampled_from([0.5, 1.0, 3.5, 10.0]),
+)
+def test_with_most_of_the_history_at_the_median_the_count_still_never_lets_an_outlier_through(
+    history: list[float], value: float, threshold: float
+) -> None:
+    scored = plain_robust_z(value, history)
+
+    if RobustHistory(history).clearly_within(value, threshold):
+        assert scored is None or abs(scored[0]) <= threshold
+
+
 def test_counting_tells_most_values_within_the_threshold_without_working_out_the_mad() -> None:
     kept = RobustHistory([float(v) for v in range(1, 101)])  # median 50.5, MAD 25
 
@@ -208,6 +222,10 @@ def test_counting_tells_most_values_within_the_threshold_without_working_out_the
     assert not kept.clearly_within(200.0, 3.5)  # z ≈ 4.0: an outlier, left to robust_z
     assert not kept.clearly_within(180.0, 3.5)  # z ≈ 3.49: within, but too near the threshold to tell by counting
     assert kept.clearly_within(150.0, 3.5)  # z ≈ 2.7
+    mostly_ones = RobustHistory([1.0] * 6 + [2.0] * 4)  # MAD 0; the mean absolute deviation 0.4 stands in
+    assert mostly_ones.clearly_within(2.0, 3.5)  # z ≈ 2.1
+    assert not mostly_ones.clearly_within(5.0, 3.5)  # z ≈ 8.5
+    assert not RobustHistory([3.0] * 5).clearly_within(4.0, 3.5)  # no spread at all: robust_z says so
 
 
 @pytest.mark.parametrize(

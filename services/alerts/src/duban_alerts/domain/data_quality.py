@@ -205,12 +205,16 @@ class Series(list[Reported]):
             self._work_out()
         return self._progress
 
-    def running(self, start: int = 0) -> Iterator[tuple[Reported, tuple[float, str] | None]]:
-        """From the `start`-th of `progress()` on: each with the unit's figure and period just before it
-        (None before the unit's first report)."""
+    def running(
+        self, start: int = 0, *, only: ReportKind | None = None
+    ) -> Iterator[tuple[Reported, tuple[float, str] | None]]:
+        """From the `start`-th of `progress()` on (of one kind only, if given): each with the unit's figure and
+        period just before it (None before the unit's first report)."""
         progress, figures = self.progress(), self._figures
         for index in range(start, len(progress)):
-            yield progress[index], ((figures[index - 1], progress[index - 1].period) if index else None)
+            report = progress[index]
+            if only is None or report.kind == only:
+                yield report, ((figures[index - 1], progress[index - 1].period) if index else None)
 
     def increments(self) -> list[float]:
         """The increment each of `progress()` stands for."""
@@ -292,8 +296,8 @@ def cumulative_decreases(
     rule = config.cumulative_decrease
     found = []
     ordered = _ordered(series)
-    for report, before in ordered.running(_first_at(ordered.progress(), since, key=_order)):
-        if report.kind != "cumulative" or before is None:
+    for report, before in ordered.running(_first_at(ordered.progress(), since, key=_order), only="cumulative"):
+        if before is None:
             continue
         figure, period = before
         if report.value < figure - rule.tolerance:
@@ -398,9 +402,12 @@ class RobustHistory:
         working out the MAD: the MAD is at least the spread that keeps `value` within the threshold when no
         more than half the history lies nearer the median than that (two bisections). False: work it out.
 
-        The spread is widened by a millionth and the count taken over a closed, slightly wider interval, so
-        rounding can only make it answer False (and `robust_z` decide) — never True where `robust_z` would
-        find |z| above `threshold`. With `value` at the median, z is 0 (or there is no spread): within."""
+        When the MAD is 0 (over half the history at the median) the mean absolute deviation stands in, and
+        is at least (the share of values off the median) × (the nearest one's distance from it).
+        The spread needed is widened by a millionth and the count taken over a closed, slightly wider
+        interval, so rounding can only make it answer False (and `robust_z` decide) — never True where
+        `robust_z` would find |z| above `threshold`. With `value` at the median, z is 0 (or there is no
+        spread): within."""
         values, n = self._sorted, len(self._sorted)
         middle = n // 2
         median = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
@@ -409,7 +416,14 @@ class RobustHistory:
             return True
         if not threshold > 0:
             return False
-        enough = _MAD_SCALE * distance / threshold * (1 + 1e-6)  # a MAD at least this keeps |z| ≤ threshold
+        enough = _MAD_SCALE * distance / threshold * (1 + 1e-6)  # a spread at least this keeps |z| ≤ threshold
+        below, above = bisect.bisect_left(values, median), bisect.bisect_right(values, median)
+        if above - below > middle:  # MAD is 0
+            nearest = min(
+                median - values[below - 1] if below else math.inf, values[above] - median if above < n else math.inf
+            )
+            off = n - (above - below)
+            return off > 0 and _MEAN_AD_SCALE * off / n * nearest * (1 - 1e-9) >= enough
         slack = 1e-9 * (abs(median) + enough)
         nearer = bisect.bisect_right(values, median + enough + slack) - bisect.bisect_left(
             values, median - enough - slack
