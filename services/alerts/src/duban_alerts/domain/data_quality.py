@@ -58,6 +58,9 @@ CHECKS = (CUMULATIVE_DECREASE, IMPLAUSIBLE_VALUE, INCREMENT_OUTLIER, CONFLICTING
 _MAD_SCALE = 0.6745
 #: E|X − μ| = σ·√(2/π) ≈ 0.7979σ for normal data: the mean absolute deviation's stand-in for MAD.
 _MEAN_AD_SCALE = 0.7979
+#: Below this (near the subnormal range) `RobustHistory.clearly_within` leaves the judgement to the z-score:
+#: its margins for rounding are relative, and subnormal numbers round by more than that.
+_LEAST_COUNTED = sys.float_info.min * 2**60
 
 ReportKind = Literal["increment", "cumulative", "measurement"]
 _T = TypeVar("_T")
@@ -163,7 +166,8 @@ class Series(list[Reported]):
     each one's increment, and the increments sorted for the outlier check. A report that comes last
     extends them in O(log n) steps; one that arrives late has them worked out again from its place on
     (the reports after it are judged again anyway), so neither sorts nor adds up the whole series again.
-    Kept lean (a float or two and a few list slots a report): the book holds every report of the year."""
+    Kept lean — two floats and about five list or set entries a report, no tuple — as the book holds every
+    report of the year; the lists are the series' own, to read, not to change."""
 
     def __init__(self, reports: Iterable[Reported] = ()) -> None:
         unique = {report.fact_id: report for report in reports}
@@ -417,13 +421,15 @@ class RobustHistory:
         if not threshold > 0:
             return False
         enough = _MAD_SCALE * distance / threshold * (1 + 1e-6)  # a spread at least this keeps |z| ≤ threshold
+        if not enough >= _LEAST_COUNTED:
+            return False  # subnormal: rounding outgrows the margins
         below, above = bisect.bisect_left(values, median), bisect.bisect_right(values, median)
         if above - below > middle:  # MAD is 0
             nearest = min(
                 median - values[below - 1] if below else math.inf, values[above] - median if above < n else math.inf
             )
             off = n - (above - below)
-            return off > 0 and _MEAN_AD_SCALE * off / n * nearest * (1 - 1e-9) >= enough
+            return off > 0 and nearest >= _LEAST_COUNTED and _MEAN_AD_SCALE * off / n * nearest * (1 - 1e-9) >= enough
         slack = 1e-9 * (abs(median) + enough)
         nearer = bisect.bisect_right(values, median + enough + slack) - bisect.bisect_left(
             values, median - enough - slack
