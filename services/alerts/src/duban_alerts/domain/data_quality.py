@@ -350,12 +350,6 @@ def _plausible(value: float, rule: PlausibleRange) -> bool:
     return not (rule.whole and value != int(value))
 
 
-def increments(series: Iterable[Reported]) -> list[tuple[Reported, float]]:
-    """Each progress report (the first of its period) with the increment it stands for."""
-    ordered = _ordered(series)
-    return list(zip(ordered.progress(), ordered.increments(), strict=True))
-
-
 def robust_z(value: float, history: Sequence[float]) -> tuple[float, float, float] | None:
     """(modified z-score, median, spread) of `value` against `history`; None when history has no spread.
 
